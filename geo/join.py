@@ -1,0 +1,90 @@
+"""Filter records and count them per state and sector (the numbers behind the choropleth)."""
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.sectors import SECTORS
+
+KINDS = ("cluster", "project")
+
+
+@dataclass(frozen=True)
+class Filters:
+    sectors: tuple[str, ...] = ()  # canonical names; empty = all sectors
+    years: tuple[int, int] | None = None  # inclusive; None = no year filter
+    known_years_only: bool = False
+    kinds: tuple[str, ...] = KINDS
+
+
+def filter_records(records: gpd.GeoDataFrame, filters: Filters) -> gpd.GeoDataFrame:
+    """The records matching the filters; unknown years pass a year range unless known_years_only."""
+    _check(filters)
+    keep = records["kind"].isin(filters.kinds)
+    if filters.sectors:
+        keep &= records["sector"].isin(filters.sectors)
+    known = records["year"].notna()
+    if filters.years is not None:
+        first, last = filters.years
+        in_range = records["year"].between(first, last).fillna(False).astype(bool)
+        keep &= in_range | ~known
+    if filters.known_years_only:
+        keep &= known
+    return records[keep.to_numpy()]
+
+
+def state_counts(
+    states: gpd.GeoDataFrame, records: gpd.GeoDataFrame, filters: Filters
+) -> gpd.GeoDataFrame:
+    """All 32 states with clusters, projects, records and one count column per sector (0 = none)."""
+    matched = filter_records(records, filters)
+    return _merge(states, _aggregate(matched))
+
+
+def sector_counts(records: gpd.GeoDataFrame, filters: Filters) -> pd.DataFrame:
+    """Filtered records by sector and kind, every sector present (for charts)."""
+    matched = filter_records(records, filters)
+    table = pd.crosstab(matched["sector"], matched["kind"])
+    return table.reindex(index=list(SECTORS), columns=list(KINDS), fill_value=0)
+
+
+def year_counts(records: gpd.GeoDataFrame, filters: Filters) -> pd.DataFrame:
+    """Filtered records with a known year, by year and kind (for the timeline chart)."""
+    matched = filter_records(records, filters)
+    dated = matched[matched["year"].notna()]
+    table = pd.crosstab(dated["year"].astype(int), dated["kind"])
+    return table.reindex(columns=list(KINDS), fill_value=0)
+
+
+def _check(filters: Filters) -> None:
+    unknown = [s for s in filters.sectors if s not in SECTORS]
+    if unknown:
+        raise ValueError(f"unknown sectors {unknown}; valid: {', '.join(SECTORS)}")
+    if not set(filters.kinds) <= set(KINDS):
+        raise ValueError(f"kinds must be among {KINDS}, got {filters.kinds}")
+    if filters.years is not None and filters.years[0] > filters.years[1]:
+        raise ValueError(f"year range {filters.years} is reversed")
+
+
+def _aggregate(matched: gpd.GeoDataFrame) -> pd.DataFrame:
+    placed = matched[matched["state_code"] != ""]
+    by_kind = pd.crosstab(placed["state_code"], placed["kind"]).reindex(
+        columns=list(KINDS), fill_value=0
+    )
+    by_kind.columns = ["clusters", "projects"]
+    by_sector = pd.crosstab(placed["state_code"], placed["sector"]).reindex(
+        columns=list(SECTORS), fill_value=0
+    )
+    return by_kind.join(by_sector, how="outer")
+
+
+def _merge(states: gpd.GeoDataFrame, counts: pd.DataFrame) -> gpd.GeoDataFrame:
+    cols = ["clusters", "projects", *SECTORS]
+    out = states.merge(counts, left_on="state_code", right_index=True, how="left")
+    out[cols] = out[cols].fillna(0).astype(int)
+    out.insert(out.columns.get_loc("projects") + 1, "records", out["clusters"] + out["projects"])
+    geometry = out.pop("geometry")
+    out["geometry"] = geometry
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=states.crs)
+

@@ -1,0 +1,340 @@
+"""Load the curated seed files into one validated records frame (see docs/architecture.md).
+
+`load_records()` reads `clusters.csv`, `projects.csv`, `citations.csv` and `figures.csv`, checks every
+value at this boundary and either returns the frame or raises `SeedError` listing every problem with
+file, line, column, value and what was expected, so an analyst editing a CSV by hand can fix it.
+"""
+
+import csv
+import datetime
+import io
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import Point
+
+from geo import boundaries, names
+from geo.paths import SEEDS_DIR
+from geo.sectors import SECTORS, map_raw_label
+
+RECORD_COLUMNS = (
+    "id", "kind", "name", "project_type", "sector", "sector_raw", "state", "state_code",
+    "related_states", "place", "location_precision", "lon", "lat", "location_source", "year",
+    "year_basis", "notes",
+)  # fmt: skip
+CITATION_COLUMNS = ("record_id", "file", "section", "quote")
+FIGURE_COLUMNS = ("record_id", "metric", "value", "qualifier", "unit", "period", "file", "section", "quote")
+RECORD_FILES = {"clusters.csv": "cluster", "projects.csv": "project"}
+
+PROJECT_TYPES = ("investment", "cooperation", "institution", "facility", "event", "plant-location",
+                 "project-location")  # fmt: skip
+YEAR_BASES = ("founded", "started", "announced", "reported")
+PRECISIONS = ("city", "state", "none")
+METRICS = ("members", "companies", "jobs", "exports", "investment", "other")
+FIRST_YEAR = 1900
+# Mexico's extent with a small margin (Natural Earth admin-0), for catching swapped or stray points.
+MEXICO_BBOX = (-118.5, 14.4, -86.6, 32.8)
+# City points may sit on a coastline the web boundaries simplify away; tolerance in degrees.
+INSIDE_TOLERANCE = 0.05
+
+
+class SeedError(Exception):
+    """The seed files have problems; `problems` holds one readable message per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the seed files:\n" + "\n".join(problems))
+
+
+@dataclass
+class _Row:
+    file: str
+    line: int
+    values: dict[str, str]
+
+
+class _Problems(list):
+    def add(self, file: str, line: int | None, column: str | None, value, expected: str) -> None:
+        where = file if line is None else f"{file}, line {line}"
+        if column is not None:
+            where += f", column '{column}'"
+        shown = "" if value is None else f": {str(value)[:80]!r}"
+        self.append(f"{where}{shown} — expected {expected}")
+
+
+def load_records(seeds_dir: Path = SEEDS_DIR) -> gpd.GeoDataFrame:
+    """The validated records frame; raises SeedError naming every problem found."""
+    problems = _Problems()
+    rows = []
+    for fname, kind in RECORD_FILES.items():
+        rows += [(row, kind) for row in _read_csv(seeds_dir / fname, RECORD_COLUMNS, problems)]
+    citations = _read_csv(seeds_dir / "citations.csv", CITATION_COLUMNS, problems)
+    figures = _read_csv(seeds_dir / "figures.csv", FIGURE_COLUMNS, problems)
+    if problems:  # structural problems make row checks meaningless
+        raise SeedError(problems)
+
+    states = boundaries.load_states("full")
+    anchors = boundaries.anchor_points(states)
+    shapes = dict(zip(states["state_code"], states.geometry, strict=True))
+    records = [_check_record(row, kind, problems, anchors, shapes) for row, kind in rows]
+    ids = _check_unique_ids(rows, problems)
+    by_record = _check_links(citations, figures, ids, problems)
+    if problems:
+        raise SeedError(problems)
+    return _frame(records, *by_record)
+
+
+def _read_csv(path: Path, columns: tuple[str, ...], problems: _Problems) -> list[_Row]:
+    name = path.name
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        problems.add(name, None, None, None, "the file to exist in seeds/")
+        return []
+    except UnicodeDecodeError as err:
+        line = path.read_bytes()[: err.start].count(b"\n") + 1
+        problems.add(name, line, None, repr(err.object[err.start : err.start + 4]),
+                     "UTF-8 text (save the file as UTF-8)")  # fmt: skip
+        return []
+    if not text.strip():
+        problems.add(name, None, None, None, f"a header line with columns {', '.join(columns)}")
+        return []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+        missing = [c for c in columns if c not in header]
+        extra = [c for c in header if c not in columns]
+        for col in missing:
+            problems.add(name, 1, col, None, "this column in the header")
+        for col in extra:
+            problems.add(name, 1, col, col, f"only the columns {', '.join(columns)}")
+        if missing or extra:
+            return []
+        rows = []
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                problems.add(name, reader.line_num, None, ",".join(values)[:80],
+                             f"{len(header)} fields (a comma or quote inside a value must be quoted)")  # fmt: skip
+                continue
+            rows.append(_Row(name, reader.line_num, dict(zip(header, values, strict=True))))
+        return rows
+    except csv.Error as err:
+        problems.add(name, reader.line_num, None, None,
+                     f"well-formed CSV ({err}); put values containing quotes in double quotes "
+                     'and double the inner quotes ("")')  # fmt: skip
+        return []
+
+
+def _check_record(row: _Row, kind: str, problems: _Problems, anchors, shapes) -> dict:
+    v = {k: val.strip() for k, val in row.values.items()}
+    bad = lambda col, expected: problems.add(row.file, row.line, col, v[col], expected)  # noqa: E731
+    if not v["id"]:
+        bad("id", "a non-empty stable id")
+    if v["kind"] != kind:
+        bad("kind", f"'{kind}' in {row.file}")
+    if not v["name"]:
+        bad("name", "the organisation or project name as written in the source")
+    if kind == "project" and v["project_type"] not in PROJECT_TYPES:
+        bad("project_type", f"one of {', '.join(PROJECT_TYPES)}")
+    if kind == "cluster" and v["project_type"]:
+        bad("project_type", "an empty value for a cluster")
+    if v["sector"] not in SECTORS:
+        bad("sector", f"one of {', '.join(SECTORS)}")
+    for raw in filter(None, (s.strip() for s in v["sector_raw"].split(";"))):
+        mapped = map_raw_label(raw)
+        if mapped is None:
+            bad("sector_raw", f"a label listed in seeds/sector_map.csv (add '{raw}' there)")
+        elif mapped != v["sector"] and v["sector"] in SECTORS:
+            bad("sector_raw", f"a label that maps to '{v['sector']}' ('{raw}' maps to '{mapped}')")
+    if not v["sector_raw"]:
+        bad("sector_raw", "the sector as written in the source")
+
+    state = code = ""
+    if v["state"]:
+        try:
+            state = names.normalise_state(v["state"])
+            code = names.state_code(state)
+        except names.UnknownStateError as err:
+            bad("state", f"a Mexican state ({err})")
+        if code and v["state_code"] and v["state_code"].zfill(2) != code:
+            bad("state_code", f"the INEGI code of {state}, '{code}'")
+    elif v["state_code"]:
+        bad("state_code", "an empty value when state is empty")
+    related = []
+    for other in filter(None, (s.strip() for s in v["related_states"].split(";"))):
+        try:
+            related.append(names.normalise_state(other))
+        except names.UnknownStateError as err:
+            bad("related_states", f"'; '-separated Mexican states ({err})")
+
+    year = _check_year(v, bad)
+    point = _check_location(v, state, code, bad, anchors, shapes)
+    return {
+        "id": v["id"], "name": v["name"], "kind": kind, "project_type": v["project_type"],
+        "sector": v["sector"], "sector_raw": v["sector_raw"], "state": state, "state_code": code,
+        "related_states": "; ".join(related), "place": v["place"],
+        "location_precision": v["location_precision"], "year": year,
+        "year_basis": v["year_basis"] if year is not None else "unknown", "notes": v["notes"],
+        "location_source": v["location_source"], "geometry": point,
+    }  # fmt: skip
+
+
+def _check_year(v: dict, bad) -> int | None:
+    last_year = datetime.date.today().year
+    basis = v["year_basis"] or "unknown"
+    if not v["year"]:
+        if basis != "unknown":
+            bad("year_basis", "'unknown' (or empty) when the year is unknown")
+        return None
+    try:
+        year = int(v["year"])
+    except ValueError:
+        bad("year", f"a whole year such as 2016, or empty when unknown")
+        return None
+    if not FIRST_YEAR <= year <= last_year:
+        bad("year", f"a year between {FIRST_YEAR} and {last_year}, or empty when unknown")
+        return None
+    if basis not in YEAR_BASES:
+        bad("year_basis", f"one of {', '.join(YEAR_BASES)} for a known year")
+    return year
+
+
+def _check_location(v: dict, state: str, code: str, bad, anchors, shapes) -> Point | None:
+    precision = v["location_precision"]
+    if precision not in PRECISIONS:
+        bad("location_precision", f"one of {', '.join(PRECISIONS)}")
+        return None
+    if precision == "none":
+        if state:
+            bad("location_precision", "'state' or 'city' when a state is given")
+        return None
+    if not state:
+        if not v["state"]:
+            bad("state", f"a state for location_precision '{precision}' (or precision 'none')")
+        return None
+    if precision == "state":
+        if v["lon"] or v["lat"]:
+            bad("lon", "empty lon/lat for a state-level location (the state's anchor point is used)")
+        return anchors[code]
+    lon, lat = _number(v, "lon", bad), _number(v, "lat", bad)
+    if not v["place"]:
+        bad("place", "the city named in the source for a city-level location")
+    if not v["location_source"]:
+        bad("location_source", "a citation for the city coordinates (e.g. a GeoNames id)")
+    if lon is None or lat is None:
+        return None
+    west, south, east, north = MEXICO_BBOX
+    if not (west <= lon <= east and south <= lat <= north):
+        swapped = west <= lat <= east and south <= lon <= north
+        bad("lon", "lon/lat in Mexico (lon -118.5..-86.6, lat 14.4..32.8)"
+            + ("; lon and lat look swapped" if swapped else ""))  # fmt: skip
+        return None
+    point = Point(lon, lat)
+    if shapes[code].distance(point) > INSIDE_TOLERANCE:
+        bad("lon", f"a point inside {state} ({lon}, {lat} lies outside it)")
+    return point
+
+
+def _number(v: dict, col: str, bad) -> float | None:
+    try:
+        value = float(v[col])
+    except ValueError:
+        bad(col, "a decimal number in degrees")
+        return None
+    if not math.isfinite(value):
+        bad(col, "a finite decimal number in degrees")
+        return None
+    return value
+
+
+def _check_unique_ids(rows: list[tuple[_Row, str]], problems: _Problems) -> set[str]:
+    first: dict[str, _Row] = {}
+    for row, _ in rows:
+        rid = row.values["id"].strip()
+        if rid in first:
+            seen = first[rid]
+            problems.add(row.file, row.line, "id", rid,
+                         f"a unique id (already used in {seen.file}, line {seen.line})")  # fmt: skip
+        elif rid:
+            first[rid] = row
+    return set(first)
+
+
+def _check_links(citations: list[_Row], figures: list[_Row], ids: set[str], problems: _Problems):
+    sources: dict[str, list[str]] = defaultdict(list)
+    facts: dict[str, list[dict]] = defaultdict(list)
+    for row in citations:
+        v = {k: val.strip() for k, val in row.values.items()}
+        if _linked(row, v, ids, problems):
+            cite = f"{v['file']}, {v['section']}"
+            if cite not in sources[v["record_id"]]:
+                sources[v["record_id"]].append(cite)
+    for row in figures:
+        v = {k: val.strip() for k, val in row.values.items()}
+        if not _linked(row, v, ids, problems):
+            continue
+        if v["metric"] not in METRICS:
+            problems.add(row.file, row.line, "metric", v["metric"], f"one of {', '.join(METRICS)}")
+            continue
+        try:
+            value = float(v["value"])
+        except ValueError:
+            problems.add(row.file, row.line, "value", v["value"], "a number as stated in the source")
+            continue
+        if not v["unit"]:
+            problems.add(row.file, row.line, "unit", "", "the unit (and currency) of the figure")
+        facts[v["record_id"]].append({**v, "value": value})
+    for rid in sorted(ids - set(sources)):
+        problems.add("citations.csv", None, "record_id", rid, "at least one citation for every record")
+    return sources, facts
+
+
+def _linked(row: _Row, v: dict, ids: set[str], problems: _Problems) -> bool:
+    ok = True
+    if v["record_id"] not in ids:
+        problems.add(row.file, row.line, "record_id", v["record_id"], "the id of a record in clusters.csv or projects.csv")
+        ok = False
+    for col in ("file", "section", "quote"):
+        if not v[col]:
+            problems.add(row.file, row.line, col, "", "a non-empty value (seed file, section, short quote)")
+            ok = False
+    return ok
+
+
+def _frame(records: list[dict], sources: dict, facts: dict) -> gpd.GeoDataFrame:
+    for rec in records:
+        rec["source"] = " | ".join(sources[rec["id"]])
+        rec.update(_pivot_figures(facts.get(rec["id"], [])))
+    frame = gpd.GeoDataFrame(records, geometry="geometry", crs="EPSG:4326")
+    frame["lon"] = frame.geometry.x.where(frame.geometry.notna())
+    frame["lat"] = frame.geometry.y.where(frame.geometry.notna())
+    frame["year"] = pd.array(frame["year"], dtype="Int64")
+    for col in ("members", "companies", "jobs"):
+        frame[col] = pd.array(frame[col], dtype="Int64")
+    return frame.sort_values(["kind", "state_code", "id"], ignore_index=True)
+
+
+def _pivot_figures(facts: list[dict]) -> dict:
+    """One column per headline metric (the first stated figure wins) plus all figures as text."""
+    out = {"members": None, "companies": None, "jobs": None, "exports_value": math.nan,
+           "exports_unit": "", "investment_value": math.nan, "investment_unit": ""}  # fmt: skip
+    lines = []
+    for fact in facts:
+        metric, value = fact["metric"], fact["value"]
+        if metric in ("members", "companies", "jobs") and out[metric] is None:
+            out[metric] = int(value)
+        elif metric in ("exports", "investment") and math.isnan(out[f"{metric}_value"]):
+            out[f"{metric}_value"], out[f"{metric}_unit"] = value, fact["unit"]
+        shown = f"{value:,.2f}".rstrip("0").rstrip(".")
+        text = " ".join(filter(None, (fact["qualifier"], shown, fact["unit"])))
+        period = f" ({fact['period']})" if fact["period"] else ""
+        label = "" if metric == "other" else f"{metric.capitalize()}: "
+        lines.append(f"{label}{text}{period} [{fact['file']}, {fact['section']}]")
+    out["figures"] = "\n".join(lines)
+    return out
