@@ -87,4 +87,3 @@ def _merge(states: gpd.GeoDataFrame, counts: pd.DataFrame) -> gpd.GeoDataFrame:
     geometry = out.pop("geometry")
     out["geometry"] = geometry
     return gpd.GeoDataFrame(out, geometry="geometry", crs=states.crs)
-

@@ -27,7 +27,17 @@ RECORD_COLUMNS = (
     "year_basis", "notes",
 )  # fmt: skip
 CITATION_COLUMNS = ("record_id", "file", "section", "quote")
-FIGURE_COLUMNS = ("record_id", "metric", "value", "qualifier", "unit", "period", "file", "section", "quote")
+FIGURE_COLUMNS = (
+    "record_id",
+    "metric",
+    "value",
+    "qualifier",
+    "unit",
+    "period",
+    "file",
+    "section",
+    "quote",
+)
 RECORD_FILES = {"clusters.csv": "cluster", "projects.csv": "project"}
 
 PROJECT_TYPES = ("investment", "cooperation", "institution", "facility", "event", "plant-location",
@@ -195,7 +205,7 @@ def _check_year(v: dict, bad) -> int | None:
     try:
         year = int(v["year"])
     except ValueError:
-        bad("year", f"a whole year such as 2016, or empty when unknown")
+        bad("year", "a whole year such as 2016, or empty when unknown")
         return None
     if not FIRST_YEAR <= year <= last_year:
         bad("year", f"a year between {FIRST_YEAR} and {last_year}, or empty when unknown")
@@ -220,7 +230,9 @@ def _check_location(v: dict, state: str, code: str, bad, anchors, shapes) -> Poi
         return None
     if precision == "state":
         if v["lon"] or v["lat"]:
-            bad("lon", "empty lon/lat for a state-level location (the state's anchor point is used)")
+            bad(
+                "lon", "empty lon/lat for a state-level location (the state's anchor point is used)"
+            )
         return anchors[code]
     lon, lat = _number(v, "lon", bad), _number(v, "lat", bad)
     if not v["place"]:
@@ -285,24 +297,36 @@ def _check_links(citations: list[_Row], figures: list[_Row], ids: set[str], prob
         try:
             value = float(v["value"])
         except ValueError:
-            problems.add(row.file, row.line, "value", v["value"], "a number as stated in the source")
+            problems.add(
+                row.file, row.line, "value", v["value"], "a number as stated in the source"
+            )
             continue
         if not v["unit"]:
             problems.add(row.file, row.line, "unit", "", "the unit (and currency) of the figure")
         facts[v["record_id"]].append({**v, "value": value})
     for rid in sorted(ids - set(sources)):
-        problems.add("citations.csv", None, "record_id", rid, "at least one citation for every record")
+        problems.add(
+            "citations.csv", None, "record_id", rid, "at least one citation for every record"
+        )
     return sources, facts
 
 
 def _linked(row: _Row, v: dict, ids: set[str], problems: _Problems) -> bool:
     ok = True
     if v["record_id"] not in ids:
-        problems.add(row.file, row.line, "record_id", v["record_id"], "the id of a record in clusters.csv or projects.csv")
+        problems.add(
+            row.file,
+            row.line,
+            "record_id",
+            v["record_id"],
+            "the id of a record in clusters.csv or projects.csv",
+        )
         ok = False
     for col in ("file", "section", "quote"):
         if not v[col]:
-            problems.add(row.file, row.line, col, "", "a non-empty value (seed file, section, short quote)")
+            problems.add(
+                row.file, row.line, col, "", "a non-empty value (seed file, section, short quote)"
+            )
             ok = False
     return ok
 
