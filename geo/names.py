@@ -1,0 +1,135 @@
+"""Map the many spellings of Mexico's 32 states to the canonical names in seeds/states.csv.
+
+Matching is done on a key that ignores accents, case, punctuation and spacing, so "Nuevo Léon",
+"NUEVO LEON" and "nuevo  león" are one name. Dots are dropped rather than turned into spaces so
+that "B.C." and "B.C.S." stay apart ("bc" vs "bcs").
+
+"México" / "Mexico" alone is read as the state (INEGI's catalogue names state 15 "México"), never
+the country: a document that lists states by name means the state. "Estado de", "State of" and
+"State" around a name are ignored, which is how "Estado de Jalisco" or "México State" resolve.
+"""
+
+import difflib
+import re
+import unicodedata
+from functools import lru_cache
+
+import pandas as pd
+
+from geo.paths import SEEDS_DIR
+
+STATES_CSV = SEEDS_DIR / "states.csv"
+
+# Spellings met in sources that the seed table's own columns do not cover; value = canonical name.
+_ALIASES = {
+    "Mexico City": "Ciudad de México",
+    "CDMX": "Ciudad de México",
+    "Distrito Federal": "Ciudad de México",
+    "Federal District": "Ciudad de México",
+    "D.F.": "Ciudad de México",
+    "México, D.F.": "Ciudad de México",
+    "Edomex": "Estado de México",
+    "Edo. Méx.": "Estado de México",
+    "Edo. de México": "Estado de México",
+    "Baja California Norte": "Baja California",
+    "B.C.": "Baja California",
+    "B.C.S.": "Baja California Sur",
+    "Coahuila de Zaragoza": "Coahuila",
+    "Michoacán de Ocampo": "Michoacán",
+    "N.L.": "Nuevo León",
+    "Querétaro de Arteaga": "Querétaro",
+    "Q. Roo": "Quintana Roo",
+    "S.L.P.": "San Luis Potosí",
+    "Veracruz-Llave": "Veracruz",
+    "Veracruz de Ignacio de la Llave": "Veracruz",
+}
+
+# Wrappers that do not change which state is meant ("Estado de Jalisco", "Mexico State").
+_WRAPPERS = (
+    re.compile(r"^(?:estado de|state of) (?P<name>.+)$"),
+    re.compile(r"^(?P<name>.+) state$"),
+)
+
+
+class UnknownStateError(ValueError):
+    """A state name that matches none of the 32 states; `suggestions` holds the closest ones."""
+
+    def __init__(self, name: str, suggestions: tuple[str, ...]):
+        self.name = name
+        self.suggestions = suggestions
+        hint = (
+            f"closest known: {', '.join(suggestions)}"
+            if suggestions
+            else f"expected one of the 32 names in {STATES_CSV.name}"
+        )
+        super().__init__(f"Unknown state name {name!r}; {hint}")
+
+
+def load_state_table() -> pd.DataFrame:
+    """seeds/states.csv as strings (state_code, state, state_official, iso_3166_2, source)."""
+    return _state_table().copy()
+
+
+def normalise_state(name: str) -> str:
+    """The canonical `state` for any spelling of a state; raises UnknownStateError."""
+    return _canonical_by_code()[_lookup_code(name)]
+
+
+def state_code(name: str) -> str:
+    """The two-digit INEGI code ("01".."32") for any spelling of a state name."""
+    return _lookup_code(name)
+
+
+def _lookup_code(name: str) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"state name must be a str, got {type(name).__name__}")
+    index = _code_by_key()
+    key = _key(name)
+    candidates = [key] + [m["name"] for m in (w.match(key) for w in _WRAPPERS) if m]
+    for candidate in candidates:
+        if candidate in index:
+            return index[candidate]
+    raise UnknownStateError(name, _suggest(key))
+
+
+def _suggest(key: str) -> tuple[str, ...]:
+    canonical = _canonical_by_code()
+    index = _code_by_key()
+    close = difflib.get_close_matches(key, index, n=8, cutoff=0.6)
+    return tuple(dict.fromkeys(canonical[index[k]] for k in close))[:3]
+
+
+def _key(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    plain = plain.replace(".", "")
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
+
+
+@lru_cache(maxsize=1)
+def _state_table() -> pd.DataFrame:
+    return pd.read_csv(STATES_CSV, dtype=str, keep_default_na=False)
+
+
+@lru_cache(maxsize=1)
+def _canonical_by_code() -> dict[str, str]:
+    table = _state_table()
+    return dict(zip(table["state_code"], table["state"], strict=True))
+
+
+@lru_cache(maxsize=1)
+def _code_by_key() -> dict[str, str]:
+    table = _state_table()
+    code_of_state = dict(zip(table["state"], table["state_code"], strict=True))
+    spellings = [
+        *zip(table["state"], table["state_code"], strict=True),
+        *zip(table["state_official"], table["state_code"], strict=True),
+        *zip(table["iso_3166_2"], table["state_code"], strict=True),
+        *((alias, code_of_state[state]) for alias, state in _ALIASES.items()),
+    ]
+    index: dict[str, str] = {}
+    for spelling, code in spellings:
+        key = _key(spelling)
+        if index.setdefault(key, code) != code:
+            raise ValueError(f"State spelling {spelling!r} would match two states")
+    return index
