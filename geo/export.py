@@ -1,0 +1,319 @@
+"""Export frames as GeoJSON, CSV or GeoPackage; shared by the app's download buttons and the CLI.
+
+Decisions:
+- GeoJSON follows RFC 7946: EPSG:4326 lon/lat, no `crs` member, exterior rings counterclockwise,
+  UTF-8 without ASCII escapes, unknown values as `null`, whole numbers as JSON integers. The
+  feature `id` is the `id` column; states get their INEGI number (`"09"` -> 9), since GDAL keeps a
+  numeric id as the feature id but turns a text one without an `id` property into an extra column.
+- CSV is UTF-8 (no byte-order mark), comma-separated, `\\n` line ends, unknown values as empty cells.
+  Point layers keep their `lon`/`lat` columns instead of a geometry; the states layer has no
+  geometry column at all (analysts want the counts; GeoJSON and GeoPackage carry the shapes).
+- Text is written verbatim (no spreadsheet-formula escaping) so every format reads back exactly.
+- Rows without a point (records tied to no state) are exported with a null geometry, as the app
+  lists them.
+"""
+
+import io
+import json
+import os
+import tempfile
+import uuid
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+from typing import NamedTuple
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry import mapping
+
+from geo.join import Filters, filter_records, state_counts
+from geo.sectors import SECTORS
+
+LAYERS = ("states", "clusters", "projects")
+
+
+class Format(NamedTuple):
+    extension: str
+    mime: str
+
+
+FORMATS = {
+    "geojson": Format(".geojson", "application/geo+json"),
+    "csv": Format(".csv", "text/csv"),
+    "gpkg": Format(".gpkg", "application/geopackage+sqlite3"),
+}
+
+# Column -> (type, meaning); the order is the export's column order.
+POINT_COLUMNS = {
+    "id": ("text", "stable record id, e.g. `cl-nle-claut`, `pr-que-ellison-2007`"),
+    "name": ("text", "name as written in the source"),
+    "kind": ("text", "`cluster` or `project`"),
+    "project_type": (
+        "text",
+        "projects: what kind, e.g. `investment`, `cooperation`, `event`, `plant-location`; empty for clusters",
+    ),
+    "sector": ("text", "normalised sector"),
+    "sector_raw": ("text", "the sector as written in the source"),
+    "state": ("text", "canonical state name; empty when the record is not tied to one state"),
+    "state_code": ("text", "INEGI two-digit state code (keep the leading zero); empty when none"),
+    "related_states": ("text", "other states involved, separated by `; `"),
+    "place": ("text", "city named by the source, else empty"),
+    "location_precision": (
+        "text",
+        "`city`, `state` (the point is a representative point of the state) or `none` (no point)",
+    ),
+    "lon": ("decimal", "longitude, WGS 84 degrees; empty when the record has no point"),
+    "lat": ("decimal", "latitude, WGS 84 degrees; empty when the record has no point"),
+    "location_source": ("text", "citation for a city point's coordinates (e.g. a GeoNames id)"),
+    "year": ("integer", "year the `year_basis` refers to; empty when unknown"),
+    "year_basis": ("text", "`founded`, `started`, `announced`, `reported` or `unknown`"),
+    "members": ("integer", "members as stated (qualifier in `figures`); empty when unknown"),
+    "companies": ("integer", "companies as stated (qualifier in `figures`); empty when unknown"),
+    "jobs": ("integer", "jobs as stated (qualifier in `figures`); empty when unknown"),
+    "exports_value": ("decimal", "exports in `exports_unit`; empty when unknown"),
+    "exports_unit": ("text", "unit of `exports_value`, e.g. `million USD per year`"),
+    "investment_value": ("decimal", "investment in `investment_unit`; empty when unknown"),
+    "investment_unit": ("text", "unit of `investment_value`, e.g. `million $`"),
+    "figures": ("text", "the facts with their qualifiers as the source gives them, one per line"),
+    "source": ("text", "citations `file, section`, several joined with ` | `"),
+    "notes": ("text", "contradictions between sources, reading notes and flags"),
+}
+STATE_COLUMNS = {
+    "state_code": ("text", "INEGI two-digit state code (keep the leading zero)"),
+    "state": ("text", "canonical state name"),
+    "state_official": ("text", "official INEGI state name"),
+    "clusters": ("integer", "clusters in the state matching the export's filters"),
+    "projects": ("integer", "projects in the state matching the export's filters"),
+    "records": ("integer", "`clusters` + `projects`"),
+}
+
+_LAYER_TEXT = {
+    "states": "One row per Mexican state (32) with counts of the atlas records matching the "
+    "export's filters: per kind and, in one column per sector, per sector.",
+    "clusters": "One row per industrial cluster matching the export's filters.",
+    "projects": "One row per project matching the export's filters (`project_type` says what kind).",
+}
+_FORMATS_TEXT = """\
+## Formats
+
+- GeoJSON (RFC 7946): WGS 84 longitude/latitude; unknown values are `null`; each feature's `id` is
+  the row's `id` (states: `state_code` as a number).
+- CSV: UTF-8, comma-separated, one header row; unknown values are empty cells. Point layers give
+  `lon`/`lat` instead of a geometry; the states CSV has no geometry (use GeoJSON or GeoPackage for
+  the shapes). Read `state_code` as text to keep its leading zero.
+- GeoPackage: EPSG:4326, one layer named after the layer; unknown values are NULL.
+
+Some readers load a whole-number column that has unknown values as decimals (60 -> 60.0).
+"""
+_CITATION_TEXT = """\
+## Sources and citation
+
+Sources: the documents cited per row in `source` (`file, section`; several joined with ` | `);
+SOURCES.md lists the distinct documents and sections cited by this export. Figures are reported as
+the documents state them, with their qualifiers in `figures`; contradictions between documents are
+in `notes`. State names and codes: INEGI, Catálogo Único de Claves de Áreas Geoestadísticas
+Estatales, Municipales y Localidades. When you use this data, cite Mexico Cluster Atlas and the
+documents named in `source`.
+"""
+
+_NO_SOURCES_TEXT = """\
+# Sources
+
+This layer counts the atlas's cluster and project records; the documents behind each record are
+cited in the clusters and projects exports (column `source`).
+"""
+_STATES_SOURCES_TEXT = """\
+This layer has no `source` column: its counts are made from the cluster and project records, and
+the clusters and projects exports cite the documents behind each of them.
+"""
+
+
+def layer_frame(
+    layer: str,
+    states: gpd.GeoDataFrame | None,
+    records: gpd.GeoDataFrame,
+    filters: Filters,
+) -> gpd.GeoDataFrame:
+    """The exact frame exported for `layer`; `states` is only needed for the states layer.
+
+    The layer decides the kind of record, whatever `filters.kinds` says.
+    """
+    _check_choice(layer, LAYERS, "layer")
+    if layer == "states":
+        if states is None:
+            raise ValueError("the states layer needs the states frame (geo.boundaries.load_states)")
+        counts = state_counts(states, records, filters)
+        return counts[[*STATE_COLUMNS, *SECTORS, counts.geometry.name]].reset_index(drop=True)
+    kind = layer.removesuffix("s")
+    points = filter_records(records, replace(filters, kinds=(kind,)))
+    return points[[*POINT_COLUMNS, points.geometry.name]].reset_index(drop=True)
+
+
+def export_file(layer: str, fmt: str, frame: gpd.GeoDataFrame) -> tuple[str, bytes, str]:
+    """(file name, bytes, MIME type) of `frame` as one data file, e.g. for a download button."""
+    _check_choice(layer, LAYERS, "layer")
+    _check_choice(fmt, FORMATS, "format")
+    if fmt == "geojson":
+        data = to_geojson(frame)
+    elif fmt == "csv":
+        data = to_csv(frame)
+    else:
+        data = to_gpkg(frame, layer)
+    return f"atlas-{layer}{FORMATS[fmt].extension}", data, FORMATS[fmt].mime
+
+
+def export_bundle(layer: str, fmt: str, frame: gpd.GeoDataFrame) -> tuple[str, bytes, str]:
+    """(file name, bytes, MIME type) of a zip: the data file, DATA_DICTIONARY.md and SOURCES.md."""
+    name, data, _ = export_file(layer, fmt, frame)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr(name, data)
+        bundle.writestr("DATA_DICTIONARY.md", data_dictionary(layer))
+        bundle.writestr("SOURCES.md", source_list(frame))
+    return f"atlas-{layer}-{fmt}.zip", buffer.getvalue(), "application/zip"
+
+
+def to_geojson(gdf: gpd.GeoDataFrame) -> bytes:
+    """An RFC 7946 FeatureCollection, UTF-8."""
+    frame = _wgs84(gdf)
+    # RFC 7946 section 3.1.6: exterior rings counterclockwise, holes clockwise.
+    geometries = shapely.orient_polygons(frame.geometry.array, exterior_cw=False)
+    rows = frame.drop(columns=frame.geometry.name).to_dict(orient="records")
+    features = []
+    for row, geometry in zip(rows, geometries, strict=True):
+        properties = {column: _json_value(value) for column, value in row.items()}
+        feature = {"type": "Feature"}
+        if (feature_id := _feature_id(properties)) is not None:
+            feature["id"] = feature_id
+        feature["properties"] = properties
+        feature["geometry"] = None if geometry is None or geometry.is_empty else mapping(geometry)
+        features.append(feature)
+    collection = {"type": "FeatureCollection", "features": features}
+    return json.dumps(collection, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def to_csv(gdf: gpd.GeoDataFrame) -> bytes:
+    """The attributes as UTF-8 CSV: point frames as lon/lat columns, no geometry column."""
+    frame = _wgs84(gdf)
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    if {"lon", "lat"} - set(table.columns) and _all_points(frame.geometry):
+        table = table.assign(lon=frame.geometry.x, lat=frame.geometry.y)
+    return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def to_gpkg(gdf: gpd.GeoDataFrame, layer_name: str) -> bytes:
+    """A GeoPackage holding `gdf` as the layer `layer_name`."""
+    if not layer_name:
+        raise ValueError("a GeoPackage layer needs a name")
+    frame = _wgs84(gdf)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.gpkg"
+        frame.to_file(path, layer=layer_name, driver="GPKG", engine="pyogrio")
+        return path.read_bytes()
+
+
+def data_dictionary(layer: str) -> str:
+    """Markdown describing every column of `layer`, the formats and how to cite the data."""
+    _check_choice(layer, LAYERS, "layer")
+    if layer == "states":
+        per_sector = {s: ("integer", f"records of the sector {s} in the state") for s in SECTORS}
+        columns = STATE_COLUMNS | per_sector
+    else:
+        columns = POINT_COLUMNS
+    lines = [
+        f"# Data dictionary: {layer}",
+        "",
+        _LAYER_TEXT[layer],
+        "",
+        "| column | type | meaning |",
+        "|---|---|---|",
+        *(f"| `{name}` | {kind} | {_cell(meaning)} |" for name, (kind, meaning) in columns.items()),
+        "",
+        _FORMATS_TEXT,
+        _CITATION_TEXT,
+    ]
+    if layer == "states":
+        lines.append(_STATES_SOURCES_TEXT)
+    return "\n".join(lines)
+
+
+def source_list(frame: pd.DataFrame) -> str:
+    """Markdown listing the distinct documents and sections cited in `frame`, and the citations
+    for its city coordinates (`location_source`, e.g. GeoNames, whose licence asks for credit)."""
+    if "source" not in frame.columns:
+        return _NO_SOURCES_TEXT
+    lines = ["# Sources", "", f"Documents cited by the {len(frame)} rows (column `source`):", ""]
+    for document, sections in sorted(_citations(frame["source"]).items()):
+        lines.append(f"- `{document}`")
+        lines.extend(f"  - {section}" for section in sorted(sections) if section)
+    located = sorted(set(frame.get("location_source", pd.Series()).dropna()) - {""})
+    if located:
+        lines += ["", "City coordinates (column `location_source`):", ""]
+        lines += [f"- {citation}" for citation in located]
+    return "\n".join(lines) + "\n"
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path` completely or not at all: temp file beside it, fsync, os.replace."""
+    path = Path(path)
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        # os.open honours the umask (tempfile's files are 0600); O_BINARY matters on Windows only.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        with os.fdopen(os.open(temp, flags, 0o666), "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _citations(cells: pd.Series) -> dict[str, set[str]]:
+    """Document -> cited sections, from cells of `file, section` joined with ` | `."""
+    cited: dict[str, set[str]] = {}
+    for cell in cells.dropna():
+        for citation in filter(None, (part.strip() for part in cell.split(" | "))):
+            document, _, section = citation.partition(", ")
+            cited.setdefault(document.strip(), set()).add(section.strip())
+    return cited
+
+
+def _check_choice(value: str, allowed, what: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; expected one of: {', '.join(allowed)}")
+
+
+def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise TypeError(f"expected a GeoDataFrame, got {type(gdf).__name__}")
+    if gdf.crs is None:
+        raise ValueError("the frame has no CRS; set it (the atlas uses EPSG:4326) before export")
+    return gdf if gdf.crs.to_epsg() == 4326 else gdf.to_crs(4326)
+
+
+def _all_points(geometry: gpd.GeoSeries) -> bool:
+    kinds = geometry.geom_type.dropna()
+    return not kinds.empty and bool(kinds.eq("Point").all())
+
+
+def _cell(text: str) -> str:
+    """Text for a markdown table cell: a bare | would end the cell, even inside backticks."""
+    return text.replace("|", r"\|")
+
+
+def _feature_id(properties: dict) -> str | int | None:
+    if properties.get("id") is not None:
+        return properties["id"]
+    code = properties.get("state_code")
+    return int(code) if code and code.isdigit() else None
+
+
+def _json_value(value):
+    """A JSON-ready scalar: missing -> None, numpy scalars -> Python ones."""
+    if value is None or pd.isna(value):
+        return None
+    return value.item() if hasattr(value, "item") else value

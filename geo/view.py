@@ -1,0 +1,236 @@
+"""The view a shared link reproduces, read from and written to URL query parameters.
+
+Parameters (all optional; an absent or empty parameter means its default):
+
+| param     | format                                            | example          | default        |
+|-----------|---------------------------------------------------|------------------|----------------|
+| `sectors` | sector names, comma-separated, any letter case    | `Aerospace,ICT`  | all sectors    |
+| `years`   | `FROM-TO`, four-digit years, inclusive            | `2004-2018`      | the data's bounds |
+| `known`   | `1` = only records with a known year, `0` = all   | `1`              | `0`            |
+| `metric`  | `records`, `clusters` or `projects`               | `clusters`       | `records`      |
+| `state`   | a state, any spelling `geo.names.normalise_state` accepts | `Nuevo Leon` | none     |
+| `basemap` | one of the app's basemap keys, any letter case    | `none`           | `none`         |
+| `zoom`    | whole number 0-18                                 | `7`              | the app's      |
+| `center`  | `LAT,LON` in decimal degrees                      | `20.59,-100.39`  | the app's      |
+
+Bad values never raise. A value that is unknown, malformed, out of range, repeated, longer than
+`MAX_VALUE_CHARS` or that contains markup falls back to its default and adds a plain-text notice.
+Two partial cases keep what is usable, also with a notice: unknown names in `sectors` are dropped
+and the known ones kept; a year range that overlaps the data's bounds is clamped to them (one
+wholly outside them, or reversed like `9999-1`, is rejected).
+"""
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+METRICS = ("records", "clusters", "projects")
+DEFAULT_BASEMAP = "none"
+ZOOM_RANGE = (0, 18)
+MAX_VALUE_CHARS = 200
+ECHO_CHARS = 40
+YEAR_RANGE_FORMAT = "YYYY-YYYY"
+
+# URL parameter -> View field; view_to_params writes them in this order.
+PARAMS = {
+    "sectors": "sectors",
+    "years": "years",
+    "known": "known_years_only",
+    "metric": "metric",
+    "state": "state",
+    "basemap": "basemap",
+    "zoom": "zoom",
+    "center": "center",
+}
+# Streamlit adds these itself; they are not ours to complain about.
+_STREAMLIT_PARAMS = frozenset({"embed", "embed_options"})
+_UNSAFE = re.compile(r"[<>\x00-\x1f\x7f]")
+_YEAR_RANGE = re.compile(r"([0-9]{4})-([0-9]{4})")
+_ZOOM = re.compile(r"[0-9]{1,2}")
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+
+
+@dataclass(frozen=True)
+class View:
+    years: tuple[int, int]
+    sectors: tuple[str, ...] = ()  # canonical names in display order; empty = all
+    known_years_only: bool = False
+    metric: str = "records"
+    state: str | None = None  # canonical state name
+    basemap: str = DEFAULT_BASEMAP
+    zoom: int | None = None
+    center: tuple[float, float] | None = None  # (lat, lon)
+
+
+def parse_view(
+    params: Mapping[str, str | list[str]],
+    *,
+    sectors: Sequence[str],
+    year_bounds: tuple[int, int],
+    states: Sequence[str],
+    basemaps: Sequence[str],
+) -> tuple[View, list[str]]:
+    """The view in `params` and a plain-text notice for every value not used (escape before display).
+
+    From Streamlit pass `{key: st.query_params.get_all(key) for key in st.query_params}`: indexing
+    `st.query_params` returns only the last of repeated values, which would hide the repetition.
+    """
+    notices: list[str] = []
+    texts = _single_texts(params, notices)
+    parsers: dict[str, Callable[[str], tuple[object, str | None]]] = {
+        "sectors": lambda text: _sectors(text, sectors),
+        "years": lambda text: _years(text, year_bounds),
+        "known": _known,
+        "metric": lambda text: (_choice(text, METRICS, "metric"), None),
+        "state": lambda text: (_state(text, states), None),
+        "basemap": lambda text: (_choice(text, (DEFAULT_BASEMAP, *basemaps), "basemap"), None),
+        "zoom": _zoom,
+        "center": _center,
+    }
+    values = {}
+    for param, text in texts.items():
+        try:
+            values[PARAMS[param]], notice = parsers[param](text)
+        except ValueError as exc:
+            notices.append(f"Ignored {param}={_shown(text)}: {exc}. Using the default.")
+            continue
+        if notice:
+            notices.append(notice)
+    return replace(View(years=tuple(year_bounds)), **values), notices
+
+
+def view_to_params(view: View, defaults: View) -> dict[str, str]:
+    """The query parameters for `view`: only the fields that differ from `defaults`."""
+    params = {}
+    for param, field in PARAMS.items():
+        value = getattr(view, field)
+        if value is not None and value != getattr(defaults, field):
+            params[param] = _format(param, value)
+    return params
+
+
+def parse_year_range(text: str) -> tuple[int, int]:
+    """`"2004-2018"` -> `(2004, 2018)`; ValueError saying what is expected otherwise."""
+    match = _YEAR_RANGE.fullmatch(text.strip())
+    if not match:
+        raise ValueError(f'expected "{YEAR_RANGE_FORMAT}" (from-to, inclusive)')
+    start, end = int(match[1]), int(match[2])
+    if start > end:
+        raise ValueError(f'the range is reversed; expected "{YEAR_RANGE_FORMAT}" with from <= to')
+    return start, end
+
+
+def _single_texts(params: Mapping[str, str | list[str]], notices: list[str]) -> dict[str, str]:
+    """One stripped text per known parameter; what cannot be used safely becomes a notice."""
+    texts = {}
+    for key, value in params.items():
+        values = [value] if isinstance(value, str) else list(value)
+        if key not in PARAMS:
+            if key not in _STREAMLIT_PARAMS:
+                notices.append(f"Ignored unknown link parameter {_shown(key)}.")
+            continue
+        if len(values) > 1:
+            notices.append(f"Ignored {key}: it appears {len(values)} times. Using the default.")
+            continue
+        text = values[0].strip() if values else ""
+        if not text:
+            continue
+        if len(text) > MAX_VALUE_CHARS:
+            notices.append(
+                f"Ignored {key}: the value is {len(text)} characters long (limit {MAX_VALUE_CHARS}). Using the default."
+            )
+        elif _UNSAFE.search(text):
+            notices.append(f"Ignored {key}: the value contains markup or control characters. Using the default.")
+        else:
+            texts[key] = text
+    return texts
+
+
+def _sectors(text: str, known: Sequence[str]) -> tuple[tuple[str, ...], str | None]:
+    by_key = {name.casefold(): name for name in known}
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name.casefold() not in by_key]
+    chosen = {by_key[name.casefold()] for name in names if name.casefold() in by_key}
+    valid = f"valid sectors: {', '.join(known)}"
+    if not chosen:
+        raise ValueError(f"no known sector ({valid})")
+    notice = None
+    if unknown:
+        notice = f"Ignored unknown sector(s) {_shown(', '.join(unknown))} ({valid})."
+    # Display order, so equal selections give equal views and equal links.
+    return tuple(name for name in known if name in chosen), notice
+
+
+def _years(text: str, bounds: tuple[int, int]) -> tuple[tuple[int, int], str | None]:
+    start, end = parse_year_range(text)
+    low, high = bounds
+    if end < low or start > high:
+        raise ValueError(f"outside the data's years {low}-{high}")
+    clamped = (max(start, low), min(end, high))
+    if clamped == (start, end):
+        return clamped, None
+    return clamped, f"Years {start}-{end} clamped to the data's years: {clamped[0]}-{clamped[1]}."
+
+
+def _known(text: str) -> tuple[bool, None]:
+    if text not in ("0", "1"):
+        raise ValueError("expected 1 or 0")
+    return text == "1", None
+
+
+def _choice(text: str, allowed: Sequence[str], what: str) -> str:
+    for name in allowed:
+        if name.casefold() == text.casefold():
+            return name
+    raise ValueError(f"unknown {what} (valid: {', '.join(dict.fromkeys(allowed))})")
+
+
+def _state(text: str, states: Sequence[str]) -> str:
+    # Imported here so that parsing a link never depends on names being importable up front.
+    from geo.names import normalise_state
+
+    try:
+        name = normalise_state(text)
+    except ValueError:
+        name = None
+    if name not in states:
+        raise ValueError("unknown state")
+    return name
+
+
+def _zoom(text: str) -> tuple[int, None]:
+    low, high = ZOOM_RANGE
+    if not _ZOOM.fullmatch(text) or not low <= int(text) <= high:
+        raise ValueError(f"expected a whole number {low}-{high}")
+    return int(text), None
+
+
+def _center(text: str) -> tuple[tuple[float, float], None]:
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) != 2 or not all(_DECIMAL.fullmatch(part) for part in parts):
+        raise ValueError('expected "LAT,LON" in decimal degrees')
+    lat, lon = float(parts[0]), float(parts[1])
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError("latitude must be within -90..90 and longitude within -180..180")
+    return (lat, lon), None
+
+
+def _format(param: str, value: object) -> str:
+    if param == "sectors":
+        return ",".join(value)
+    if param == "years":
+        return f"{value[0]:04d}-{value[1]:04d}"
+    if param == "known":
+        return "1" if value else "0"
+    if param == "center":
+        return f"{value[0]!r},{value[1]!r}"  # repr: the shortest text that reads back exactly
+    return str(value)
+
+
+def _shown(text: str) -> str:
+    """A bad value as a notice may echo it: at most ECHO_CHARS characters, no markup."""
+    safe = _UNSAFE.sub("?", text)
+    if len(safe) > ECHO_CHARS:
+        safe = safe[:ECHO_CHARS] + "…"
+    return f'"{safe}"'

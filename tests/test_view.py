@@ -1,0 +1,227 @@
+import sys
+import types
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from geo.view import (
+    ECHO_CHARS,
+    View,
+    parse_view,
+    parse_year_range,
+    view_to_params,
+)
+
+SECTORS = ("Aerospace", "Automotive", "ICT", "Energy", "Biotechnology")
+STATES = ("Ciudad de México", "Nuevo León", "Querétaro")
+BASEMAPS = ("none", "CartoDB.Positron", "OpenStreetMap.Mapnik")
+BOUNDS = (1990, 2025)
+DEFAULT = View(years=BOUNDS)
+
+
+def _fold(text):
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+
+
+@pytest.fixture(autouse=True)
+def fake_names(monkeypatch):
+    """A stand-in geo.names so these tests pin the view rules, not the name table."""
+    aliases = {_fold(state): state for state in STATES}
+    aliases |= {"queretaro de arteaga": "Querétaro", "distrito federal": "Ciudad de México"}
+    aliases["jalisco"] = "Jalisco"  # known to names but not offered by the app
+
+    class UnknownStateError(ValueError):
+        pass
+
+    def normalise_state(name):
+        try:
+            return aliases[_fold(name.strip())]
+        except KeyError:
+            raise UnknownStateError(f"unknown state {name!r}") from None
+
+    module = types.ModuleType("geo.names")
+    module.normalise_state = normalise_state
+    module.UnknownStateError = UnknownStateError
+    monkeypatch.setitem(sys.modules, "geo.names", module)
+
+
+def parse(params):
+    return parse_view(params, sectors=SECTORS, year_bounds=BOUNDS, states=STATES, basemaps=BASEMAPS)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, DEFAULT),
+        ({"sectors": "Aerospace"}, View(years=BOUNDS, sectors=("Aerospace",))),
+        # Any letter case and order; stored in display order so equal selections are equal views.
+        ({"sectors": "ict, AEROSPACE"}, View(years=BOUNDS, sectors=("Aerospace", "ICT"))),
+        ({"sectors": "ICT,ict,"}, View(years=BOUNDS, sectors=("ICT",))),
+        ({"sectors": ""}, DEFAULT),
+        ({"years": "2004-2018"}, View(years=(2004, 2018))),
+        ({"years": " 2010-2010 "}, View(years=(2010, 2010))),
+        ({"known": "1"}, View(years=BOUNDS, known_years_only=True)),
+        ({"known": "0"}, DEFAULT),
+        ({"metric": "Clusters"}, View(years=BOUNDS, metric="clusters")),
+        ({"state": "Queretaro de Arteaga"}, View(years=BOUNDS, state="Querétaro")),
+        ({"state": "nuevo leon"}, View(years=BOUNDS, state="Nuevo León")),
+        ({"state": "Distrito Federal"}, View(years=BOUNDS, state="Ciudad de México")),
+        ({"basemap": "cartodb.positron"}, View(years=BOUNDS, basemap="CartoDB.Positron")),
+        ({"zoom": "7"}, View(years=BOUNDS, zoom=7)),
+        ({"zoom": "0"}, View(years=BOUNDS, zoom=0)),
+        ({"center": "20.59,-100.39"}, View(years=BOUNDS, center=(20.59, -100.39))),
+        ({"center": "-90, 180"}, View(years=BOUNDS, center=(-90.0, 180.0))),
+        ({"years": ["2000-2001"]}, View(years=(2000, 2001))),  # a one-item list is one value
+        ({"embed": "true"}, DEFAULT),  # Streamlit's own parameter
+    ],
+)
+def test_valid_values(params, expected):
+    assert parse(params) == (expected, [])
+
+
+@pytest.mark.parametrize(
+    ("params", "expected", "notice"),
+    [
+        ({"sectors": "Aerospace,Mining"}, View(years=BOUNDS, sectors=("Aerospace",)), '"Mining"'),
+        ({"sectors": "Mining"}, DEFAULT, "valid sectors: Aerospace, Automotive"),
+        ({"years": "9999-1"}, DEFAULT, "YYYY-YYYY"),
+        ({"years": "2018-2004"}, DEFAULT, "reversed"),
+        ({"years": "2004:2018"}, DEFAULT, "YYYY-YYYY"),
+        ({"years": "2004"}, DEFAULT, "YYYY-YYYY"),
+        ({"years": "04-18"}, DEFAULT, "YYYY-YYYY"),
+        ({"years": "１９９９-２０００"}, DEFAULT, "YYYY-YYYY"),  # full-width digits
+        ({"years": "1800-1850"}, DEFAULT, "outside the data's years 1990-2025"),
+        ({"years": "2030-2040"}, DEFAULT, "outside"),
+        # Overlapping ranges are clamped rather than dropped.
+        ({"years": "1980-2000"}, View(years=(1990, 2000)), "clamped"),
+        ({"years": "0000-9999"}, DEFAULT, "clamped"),
+        ({"known": "yes"}, DEFAULT, "expected 1 or 0"),
+        ({"metric": "jobs"}, DEFAULT, "records, clusters, projects"),
+        ({"state": "Atlantis"}, DEFAULT, "unknown state"),
+        ({"state": "Jalisco"}, DEFAULT, "unknown state"),  # a real state the app does not offer
+        ({"basemap": "Stamen.Toner"}, DEFAULT, "unknown basemap"),
+        ({"zoom": "19"}, DEFAULT, "0-18"),
+        ({"zoom": "-1"}, DEFAULT, "0-18"),
+        ({"zoom": "7.5"}, DEFAULT, "0-18"),
+        ({"center": "91,0"}, DEFAULT, "latitude"),
+        ({"center": "0,-181"}, DEFAULT, "longitude"),
+        ({"center": "nan,inf"}, DEFAULT, "LAT,LON"),
+        ({"center": "1e999,0"}, DEFAULT, "latitude"),
+        ({"center": "20.5"}, DEFAULT, "LAT,LON"),
+        ({"metric": ["clusters", "projects"]}, DEFAULT, "appears 2 times"),
+        ({"metric": "x" * 201}, DEFAULT, "201 characters long"),
+        ({"state": "<script>alert(1)</script>"}, DEFAULT, "markup"),
+        ({"metric": "clusters\n"}, View(years=BOUNDS, metric="clusters"), None),  # edges stripped
+        ({"metric": "clus\x00ters"}, DEFAULT, "control characters"),
+        ({"sector": "Aerospace"}, DEFAULT, 'unknown link parameter "sector"'),
+    ],
+)
+def test_bad_values_fall_back_with_a_notice(params, expected, notice):
+    view, notices = parse(params)
+    assert view == expected
+    if notice is None:
+        assert notices == []
+    else:
+        assert len(notices) == 1
+        assert notice in notices[0]
+
+
+def test_each_bad_value_gets_its_own_notice_and_good_ones_are_kept():
+    view, notices = parse({"years": "9999-1", "metric": "jobs", "zoom": "5", "known": "1"})
+    assert view == View(years=BOUNDS, zoom=5, known_years_only=True)
+    assert [notice.split("=")[0] for notice in notices] == ["Ignored years", "Ignored metric"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "Q" * 150,
+        "A" * 150 + "<img src=x onerror=alert(1)>",
+        "<b>" + "Z" * 100,
+        "Mining" * 30,
+    ],
+)
+@pytest.mark.parametrize("param", ["sectors", "state", "metric", "nonsense" * 20])
+def test_notices_echo_little_and_no_markup(param, bad):
+    _, notices = parse({param: bad})
+    assert notices
+    for notice in notices:
+        assert "<" not in notice and ">" not in notice
+        for echoed in (param, bad):
+            assert len(echoed) <= ECHO_CHARS or echoed[: ECHO_CHARS + 1] not in notice
+
+
+def test_state_spellings_go_through_geo_names(monkeypatch):
+    monkeypatch.undo()  # the real name table this time, not the stand-in
+    assert parse({"state": "Queretaro de Arteaga"}) == (View(years=BOUNDS, state="Querétaro"), [])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2004-2018", (2004, 2018)), ("2010-2010", (2010, 2010)), (" 1999-2001 ", (1999, 2001))],
+)
+def test_parse_year_range(text, expected):
+    assert parse_year_range(text) == expected
+
+
+@pytest.mark.parametrize("text", ["9999-1", "2004:2018", "2004 - 2018", "2004", "", "abcd-efgh"])
+def test_parse_year_range_rejects(text):
+    with pytest.raises(ValueError, match="YYYY-YYYY"):
+        parse_year_range(text)
+
+
+@pytest.mark.parametrize(
+    ("view", "expected"),
+    [
+        (DEFAULT, {}),
+        (View(years=BOUNDS, sectors=("Aerospace", "ICT")), {"sectors": "Aerospace,ICT"}),
+        (View(years=(2004, 2018)), {"years": "2004-2018"}),
+        (View(years=BOUNDS, known_years_only=True), {"known": "1"}),
+        (View(years=BOUNDS, state="Querétaro", metric="projects"), {"state": "Querétaro", "metric": "projects"}),
+        (View(years=BOUNDS, zoom=6, center=(19.43, -99.13)), {"zoom": "6", "center": "19.43,-99.13"}),
+    ],
+)
+def test_view_to_params_writes_only_what_differs(view, expected):
+    assert view_to_params(view, DEFAULT) == expected
+
+
+@st.composite
+def views(draw):
+    chosen = draw(st.sets(st.sampled_from(SECTORS)))
+    start = draw(st.integers(*BOUNDS))
+    coordinate = {"allow_nan": False, "allow_infinity": False}
+    center = st.tuples(st.floats(-90, 90, **coordinate), st.floats(-180, 180, **coordinate))
+    return View(
+        sectors=tuple(sector for sector in SECTORS if sector in chosen),
+        years=(start, draw(st.integers(start, BOUNDS[1]))),
+        known_years_only=draw(st.booleans()),
+        metric=draw(st.sampled_from(("records", "clusters", "projects"))),
+        state=draw(st.none() | st.sampled_from(STATES)),
+        basemap=draw(st.sampled_from(BASEMAPS)),
+        zoom=draw(st.none() | st.integers(0, 18)),
+        center=draw(st.none() | center),
+    )
+
+
+@given(views())
+def test_round_trip(view):
+    assert parse(view_to_params(view, DEFAULT)) == (view, [])
+
+
+_values = st.text(max_size=60) | st.lists(st.text(max_size=20), max_size=3)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["sectors", "years", "known", "metric", "state", "basemap", "zoom", "center", "x<y>"]), _values
+    )
+)
+def test_any_params_give_a_valid_view_and_safe_notices(params):
+    view, notices = parse(params)
+    assert set(view.sectors) <= set(SECTORS)
+    assert BOUNDS[0] <= view.years[0] <= view.years[1] <= BOUNDS[1]
+    assert view.state in (None, *STATES)
+    assert view.basemap in BASEMAPS
+    assert all("<" not in notice and ">" not in notice for notice in notices)
