@@ -39,6 +39,7 @@ class Format(NamedTuple):
     mime: str
 
 
+BUNDLE_MIME = "application/zip"
 FORMATS = {
     "geojson": Format(".geojson", "application/geo+json"),
     "csv": Format(".csv", "text/csv"),
@@ -172,7 +173,12 @@ def export_bundle(layer: str, fmt: str, frame: gpd.GeoDataFrame) -> tuple[str, b
         bundle.writestr(name, data)
         bundle.writestr("DATA_DICTIONARY.md", data_dictionary(layer))
         bundle.writestr("SOURCES.md", source_list(frame))
-    return f"atlas-{layer}-{fmt}.zip", buffer.getvalue(), "application/zip"
+    return bundle_name(layer, fmt), buffer.getvalue(), BUNDLE_MIME
+
+
+def bundle_name(layer: str, fmt: str) -> str:
+    """The zip's file name, known before the (deferred) bundle is built."""
+    return f"atlas-{layer}-{fmt}.zip"
 
 
 def to_geojson(gdf: gpd.GeoDataFrame) -> bytes:

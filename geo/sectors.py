@@ -3,6 +3,7 @@
 import csv
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 
 from geo.paths import SEEDS_DIR
 
@@ -50,13 +51,13 @@ def resolve_sectors(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(s for s in SECTORS if s in wanted)
 
 
-@lru_cache(maxsize=1)
-def sector_map() -> dict[str, str]:
-    """Raw label (case-folded) -> sector, from seeds/sector_map.csv."""
-    with open(SEEDS_DIR / "sector_map.csv", encoding="utf-8", newline="") as fh:
+@lru_cache(maxsize=4)
+def sector_map(folder: Path = SEEDS_DIR) -> dict[str, str]:
+    """Raw label (case-folded) -> sector, from sector_map.csv."""
+    with open(folder / "sector_map.csv", encoding="utf-8", newline="") as fh:
         return {row["sector_raw"].casefold(): row["sector"] for row in csv.DictReader(fh)}
 
 
-def map_raw_label(raw: str) -> str | None:
+def map_raw_label(raw: str, folder: Path = SEEDS_DIR) -> str | None:
     """The sector a source label belongs to, or None when the label is not mapped yet."""
-    return sector_map().get(" ".join(raw.split()).casefold())
+    return sector_map(folder).get(" ".join(raw.split()).casefold())

@@ -19,6 +19,7 @@ from shapely.geometry import Point
 
 from geo import boundaries, names
 from geo.paths import SEEDS_DIR
+from geo.paths import seeds_dir as default_seeds_dir
 from geo.sectors import SECTORS, map_raw_label
 
 RECORD_COLUMNS = (
@@ -76,8 +77,9 @@ class _Problems(list):
         self.append(f"{where}{shown} — expected {expected}")
 
 
-def load_records(seeds_dir: Path = SEEDS_DIR) -> gpd.GeoDataFrame:
+def load_records(seeds_dir: Path | None = None) -> gpd.GeoDataFrame:
     """The validated records frame; raises SeedError naming every problem found."""
+    seeds_dir = default_seeds_dir() if seeds_dir is None else seeds_dir
     problems = _Problems()
     rows = []
     for fname, kind in RECORD_FILES.items():
@@ -90,7 +92,7 @@ def load_records(seeds_dir: Path = SEEDS_DIR) -> gpd.GeoDataFrame:
     states = boundaries.load_states("full")
     anchors = boundaries.anchor_points(states)
     shapes = dict(zip(states["state_code"], states.geometry, strict=True))
-    records = [_check_record(row, kind, problems, anchors, shapes) for row, kind in rows]
+    records = [_check_record(row, kind, problems, anchors, shapes, seeds_dir) for row, kind in rows]
     ids = _check_unique_ids(rows, problems)
     by_record = _check_links(citations, figures, ids, problems)
     if problems:
@@ -141,7 +143,7 @@ def _read_csv(path: Path, columns: tuple[str, ...], problems: _Problems) -> list
         return []
 
 
-def _check_record(row: _Row, kind: str, problems: _Problems, anchors, shapes) -> dict:
+def _check_record(row: _Row, kind: str, problems: _Problems, anchors, shapes, folder: Path) -> dict:
     v = {k: val.strip() for k, val in row.values.items()}
     bad = lambda col, expected: problems.add(row.file, row.line, col, v[col], expected)  # noqa: E731
     if not v["id"]:
@@ -157,7 +159,7 @@ def _check_record(row: _Row, kind: str, problems: _Problems, anchors, shapes) ->
     if v["sector"] not in SECTORS:
         bad("sector", f"one of {', '.join(SECTORS)}")
     for raw in filter(None, (s.strip() for s in v["sector_raw"].split(";"))):
-        mapped = map_raw_label(raw)
+        mapped = map_raw_label(raw, folder if (folder / "sector_map.csv").exists() else SEEDS_DIR)
         if mapped is None:
             bad("sector_raw", f"a label listed in seeds/sector_map.csv (add '{raw}' there)")
         elif mapped != v["sector"] and v["sector"] in SECTORS:
