@@ -1,0 +1,306 @@
+"""Load test: many browser sessions changing filters at once against ONE atlas server.
+
+    uv run python bench/load.py                       # 20 sessions, 60 s of changes, 60 s cool-down
+    uv run python bench/load.py --sessions 5 --duration 20 --cooldown 10
+    uv run python bench/load.py --script /path/to/candidate_app.py
+
+Localhost only: one Streamlit server on a free 127.0.0.1 port, one headless Debian Chromium with
+N contexts (every request outside this machine aborted). Every loop is bounded by count and time
+and the script stops by itself.
+
+1. A warm-up session visits each candidate sector once and records the map each one shows (the
+   fills signature); only sectors whose maps differ from each other and from "all" are used.
+2. N sessions open the app, each starting at a different point of the sector rotation, and for
+   `--duration` seconds keep changing their own filter (one change in flight per session; the
+   driver polls all sessions round-robin; latencies are timed inside the page, so the polling
+   adds nothing to them).
+3. Each completed change is checked: once the page has settled, its map must show ITS OWN
+   filter's signature. A map showing another sector's signature is "stale" (e.g. state leaking
+   between sessions); any other signature is "wrong". JavaScript errors, Streamlit exception
+   elements, Tracebacks in the server log and changes that never complete are errors.
+4. Server memory (VmRSS): idle, after the warm-up, peak during, right after the sessions close,
+   and after `--cooldown` seconds; the last must be within 10% of the post-warm-up value.
+A summary goes to stdout, everything to bench/results/load-latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (  # noqa: E402
+    RESULTS_DIR,
+    STATE_POLYGONS,
+    OursAdapter,
+    Session,
+    entry_script,
+    launch_chromium,
+    learn_signatures,
+    machine_info,
+    median,
+    percentile,
+    start_streamlit,
+    stop_streamlit,
+    usable_states,
+    with_script,
+    write_json,
+)
+
+CHANGE_TIMEOUT_S = 60
+DRAIN_TIMEOUT_S = 60
+MEMORY_TOLERANCE = 0.10
+
+
+@dataclass
+class Driver:
+    """One session's bookkeeping in the round-robin loop."""
+
+    session: Session
+    offset: int
+    index: int = 0
+    target: str | None = None
+    t0: float = 0.0
+    started: float = 0.0
+    verify: bool = False
+    flagged: bool = False
+    latencies: list[float] = field(default_factory=list)
+    stale: list[dict] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    adapter = with_script(OursAdapter(), args.script)
+    reason = adapter.pending_reason()
+    if reason:
+        print(f"PENDING: {reason}")
+        return 2
+    log = RESULTS_DIR / "server-load.log"
+    server = start_streamlit(entry_script(adapter.script), env=adapter.env, extra_args=adapter.extra_args, log_path=log)
+    memory = {"idle": server.rss_kib()}
+    drivers: list[Driver] = []
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            machine = machine_info(browser)
+            print(f"machine: {machine['nproc']} cores, {machine['mem_total']}, {machine['cpu_model']}")
+            signatures, usable = _warm_up(browser, server.url, adapter)
+            memory["after_warm_up"] = server.rss_kib()
+            print(
+                f"sectors used: {usable}; server RSS idle {memory['idle'] / 1024:.0f} MiB,"
+                f" after warm-up {memory['after_warm_up'] / 1024:.0f} MiB",
+                flush=True,
+            )
+            first_paints = []
+            for number in range(args.sessions):
+                session = Session(browser, server.url, adapter)
+                drivers.append(Driver(session=session, offset=number))
+                first_paints.append(session.open(timeout=CHANGE_TIMEOUT_S * 2))
+            print(f"{args.sessions} sessions open (first paint median {median(first_paints):.0f} ms)", flush=True)
+            samples = _drive(drivers, signatures, usable, server, args.duration)
+            memory["peak_during"] = max(samples)
+            memory["median_during"] = median(samples)
+            frames = [d.session.page.evaluate("window.__mon.frames") for d in drivers]
+            for driver in drivers:
+                driver.session.close()
+            memory["after_close"] = server.rss_kib()
+            memory["after_cooldown"] = _cool_down(server, args.cooldown)
+            browser.close()
+    finally:
+        stop_streamlit(server)
+
+    tracebacks = log.read_text(errors="replace").count("Traceback") if log.exists() else 0
+    result = _summarise(drivers, memory, tracebacks, args, machine, usable, first_paints, frames)
+    out = Path(args.json)
+    write_json(out, result)
+    _print(result)
+    print(f"\nwrote {out}")
+    return 0 if result["verdict"] == "PASS" else 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=60, help="seconds of filter changes")
+    parser.add_argument("--cooldown", type=float, default=60, help="seconds to watch memory after")
+    parser.add_argument("--script", help="serve this script instead of app.py")
+    parser.add_argument("--json", default=str(RESULTS_DIR / "load-latest.json"))
+    return parser
+
+
+def _warm_up(browser, url, adapter):
+    session = Session(browser, url, adapter)
+    try:
+        session.open(timeout=CHANGE_TIMEOUT_S * 2)
+        signatures = learn_signatures(session, list(adapter.candidates))
+    finally:
+        session.close()
+    usable = usable_states(adapter, signatures)
+    if not usable:
+        raise RuntimeError(f"no candidate sector changes the map: {signatures}")
+    return signatures, usable
+
+
+def _drive(drivers, signatures, usable, server, duration) -> list[int]:
+    """Round-robin over the sessions until `duration` is over and every change has landed."""
+    owner = {sig: state for state, sig in signatures.items()}
+    samples = [server.rss_kib()]
+    end = time.monotonic() + duration
+    hard_end = end + DRAIN_TIMEOUT_S
+    next_sample = time.monotonic() + 1
+    while time.monotonic() < hard_end:
+        accepting = time.monotonic() < end
+        if not accepting and all(d.target is None and not d.verify for d in drivers):
+            break
+        for driver in drivers:
+            try:
+                _step(driver, signatures, owner, usable, accepting)
+            except Exception as error:  # record, reload this session, go on
+                driver.errors.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
+                _recover(driver)
+        if time.monotonic() >= next_sample:
+            samples.append(server.rss_kib())
+            next_sample += 1
+        drivers[0].session.page.wait_for_timeout(20)
+    for driver in drivers:
+        if driver.target is not None:
+            driver.errors.append(f"change to {driver.target} did not land by the end")
+    return samples
+
+
+def _step(driver: Driver, signatures, owner, usable, accepting: bool) -> None:
+    session = driver.session
+    if driver.target is None and not driver.verify:
+        if accepting:
+            target = session.adapter.next_state(session.state, driver.index + 2 * driver.offset, usable)
+            session.adapter.apply(session.page, session.state, target)
+            driver.t0 = session.page.evaluate("window.__mon.lastDown")
+            driver.target, driver.started, driver.flagged = target, time.monotonic(), False
+        return
+    status = session.status()
+    last = status["last"] or {}
+    if status["errors"]:
+        raise RuntimeError(f"Streamlit exception element on the page ({status['errors']})")
+    if driver.target is not None:
+        expected = signatures[driver.target]
+        if last.get("sig") == expected and last.get("count", 0) >= STATE_POLYGONS:
+            t_done = session.page.evaluate(
+                "([t0, sig]) => window.__mon.events.find(e => e.t >= t0 && e.sig === sig).t",
+                [driver.t0, expected],
+            )
+            driver.latencies.append(t_done - driver.t0)
+            session.state, driver.target, driver.verify = driver.target, None, True
+            driver.index += 1
+        elif last.get("sig") in owner and owner[last["sig"]] not in (session.state, driver.target):
+            if not driver.flagged:
+                driver.stale.append({"own": driver.target, "shown": owner[last["sig"]]})
+                driver.flagged = True
+        elif time.monotonic() - driver.started > CHANGE_TIMEOUT_S:
+            raise TimeoutError(f"change {session.state} -> {driver.target} did not land")
+        return
+    # verify: once settled, the map must still show this session's own filter
+    quiet = (time.monotonic() - session.ws_last) * 1000 >= 400
+    if status["idle"] and quiet and status["sinceChange"] >= 400:
+        shown = last.get("sig")
+        if shown != signatures[session.state]:
+            kind = "stale" if shown in owner else "wrong"
+            driver.stale.append({"own": session.state, "shown": owner.get(shown, kind)})
+        driver.verify = False
+
+
+def _recover(driver: Driver) -> None:
+    session = driver.session
+    driver.target, driver.verify = None, False
+    try:
+        session.open(timeout=CHANGE_TIMEOUT_S)
+        if session.adapter.needs_reset(session.page):
+            session.act(lambda: session.adapter.reset(session.page))
+        session.state = session.adapter.initial
+    except Exception as error:
+        driver.errors.append(f"recovery failed: {error}")
+
+
+def _cool_down(server, seconds: float) -> int:
+    """RSS after `seconds` with no sessions (sampled, bounded)."""
+    end = time.monotonic() + seconds
+    rss = server.rss_kib()
+    while time.monotonic() < end:
+        time.sleep(min(5, max(0.0, end - time.monotonic())))  # measurement interval
+        rss = server.rss_kib()
+    return rss
+
+
+def _summarise(drivers, memory, tracebacks, args, machine, usable, first_paints, frames) -> dict:
+    latencies = [ms for d in drivers for ms in d.latencies]
+    errors = [e for d in drivers for e in d.errors]
+    page_errors = [e for d in drivers for e in d.session.page_errors]
+    stale = [s for d in drivers for s in d.stale]
+    blocked = sorted({u for d in drivers for u in d.session.blocked})
+    baseline = memory["after_warm_up"]
+    memory_ok = memory["after_cooldown"] <= baseline * (1 + MEMORY_TOLERANCE)
+    failures = len(errors) + len(page_errors) + len(stale) + tracebacks
+    return {
+        "when": datetime.datetime.now().isoformat(timespec="seconds"),
+        "machine": machine,
+        "sessions": args.sessions,
+        "duration_s": args.duration,
+        "cooldown_s": args.cooldown,
+        "sectors_used": usable,
+        "first_paint_ms_median": median(first_paints),
+        "changes": len(latencies),
+        "change_ms_p50": median(latencies),
+        "change_ms_p95": percentile(latencies, 95),
+        "change_ms_max": max(latencies) if latencies else None,
+        "changes_per_session_min": min((len(d.latencies) for d in drivers), default=0),
+        "monitor_frames_min": min(frames) if frames else None,
+        "errors": errors,
+        "page_errors": page_errors[:20],
+        "page_error_count": len(page_errors),
+        "server_tracebacks": tracebacks,
+        "stale_maps": stale,
+        "blocked_outside_requests": blocked[:20],
+        "memory_kib": memory,
+        "memory_within_10pct_after_cooldown": memory_ok,
+        "verdict": "PASS" if failures == 0 and memory_ok and latencies else "FAIL",
+    }
+
+
+def _print(result: dict) -> None:
+    mem = result["memory_kib"]
+
+    def mib(key):
+        return f"{mem[key] / 1024:.0f}"
+
+    def ms(key):
+        return "-" if result[key] is None else f"{result[key]:.0f}"
+
+    print(
+        f"\n{result['sessions']} sessions x {result['duration_s']:.0f} s: {result['changes']} changes"
+        f" (min {result['changes_per_session_min']} per session)\n"
+        f"filter change p50 {ms('change_ms_p50')} ms, p95 {ms('change_ms_p95')} ms,"
+        f" max {ms('change_ms_max')} ms\n"
+        f"errors: {len(result['errors'])} driver/timeouts, {result['page_error_count']} JavaScript,"
+        f" {result['server_tracebacks']} server tracebacks; stale maps: {len(result['stale_maps'])}\n"
+        f"server RSS MiB: idle {mib('idle')}, after warm-up {mib('after_warm_up')}, during median"
+        f" {mib('median_during')} / peak {mib('peak_during')}, after close {mib('after_close')},"
+        f" after {result['cooldown_s']:.0f} s {mib('after_cooldown')}"
+        f" ({'within' if result['memory_within_10pct_after_cooldown'] else 'NOT within'} 10% of"
+        f" after warm-up)\n"
+        f"verdict: {result['verdict']}"
+    )
+    for error in result["errors"][:5]:
+        print(f"  error: {error}")
+    for stale in result["stale_maps"][:5]:
+        print(f"  stale: {stale}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

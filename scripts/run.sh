@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Quickstart command 1: install everything uv.lock pins, then serve the app.
+#   bash scripts/run.sh                         -> http://localhost:8501
+#   bash scripts/run.sh --server.port 8600      (extra arguments go to `streamlit run`)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/_bootstrap.sh"
+atlas_sync
+
+port_args=(--server.port 8501)
+for arg in "$@"; do
+    case "$arg" in --server.port|--server.port=*) port_args=() ;; esac
+done
+exec "$ATLAS_UV" run --frozen --no-sync streamlit run app.py "${port_args[@]}" "$@"

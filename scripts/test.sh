@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Quickstart command 2: install everything uv.lock pins plus Debian's Chromium, then run the
+# whole test suite, browser tests included. Extra arguments go to pytest; the exit code is
+# pytest's. A missing browser is an error here, never a skip.
+#   bash scripts/test.sh                 # everything
+#   bash scripts/test.sh -m browser -x   # only the browser tests
+# ATLAS_CHROMIUM=/path/to/chromium points the browser tests at another Chromium build.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/_bootstrap.sh"
+
+ensure_chromium() {
+    local exe="${ATLAS_CHROMIUM:-/usr/bin/chromium}" sudo=()
+    if [ -x "$exe" ]; then return 0; fi
+    if [ "$exe" = /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+        if [ "$(id -u)" != 0 ]; then
+            if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+                sudo=(sudo -n)
+            else
+                atlas_die "Chromium is missing at /usr/bin/chromium and this user cannot install it.
+    Run:  sudo apt-get update && sudo apt-get install -y chromium   (then re-run this script)"
+            fi
+        fi
+        atlas_say "installing Debian's chromium (apt-get) ..."
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    fi
+    [ -x "$exe" ] || atlas_die "no Chromium at $exe: the browser tests cannot run.
+    On Debian/Ubuntu: apt-get install -y chromium; elsewhere set ATLAS_CHROMIUM=/path/to/chromium.
+    (Never a downloaded browser build: 'playwright install' is not used by this project.)"
+}
+
+atlas_sync
+ensure_chromium
+cd "$ATLAS_ROOT"
+set +e
+"$ATLAS_UV" run --frozen --no-sync pytest "$@"
+status=$?
+set -e
+exit "$status"
