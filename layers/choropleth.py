@@ -1,0 +1,215 @@
+"""The states choropleth and Mexico's outline, as folium FeatureGroups.
+
+A layer ships its *view* (fill colour and counts per state, escaped text) and the geometry either
+inline or as the URL of a static GeoJSON published at start-up (`states_geometry()` is what to
+publish; ids are the state codes). The atlas runtime (see layers/runtime.py) draws the polygons
+with a style *function*, so the hover highlight's mouseout restores the class colour (a style
+stored in the features' properties would be lost), and builds each tooltip from escaped text.
+
+Not folium.GeoJson: it can only reference external data through jQuery's $.ajax (which the
+offline atlas does not ship) after downloading that data in Python, and otherwise re-sends the
+whole geometry with every filter change (~225 kB for the web-resolution states).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+
+from layers.runtime import AtlasCall
+from layers.style import (
+    HIGHLIGHT_STYLE,
+    NODATA_STYLE,
+    OUTLINE_COLOR,
+    SELECTED_STYLE,
+    STATE_STYLE,
+    Classes,
+)
+
+COUNT_COLUMNS = ("clusters", "projects", "records")
+COORDINATE_DECIMALS = 5  # ~1 m: invisible at any zoom we allow, ~40% less GeoJSON
+STATES_LAYER = "States"
+OUTLINE_LAYER = "Mexico outline"
+NONE_TEXT = "None recorded in the sources under the current filters"
+TIP_MAX_SECTORS = 8  # the largest sectors listed in a tooltip; the rest are summed on one line
+OUTLINE_STYLE = {"color": OUTLINE_COLOR, "weight": 2.5, "opacity": 1.0, "fill": False}
+
+
+def choropleth(
+    states: gpd.GeoDataFrame,
+    *,
+    metric: str,
+    classes: Classes,
+    sectors: Sequence[str] | None = None,
+    selected: str | None = None,
+    geometry_url: str | None = None,
+) -> folium.FeatureGroup:
+    """States coloured by `metric` in `classes`, highlighted on hover, with a tooltip giving the
+    state's clusters/projects/records and its non-zero counts for `sectors`.
+
+    `states` is `geo.join.state_counts(...)`. `sectors` defaults to every sector column present.
+    `selected` (a state name or code) gets a heavy outline. `geometry_url` is the published
+    `states_geometry()` of the same states; without it the geometry is embedded.
+    """
+    sectors = _sectors(states, sectors)
+    _check_states(states, metric, sectors)
+    view = _view(states, metric=metric, classes=classes, sectors=sectors, selected=selected)
+    source = geometry_url if geometry_url is not None else states_geometry(states)
+    group = folium.FeatureGroup(name=STATES_LAYER, control=True)
+    AtlasCall("states", source, view).add_to(group)
+    return group
+
+
+def states_geometry(states: gpd.GeoDataFrame) -> dict:
+    """The states as a compact GeoJSON FeatureCollection: id = state code, property `state`."""
+    ids = _ids(states)
+    geoms = _round(states.geometry.to_numpy())
+    names = states["state"].astype(str) if "state" in states.columns else ids
+    return _collection(
+        {"type": "Feature", "id": fid, "properties": {"state": str(name)}, "geometry": geom}
+        for fid, name, geom in zip(ids, names, geoms, strict=True)
+    )
+
+
+def country_outline_layer(geom=None, *, url: str | None = None) -> folium.FeatureGroup:
+    """Mexico's outline (no fill, not interactive), for a clean look without tiles.
+
+    Give `geom` (a shapely geometry, or a GeoSeries/GeoDataFrame whose shapes are merged) or the
+    `url` of its published `outline_geometry()`.
+    """
+    if (geom is None) == (url is None):
+        raise ValueError("country_outline_layer() needs exactly one of geom or url.")
+    source = url if url is not None else outline_geometry(geom)
+    group = folium.FeatureGroup(name=OUTLINE_LAYER, control=False)
+    AtlasCall("outline", source, OUTLINE_STYLE).add_to(group)
+    return group
+
+
+def outline_geometry(geom) -> dict:
+    """The outer boundary of `geom` as a one-feature GeoJSON FeatureCollection."""
+    boundary = _round(np.array([_as_geometry(geom).boundary], dtype=object))[0]
+    return _collection([{"type": "Feature", "id": "mexico", "properties": {}, "geometry": boundary}])
+
+
+def state_info(row, *, sectors: Sequence[str]) -> list:
+    """Tooltip data for one state row (a mapping): escaped name, the three counts, and
+    [sector position, count] for the non-zero sectors, largest first (ties in `sectors` order)."""
+    by_sector = sorted(
+        ((position, _number(row.get(sector))) for position, sector in enumerate(sectors) if _positive(row.get(sector))),
+        key=lambda item: -item[1],
+    )
+    return [
+        html.escape(str(row.get("state", ""))),
+        *(_number(row.get(column)) for column in COUNT_COLUMNS),
+        [list(item) for item in by_sector],
+    ]
+
+
+# --------------------------------------------------------------------------- private steps
+
+
+def _sectors(states, sectors: Sequence[str] | None) -> tuple[str, ...]:
+    if sectors is not None:
+        return tuple(sectors)
+    from geo.sectors import SECTORS  # display order
+
+    return tuple(sector for sector in SECTORS if sector in states.columns)
+
+
+def _check_states(states, metric: str, sectors: Sequence[str]) -> None:
+    if not isinstance(states, gpd.GeoDataFrame):
+        raise TypeError(f"choropleth() needs a GeoDataFrame of states, got {type(states)!r}.")
+    if states.crs is not None and not states.crs.equals("EPSG:4326"):
+        raise ValueError(f"The states frame must be in EPSG:4326, not {states.crs.to_string()}.")
+    missing = [c for c in ("state", *COUNT_COLUMNS, *sectors) if c not in states.columns]
+    if missing:
+        raise ValueError(
+            f"The states frame lacks column(s) {', '.join(map(repr, missing))}; "
+            "pass the frame from geo.join.state_counts()."
+        )
+    if metric not in states.columns or not pd.api.types.is_numeric_dtype(states[metric]):
+        numeric = [c for c in states.columns if pd.api.types.is_numeric_dtype(states[c])]
+        raise ValueError(f"Unknown metric {metric!r}; use one of: {', '.join(numeric)}.")
+
+
+def _view(states, *, metric: str, classes: Classes, sectors, selected) -> dict:
+    ids = _ids(states)
+    rows = states[["state", *COUNT_COLUMNS, *sectors]].to_dict("records")
+    return {
+        "fills": {fid: classes.color(_number(v)) for fid, v in zip(ids, states[metric], strict=True)},
+        "info": {fid: state_info(row, sectors=sectors) for fid, row in zip(ids, rows, strict=True)},
+        "sectors": [html.escape(str(sector)) for sector in sectors],
+        "maxSectors": TIP_MAX_SECTORS,
+        "none": html.escape(NONE_TEXT),
+        "base": STATE_STYLE,
+        "nodata": NODATA_STYLE,
+        "highlight": HIGHLIGHT_STYLE,
+        "selected": _selected_id(states, ids, selected),
+        "selectedStyle": SELECTED_STYLE,
+    }
+
+
+def _ids(states) -> list[str]:
+    ids = (
+        states["state_code"].astype(str).tolist() if "state_code" in states.columns else [str(i) for i in states.index]
+    )
+    if len(set(ids)) != len(ids):
+        raise ValueError("State codes must be unique to colour each state.")
+    return ids
+
+
+def _selected_id(states, ids: list[str], selected: str | None) -> str | None:
+    if selected is None or selected == "":
+        return None
+    if selected in ids:
+        return selected
+    names = states["state"].astype(str).tolist()
+    if selected in names:
+        return ids[names.index(selected)]
+    raise ValueError(f"Unknown selected state {selected!r}; use a name or code from the frame.")
+
+
+def _collection(features) -> dict:
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {**feature, "geometry": mapping(feature["geometry"])}
+            for feature in features
+            if feature["geometry"] is not None and not feature["geometry"].is_empty
+        ],
+    }
+
+
+def _round(geoms: np.ndarray) -> np.ndarray:
+    return shapely.transform(geoms, lambda xy: np.round(xy, COORDINATE_DECIMALS))
+
+
+def _as_geometry(geom) -> BaseGeometry:
+    if isinstance(geom, BaseGeometry):
+        return geom
+    if isinstance(geom, gpd.GeoDataFrame):
+        geom = geom.geometry
+    if isinstance(geom, gpd.GeoSeries):
+        return geom.union_all()
+    raise TypeError(f"Need a shapely geometry or a GeoSeries, got {type(geom)!r}.")
+
+
+def _number(value):
+    """A count as a JSON number (int when whole), None when missing."""
+    if value is None or value is pd.NA or pd.isna(value):
+        return None
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+def _positive(value) -> bool:
+    number = _number(value)
+    return number is not None and number > 0

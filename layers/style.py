@@ -1,0 +1,269 @@
+"""Colours, classes, legends and the map's CSS: one place for how the atlas looks.
+
+The choropleth palette is ColorBrewer YlGnBu (sequential, colour-blind safe, prints in grey).
+Zero ("none recorded in the sources") and missing values ("no data") get their own styles, outside
+the palette, so a state with nothing recorded never looks like a state with a little.
+Markers use shape first and colour second (Dark2 orange / purple), so colour is never the only cue.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import mapclassify
+import numpy as np
+import pandas as pd
+
+SCHEMES = ("quantiles", "natural_breaks", "equal_interval")
+MAX_CLASSES = 7
+
+# ColorBrewer YlGnBu, by number of classes (1 and 2 are picked from the 5-class ramp).
+_YLGNBU: dict[int, tuple[str, ...]] = {
+    1: ("#41b6c4",),
+    2: ("#a1dab4", "#2c7fb8"),
+    3: ("#edf8b1", "#7fcdbb", "#2c7fb8"),
+    4: ("#ffffcc", "#a1dab4", "#41b6c4", "#225ea8"),
+    5: ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"),
+    6: ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"),
+    7: ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84"),
+}
+PALETTE = _YLGNBU[5]
+
+ZERO_COLOR = "#d4d4d4"
+ZERO_LABEL = "0 \u2014 none recorded in the sources"
+NODATA_LABEL = "No data"
+BORDER_COLOR = "#4d4d4d"
+OUTLINE_COLOR = "#1a1a1a"
+BACKGROUND_COLOR = "#f4f6f8"
+
+STATE_STYLE = {"color": BORDER_COLOR, "weight": 1, "opacity": 1.0, "fillOpacity": 0.85}
+ZERO_STYLE = {**STATE_STYLE, "fillColor": ZERO_COLOR}
+NODATA_STYLE = {**STATE_STYLE, "fillColor": "#ffffff", "fillOpacity": 0.0, "dashArray": "4 4"}
+HIGHLIGHT_STYLE = {"color": "#000000", "weight": 4, "fillOpacity": 0.95}
+SELECTED_STYLE = {"color": "#000000", "weight": 5, "opacity": 1.0, "fill": False}
+
+# Marker symbols: clusters are squares, projects are diamonds. Solid = city known,
+# hollow = placed at the state's representative point.
+KIND_COLOURS = {"cluster": "#d95f02", "project": "#7570b3"}
+KIND_LABELS = {"cluster": "Clusters", "project": "Projects"}
+
+
+@dataclass(frozen=True)
+class Classes:
+    """Classes for a choropleth: upper bounds of the non-zero classes, their colours and labels."""
+
+    bins: tuple[float, ...]
+    colors: tuple[str, ...]
+    labels: tuple[str, ...]
+    scheme: str
+    has_nodata: bool = False
+
+    def index(self, value) -> int | None:
+        """Class number of `value` (0-based), -1 for zero, None for missing."""
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return None
+        if value == 0:
+            return -1
+        if not self.bins:
+            return None  # nothing non-zero was classified: a stray value has no class
+        position = int(np.searchsorted(self.bins, value, side="left"))
+        return min(position, len(self.bins) - 1)
+
+    def color(self, value) -> str | None:
+        """Fill colour for `value`; None for missing values."""
+        idx = self.index(value)
+        if idx is None:
+            return None
+        return ZERO_COLOR if idx == -1 else self.colors[idx]
+
+    def style(self, value) -> dict:
+        """Leaflet path style for a state with this value."""
+        idx = self.index(value)
+        if idx is None:
+            return dict(NODATA_STYLE)
+        if idx == -1:
+            return dict(ZERO_STYLE)
+        return {**STATE_STYLE, "fillColor": self.colors[idx]}
+
+
+def classify(values: Iterable, scheme: str = "quantiles", k: int = 5) -> Classes:
+    """Classes for `values`: mapclassify on the non-zero values; zero and missing kept apart.
+
+    `scheme` is one of SCHEMES ("natural_breaks" is Fisher-Jenks, which is deterministic).
+    When there are no more distinct non-zero values than `k`, each value is its own class;
+    when all values are zero or missing there are no classes (only the zero style is used).
+    """
+    _check_scheme(scheme, k)
+    numbers, has_nodata = _numbers(pd.Series(values))
+    nonzero = numbers[numbers != 0]
+    bins = _bins(nonzero, scheme, k)
+    integral = bool(np.all(np.mod(nonzero, 1) == 0)) if nonzero.size else True
+    if integral:
+        bins = np.unique(np.floor(bins))
+    colors = _YLGNBU[len(bins)] if len(bins) else ()
+    labels = _labels(bins, float(nonzero.min()) if nonzero.size else 0.0, integral)
+    return Classes(
+        bins=tuple(float(b) for b in bins),
+        colors=tuple(colors),
+        labels=labels,
+        scheme=scheme,
+        has_nodata=has_nodata,
+    )
+
+
+def _check_scheme(scheme: str, k: int) -> None:
+    if scheme not in SCHEMES:
+        raise ValueError(f"Unknown scheme {scheme!r}; use one of: {', '.join(SCHEMES)}.")
+    if not isinstance(k, int) or not 1 <= k <= MAX_CLASSES:
+        raise ValueError(f"k must be an integer from 1 to {MAX_CLASSES}, got {k!r}.")
+
+
+def _numbers(series: pd.Series) -> tuple[np.ndarray, bool]:
+    numeric = pd.to_numeric(series, errors="coerce").astype("Float64")
+    has_nodata = bool(numeric.isna().any())
+    numbers = numeric.dropna().to_numpy(dtype=float)
+    if (numbers < 0).any():
+        raise ValueError("classify() expects counts or other non-negative values.")
+    return numbers, has_nodata
+
+
+def _bins(nonzero: np.ndarray, scheme: str, k: int) -> np.ndarray:
+    distinct = np.unique(nonzero)
+    if distinct.size <= k:
+        return distinct  # one class per value: exact, and nothing for mapclassify to do
+    classifier = {
+        "quantiles": mapclassify.Quantiles,
+        "natural_breaks": mapclassify.FisherJenks,
+        "equal_interval": mapclassify.EqualInterval,
+    }[scheme]
+    with warnings.catch_warnings():
+        # mapclassify warns and lowers k when ties leave too few distinct quantiles.
+        warnings.simplefilter("ignore", UserWarning)
+        bins = classifier(nonzero, k=k).bins
+    return np.unique(np.asarray(bins, dtype=float))
+
+
+def _labels(bins: np.ndarray, lowest: float, integral: bool) -> tuple[str, ...]:
+    labels = []
+    lower = lowest
+    for upper in bins:
+        if integral:
+            low, high = int(lower), int(upper)
+            labels.append(f"{low:,}" if low == high else f"{low:,}\u2013{high:,}")
+            lower = upper + 1
+        else:
+            labels.append(f"{lower:,.4g}" if lower == upper else f"{lower:,.4g}\u2013{upper:,.4g}")
+            lower = upper
+    return tuple(labels)
+
+
+def legend_html(classes: Classes, title: str) -> str:
+    """A plain HTML legend (large type) to draw beside the map with st.html / st.markdown."""
+    rows = [_legend_row(ZERO_COLOR, ZERO_LABEL)]
+    rows += [_legend_row(c, label) for c, label in zip(classes.colors, classes.labels, strict=True)]
+    if classes.has_nodata:
+        rows.append(_legend_row("#ffffff", NODATA_LABEL, dashed=True))
+    return (
+        '<div class="atlas-legend" style="font-size:1.15rem;line-height:1.5;">'
+        f'<div style="font-weight:700;margin-bottom:0.35em;">{html.escape(title)}</div>'
+        '<ul style="list-style:none;margin:0;padding:0;">' + "".join(rows) + "</ul></div>"
+    )
+
+
+def marker_legend_html() -> str:
+    """Legend for the point symbols (shape, fill and colour), to draw beside the map."""
+    rows = [
+        _symbol_row("cluster", solid=True, text="Cluster (city known)"),
+        _symbol_row("cluster", solid=False, text="Cluster (placed at state level)"),
+        _symbol_row("project", solid=True, text="Project (city known)"),
+        _symbol_row("project", solid=False, text="Project (placed at state level)"),
+    ]
+    return (
+        '<div class="atlas-legend" style="font-size:1.15rem;line-height:1.6;">'
+        '<ul style="list-style:none;margin:0;padding:0;">' + "".join(rows) + "</ul></div>"
+    )
+
+
+def _legend_row(color: str, label: str, *, dashed: bool = False) -> str:
+    border = "2px dashed #4d4d4d" if dashed else "1px solid #4d4d4d"
+    swatch = (
+        '<span style="display:inline-block;width:1.4em;height:1.1em;vertical-align:middle;'
+        f'margin-right:0.5em;background:{html.escape(color)};border:{border};"></span>'
+    )
+    return f"<li>{swatch}{html.escape(label)}</li>"
+
+
+def _symbol_row(kind: str, *, solid: bool, text: str) -> str:
+    color = KIND_COLOURS[kind]
+    fill = color if solid else "#ffffff"
+    shape = "transform:rotate(45deg);width:0.8em;height:0.8em;" if kind == "project" else ""
+    size = "" if shape else "width:1em;height:1em;"
+    swatch = (
+        '<span style="display:inline-block;vertical-align:middle;margin:0 0.6em 0 0.2em;'
+        f"{size}{shape}background:{fill};border:3px solid {color};"
+        'box-shadow:0 0 0 1px #1a1a1a;"></span>'
+    )
+    return f"<li>{swatch}{html.escape(text)}</li>"
+
+
+# CSS the base map puts in its header: large type for projectors, marker and cluster symbols.
+# `html body` raises specificity above folium's own `.leaflet-container { font-size: 1rem; }`.
+MAP_CSS = f"""
+html body .leaflet-container {{
+    background: {BACKGROUND_COLOR};
+    font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+    font-size: 18px;
+}}
+html body .leaflet-tooltip {{
+    font-size: 18px; line-height: 1.35; padding: 8px 12px; white-space: normal;
+    width: max-content; max-width: 24em; opacity: 1 !important;
+}}
+html body .leaflet-tooltip table {{ border-collapse: collapse; }}
+html body .leaflet-tooltip td {{ padding: 0; }}
+.atlas-tip-title {{ font-size: 21px; font-weight: 700; margin-bottom: 4px; }}
+.atlas-tip-counts {{ margin-bottom: 4px; }}
+.atlas-tip-sectors {{ margin: 0; padding-left: 1.1em; }}
+.atlas-tip-more {{ font-style: italic; list-style: none; margin-left: -1.1em; }}
+.atlas-tip-none {{ font-style: italic; }}
+html body .leaflet-popup-content {{
+    font-size: 17px; line-height: 1.4; margin: 14px 18px; max-height: 60vh; overflow-y: auto;
+}}
+.atlas-popup h3 {{ font-size: 21px; margin: 0 0 6px 0; }}
+.atlas-popup .atlas-kind {{ font-weight: 600; margin-bottom: 6px; }}
+.atlas-popup dl {{ margin: 0; }}
+.atlas-popup dt {{ font-weight: 700; margin-top: 6px; }}
+.atlas-popup dd {{ margin: 0; white-space: pre-line; }}
+html body .leaflet-control-layers {{ font-size: 18px; line-height: 1.6; }}
+html body .leaflet-control-layers label {{ margin: 2px 0; }}
+html body .leaflet-control-zoom a {{
+    width: 40px; height: 40px; line-height: 40px; font-size: 26px;
+}}
+.atlas-pin .atlas-shape {{ box-sizing: border-box; width: 100%; height: 100%; }}
+.atlas-pin-cluster .atlas-shape {{
+    background: {KIND_COLOURS["cluster"]}; border: 3px solid #1a1a1a; border-radius: 2px;
+}}
+.atlas-pin-project .atlas-shape {{
+    background: {KIND_COLOURS["project"]}; border: 2px solid #1a1a1a; transform: rotate(45deg);
+}}
+.atlas-pin-approx .atlas-shape {{ background: #ffffff; border-width: 4px; }}
+.atlas-pin-cluster.atlas-pin-approx .atlas-shape {{ border-color: {KIND_COLOURS["cluster"]};
+    box-shadow: 0 0 0 1px #1a1a1a; }}
+.atlas-pin-project.atlas-pin-approx .atlas-shape {{ border-color: {KIND_COLOURS["project"]};
+    box-shadow: 0 0 0 1px #1a1a1a; }}
+.atlas-mc > div {{
+    box-sizing: border-box; width: 100%; height: 100%; display: flex; align-items: center;
+    justify-content: center; font-weight: 700; font-size: 18px; color: #111111;
+}}
+.atlas-mc-cluster > div {{
+    background: #fdd0a2; border: 3px solid {KIND_COLOURS["cluster"]}; border-radius: 6px;
+    box-shadow: 0 0 0 1px #1a1a1a;
+}}
+.atlas-mc-project > div {{
+    background: #dadaeb; border: 3px solid {KIND_COLOURS["project"]}; border-radius: 50%;
+    box-shadow: 0 0 0 1px #1a1a1a;
+}}
+"""

@@ -1,0 +1,483 @@
+"""layers/: classes and legends, then layers rendered to HTML and checked fragment by fragment.
+
+Frames are built by hand: three square "states" and a few point records, some with hostile text.
+The atlas runtime (layers/runtime.py) draws from JSON arguments, so the rendered calls are parsed
+back (`atlas_calls`) and checked as data, and the whole page is searched for markup that must
+never appear.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import re
+
+import folium
+import geopandas as gpd
+import mapclassify
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+from streamlit_folium import _get_feature_group_string, _get_map_string, generate_js_hash
+
+from layers import basemap, choropleth, markers, style
+from layers.runtime import ATLAS_JS, compact, safe_json
+
+SECTORS = ("Aerospace", "Automotive", "ICT")
+HOSTILE = {
+    "name": "<script>alert(1)</script>",
+    "source": "<img src=x onerror=alert(1)>",
+    "notes": '" onmouseover="x',
+    "place": "javascript:alert(1)",
+    "figures": "`${alert(3)}` '</script>'",
+}
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def states() -> gpd.GeoDataFrame:
+    """Three squares with the state_counts() columns: Alpha has records, Beta none, Gamma one."""
+    frame = pd.DataFrame(
+        {
+            "state_code": ["01", "02", "03"],
+            "state": ["Alpha", "Beta <b>&amp;", "Gamma"],
+            "state_official": ["Alpha", "Beta", "Gamma"],
+            "clusters": [2, 0, 0],
+            "projects": [3, 0, 1],
+            "records": [5, 0, 1],
+            "Aerospace": [3, 0, 0],
+            "Automotive": [2, 0, 0],
+            "ICT": [0, 0, 1],
+        }
+    )
+    return gpd.GeoDataFrame(frame, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(0, 1, 1, 2)], crs=4326)
+
+
+def _record(**values) -> dict:
+    base = {
+        "id": "",
+        "name": "",
+        "kind": "cluster",
+        "project_type": "",
+        "sector": "Aerospace",
+        "sector_raw": "Aeroespacial",
+        "state": "Alpha",
+        "state_code": "01",
+        "related_states": "",
+        "place": "",
+        "location_precision": "state",
+        "year": pd.NA,
+        "year_basis": "unknown",
+        "members": pd.NA,
+        "companies": pd.NA,
+        "jobs": pd.NA,
+        "exports_value": math.nan,
+        "investment_value": math.nan,
+        "exports_unit": "",
+        "investment_unit": "",
+        "figures": "",
+        "source": "doc.pdf, p. 1",
+        "notes": "",
+        "geometry": Point(0.5, 0.5),
+    }
+    return {**base, **values}
+
+
+@pytest.fixture
+def records() -> gpd.GeoDataFrame:
+    rows = [
+        _record(id="cl-hostile", **HOSTILE),  # unknown year, at Alpha's anchor
+        _record(id="cl-alpha-2", name="Alpha Aero Cluster", year=2004, year_basis="founded"),  # same point
+        _record(
+            id="pr-alpha-1",
+            name="Plant O'Brien & Sons",
+            kind="project",
+            project_type="investment",
+            sector="Automotive",
+            sector_raw="Automotriz",
+            place="Ciudad Alfa",
+            location_precision="city",
+            year=2007,
+            year_basis="announced",
+            investment_value=250.0,
+            investment_unit="million USD",
+            source="a.pdf, s. 2 | b.pdf, table 3",
+            geometry=Point(0.2, 0.8),
+        ),
+        _record(
+            id="pr-gamma-1",
+            name="Gamma ICT hub",
+            kind="project",
+            sector="ICT",
+            sector_raw="ICT",
+            state="Gamma",
+            state_code="03",
+            year=2019,
+            year_basis="reported",
+            companies=40,
+            geometry=Point(0.5, 1.5),
+        ),
+        _record(
+            id="cl-national", name="National network", state="", state_code="", location_precision="none", geometry=None
+        ),
+    ]
+    frame = pd.DataFrame(rows)
+    for column in ("year", "members", "companies", "jobs"):
+        frame[column] = frame[column].astype("Int64")
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
+
+
+def atlas_calls(page: str) -> list[tuple[str, list]]:
+    """Every `window.atlas.<function>(<group>, <json>, ...)` in a rendered page, args decoded."""
+    decoder = json.JSONDecoder()
+    calls = []
+    for match in re.finditer(r"window\.atlas\.(\w+)\(\s*([\w$]+)", page):
+        args, pos = [], match.end()
+        while True:
+            rest = page[pos:]
+            stripped = rest.lstrip()
+            if stripped.startswith(")"):
+                break
+            assert stripped.startswith(","), rest[:80]
+            start = pos + (len(rest) - len(stripped)) + 1
+            start += len(page[start:]) - len(page[start:].lstrip())
+            value, pos = decoder.raw_decode(page, start)
+            args.append(value)
+        calls.append((match.group(1), args))
+    return calls
+
+
+def render(*groups, basemap_name: str = "none") -> str:
+    m = basemap.base_map(basemap=basemap_name)
+    for group in groups:
+        group.add_to(m)
+    return m.get_root().render()
+
+
+def assemble_popup(table: dict, i: int) -> str:
+    """What the runtime's popup(t, i) returns, in Python."""
+    parts = table["parts"]
+    body = "".join(p["values"][p["codes"][i]] for p in parts[1:])
+    return f'<div class="atlas-popup"><h3>{table["name"][i]}</h3>{parts[0]["values"][parts[0]["codes"][i]]}<dl>{body}</dl></div>'
+
+
+def assert_no_live_markup(page: str) -> None:
+    """Hostile text may appear only as text: never as an element, attribute or link.
+
+    Checked on the page as sent and with JSON's \\u escapes decoded, which is what the runtime
+    hands to innerHTML.
+    """
+    decoded = page
+    for escape, char in (("\\u003c", "<"), ("\\u003e", ">"), ("\\u0026", "&"), ("\\u0027", "'")):
+        decoded = decoded.replace(escape, char)
+    for text in (page, decoded):
+        assert "<script>alert" not in text
+        assert "<img src=x" not in text
+        assert '" onmouseover="' not in text
+        assert not re.search(r"(href|src)\s*=\s*[\"']?javascript:", text, re.IGNORECASE)
+    # `onerror=` survives escaping as text; every occurrence must be inside the escaped tag text.
+    assert decoded.count("onerror=") == decoded.count("&lt;img src=x onerror=")
+
+
+# --------------------------------------------------------------------------- classes
+
+
+@pytest.mark.parametrize(
+    ("values", "scheme", "k", "bins", "labels"),
+    [
+        ([], "quantiles", 5, (), ()),
+        ([0, 0, 0], "quantiles", 5, (), ()),  # all zero: no classes, no crash
+        ([0, 1, 2, 3], "quantiles", 5, (1, 2, 3), ("1", "2", "3")),  # few distinct values: one class each
+        ([7] * 10, "natural_breaks", 5, (7,), ("7",)),
+        ([0, 1, 1, 1, 1, 1, 1, 2], "quantiles", 5, (1, 2), ("1", "2")),  # ties: k shrinks
+        (list(range(1, 11)), "equal_interval", 5, (2, 4, 6, 8, 10), ("1–2", "3–4", "5–6", "7–8", "9–10")),
+        ([1, 2, 3, 4, 5, 6, 7, 8, 9, 100], "natural_breaks", 2, (9, 100), ("1–9", "10–100")),
+        ([0.5, 1.25, 2.0], "quantiles", 5, (0.5, 1.25, 2.0), ("0.5", "0.5–1.25", "1.25–2")),  # non-integral
+    ],
+)
+def test_classify_table(values, scheme, k, bins, labels):
+    classes = style.classify(values, scheme=scheme, k=k)
+    assert classes.bins == bins
+    assert classes.labels == labels
+    assert len(classes.colors) == len(bins)
+    assert style.ZERO_COLOR not in classes.colors
+
+
+def test_classify_quantiles_follow_mapclassify_on_non_zero_values():
+    values = [0, 0, 0, *range(1, 101)]
+    classes = style.classify(values, scheme="quantiles", k=5)
+    expected = np.floor(mapclassify.Quantiles(np.arange(1, 101), k=5).bins)
+    assert classes.bins == tuple(expected)
+    assert classes.colors == style.PALETTE
+
+
+def test_classify_natural_breaks_is_deterministic():
+    values = np.random.default_rng(3).integers(0, 500, 200)
+    assert style.classify(values, scheme="natural_breaks") == style.classify(values, scheme="natural_breaks")
+
+
+def test_class_colours_for_zero_missing_and_out_of_range_values():
+    classes = style.classify(pd.Series([0, 1, 5, 10, None], dtype="Int64"))
+    assert classes.has_nodata
+    assert classes.color(0) == style.ZERO_COLOR
+    assert classes.color(None) is None and classes.color(float("nan")) is None
+    assert classes.color(1) == classes.colors[0]
+    assert classes.color(10) == classes.colors[-1]
+    assert classes.color(999) == classes.colors[-1]
+    assert classes.style(None)["dashArray"]
+    assert style.classify([0, 0]).color(0) == style.ZERO_COLOR
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"scheme": "jenks"}, "quantiles, natural_breaks, equal_interval"),
+        ({"k": 0}, "k must be"),
+        ({"k": 9}, "k must be"),
+    ],
+)
+def test_classify_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        style.classify([1, 2, 3], **kwargs)
+
+
+def test_classify_rejects_negative_values():
+    with pytest.raises(ValueError, match="non-negative"):
+        style.classify([1, -2])
+
+
+def test_legend_is_escaped_and_lists_every_class():
+    classes = style.classify([0, 1, 2, 3, 40])
+    legend = style.legend_html(classes, title="<script>alert(1)</script> & co")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in legend
+    assert "<script>" not in legend
+    assert style.ZERO_LABEL in legend
+    for label, colour in zip(classes.labels, classes.colors, strict=True):
+        assert html.escape(label) in legend and colour in legend
+    assert style.NODATA_LABEL not in legend
+    assert style.NODATA_LABEL in style.legend_html(style.classify([1, None]), title="x")
+    assert "font-size:1.15rem" in legend
+
+
+def test_marker_legend_names_shape_and_placement():
+    legend = style.marker_legend_html()
+    assert "Cluster (city known)" in legend and "Project (placed at state level)" in legend
+    assert "rotate(45deg)" in legend  # projects are diamonds: shape, not only colour
+
+
+# --------------------------------------------------------------------------- choropleth
+
+
+def test_choropleth_colours_tooltips_and_escaping(states):
+    classes = style.classify(states["records"])
+    group = choropleth.choropleth(states, metric="records", sectors=SECTORS, classes=classes)
+    page = render(group)
+    [(function, (geometry, view))] = [call for call in atlas_calls(page) if call[0] == "states"]
+
+    assert view["fills"]["02"] == style.ZERO_COLOR  # zero gets the zero colour, not a class colour
+    assert view["fills"]["01"] == classes.color(5) and view["fills"]["03"] == classes.color(1)
+    assert view["info"]["01"] == ["Alpha", 2, 3, 5, [[0, 3], [1, 2]]]  # Aerospace 3, Automotive 2
+    assert view["info"]["02"] == ["Beta &lt;b&gt;&amp;amp;", 0, 0, 0, []]
+    assert view["info"]["03"] == ["Gamma", 0, 1, 1, [[2, 1]]]
+    assert view["sectors"] == list(SECTORS)
+    assert view["none"] == choropleth.NONE_TEXT
+    assert view["selected"] is None
+
+    assert [f["id"] for f in geometry["features"]] == ["01", "02", "03"]
+    assert geometry["features"][1]["properties"] == {"state": "Beta <b>&amp;"}  # raw: data, not markup
+    assert "Beta <b>" not in page  # ...and embedded as \u003cb\u003e
+    assert "Beta \\u003cb\\u003e\\u0026amp;" in page
+
+
+def test_choropleth_with_published_geometry_sends_no_coordinates(states):
+    classes = style.classify(states["records"])
+    url = "/app/static/generated/states-0123.geojson"
+    group = choropleth.choropleth(
+        states, metric="clusters", sectors=SECTORS, classes=classes, selected="Gamma", geometry_url=url
+    )
+    page = render(group)
+    [(_, (source, view))] = [call for call in atlas_calls(page) if call[0] == "states"]
+    assert source == url
+    assert "coordinates" not in page
+    assert view["selected"] == "03"
+
+
+def test_choropleth_default_sectors_are_the_sector_columns_present(states):
+    classes = style.classify(states["records"])
+    group = choropleth.choropleth(states, metric="records", classes=classes)
+    [(_, (_, view))] = [call for call in atlas_calls(render(group)) if call[0] == "states"]
+    assert view["sectors"] == list(SECTORS)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"metric": "jobs"}, "Unknown metric 'jobs'; use one of: .*records"),
+        ({"metric": "records", "sectors": ("Mining",)}, "lacks column.*'Mining'.*state_counts"),
+        ({"metric": "records", "selected": "Atlantis"}, "Unknown selected state 'Atlantis'"),
+    ],
+)
+def test_choropleth_rejects_bad_input_with_a_useful_message(states, kwargs, message):
+    classes = style.classify(states["records"])
+    with pytest.raises(ValueError, match=message):
+        choropleth.choropleth(states, classes=classes, **{"sectors": SECTORS, **kwargs})
+
+
+def test_outline_layer_draws_the_boundary_only(states):
+    page = render(choropleth.country_outline_layer(states.geometry))
+    [(_, (geometry, style_))] = [call for call in atlas_calls(page) if call[0] == "outline"]
+    assert geometry["features"][0]["geometry"]["type"] in {"LineString", "MultiLineString"}
+    assert style_["fill"] is False
+    with pytest.raises(ValueError, match="exactly one"):
+        choropleth.country_outline_layer()
+
+
+# --------------------------------------------------------------------------- markers
+
+
+def test_popup_escapes_every_field_and_states_year_and_precision(records):
+    hostile = records.iloc[0].to_dict()
+    popup = markers.popup_html(hostile)
+    assert "<h3>&lt;script&gt;alert(1)&lt;/script&gt;</h3>" in popup
+    assert "&lt;img src=x onerror=alert(1)&gt;" in popup
+    assert "&quot; onmouseover=&quot;x" in popup
+    assert "javascript:alert(1), Alpha — placed at state level" in popup  # text, never a link
+    assert "Year unknown" in popup
+    assert "Aerospace (as written in the source: Aeroespacial)" in popup
+    assert_no_live_markup(popup)
+
+    project = markers.popup_html(records.iloc[2].to_dict())
+    assert '<div class="atlas-kind">Project — investment</div>' in project
+    assert "<dd>2007 (announced)</dd>" in project
+    assert "Ciudad Alfa, Alpha — placed at the city" in project
+    assert "Investment: 250 million USD" in project
+    assert "<dd>a.pdf, s. 2\nb.pdf, table 3</dd>" in project  # one citation per line
+    assert "Plant O&#x27;Brien &amp; Sons" in project
+
+    assert "<dd>40 companies</dd>" in markers.popup_html(records.iloc[3].to_dict())
+
+
+def test_markers_embed_an_escaped_table_per_kind(records):
+    page = render(markers.markers(records, kind="cluster"), markers.markers(records, kind="project"))
+    calls = [args for function, args in atlas_calls(page) if function == "markers"]
+    (clusters, no_selection, kind, size, options), (projects, *_rest) = calls
+    assert (kind, no_selection) == ("cluster", None) and _rest[1] == "project"
+    assert clusters["name"] == [
+        "&lt;script&gt;alert(1)&lt;/script&gt;",
+        "Alpha Aero Cluster",
+    ]  # no-geometry row skipped
+    assert projects["name"] == ["Plant O&#x27;Brien &amp; Sons", "Gamma ICT hub"]
+    assert clusters["approx"] == [1, 1] and projects["approx"] == [0, 1]
+    assert (clusters["lat"], clusters["lon"]) == ([0.5, 0.5], [0.5, 0.5])  # co-located: spiderfied
+    assert options["spiderfyOnMaxZoom"] and options["spiderLegPolylineOptions"]["interactive"] is False
+    assert size == markers.PIN_SIZE["cluster"]
+
+    expected = [markers.popup_html(r) for r in records[records["kind"] == "cluster"].iloc[:2].to_dict("records")]
+    assert [assemble_popup(clusters, i) for i in range(2)] == expected  # runtime shows popup_html()
+    assert "Year unknown" in expected[0] and "2004 (founded)" in expected[1]
+    assert_no_live_markup(page)
+
+
+def test_marker_table_stores_each_distinct_fragment_once(records):
+    many = pd.concat([records.iloc[[3]]] * 50, ignore_index=True)
+    many["id"] = [f"p{i}" for i in range(50)]
+    table = markers.marker_table(gpd.GeoDataFrame(many, crs=4326)).data
+    assert len(table["name"]) == 50
+    assert all(len(part["values"]) == 1 and part["codes"] == [0] * 50 for part in table["parts"])
+
+
+def test_markers_with_a_published_table_send_only_the_selection(records):
+    table = markers.marker_table(records).published("/app/static/generated/records-0123.json")
+    assert table.data is None and table.ranges == {"cluster": (0, 2), "project": (2, 4)}
+
+    def selection(frame, kind):
+        page = render(markers.markers(frame, kind=kind, table=table))
+        [(source, selection, *_)] = [args for function, args in atlas_calls(page) if function == "markers"]
+        assert source == table.url and "alert" not in page
+        return selection
+
+    assert selection(records, "cluster") == [0, 2, None]  # all shown: no bitmask
+    start, stop, bits = selection(records[records["id"] != "pr-alpha-1"], "project")
+    mask = np.unpackbits(np.frombuffer(base64.b64decode(bits), dtype=np.uint8), bitorder="little")
+    assert (start, stop) == (2, 4) and mask[: stop - start].tolist() == [0, 1]
+    _, _, bits = selection(records.iloc[:0], "cluster")
+    assert not np.frombuffer(base64.b64decode(bits), dtype=np.uint8).any()
+
+
+def test_markers_of_an_empty_frame_still_make_the_group(records):
+    group = markers.markers(records.iloc[:0], kind="project")
+    assert group.layer_name == "Projects"
+    [(table, *_)] = [args for function, args in atlas_calls(render(group)) if function == "markers"]
+    assert table["lat"] == [] and all(part["codes"] == [] for part in table["parts"])
+
+
+def test_markers_reject_unknown_kind(records):
+    with pytest.raises(ValueError, match="Unknown kind 'plant'; use one of: cluster, project"):
+        markers.markers(records, kind="plant")
+
+
+def test_safe_json_cannot_close_a_script_or_string():
+    text = safe_json({"a": "</script><script>alert('x')</script>&\u2028"})
+    assert "<" not in text and ">" not in text and "'" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(text) == {"a": "</script><script>alert('x')</script>&\u2028"}
+
+
+# --------------------------------------------------------------------------- base map and layers
+
+
+def test_base_map_js_is_identical_across_calls():
+    """st_folium remounts when this hash changes; it strips ids exactly like this."""
+
+    def js_hash(**kwargs) -> str:
+        m = basemap.base_map(**kwargs)
+        m.get_root().render()
+        return generate_js_hash(_get_map_string(m), basemap.MAP_KEY)
+
+    assert js_hash() == js_hash()
+    assert js_hash(basemap="osm") == js_hash(basemap="osm")
+    assert js_hash(basemap="osm") != js_hash()
+
+
+def test_base_map_is_offline_with_max_zoom_and_runtime():
+    m = basemap.base_map()
+    page = m.get_root().render()
+    assert not any(isinstance(child, folium.TileLayer) for child in m._children.values())
+    assert m.options["maxZoom"] == basemap.MAX_ZOOM
+    assert '"maxZoom": 18' in page
+    assert compact(ATLAS_JS) in page
+    assert "html body .leaflet-container" in page
+
+
+def test_online_basemap_carries_attribution():
+    page = render(basemap_name="osm")
+    assert "tile.openstreetmap.org" in page and "OpenStreetMap" in page
+    with pytest.raises(ValueError, match="Unknown basemap 'carto'; use one of: none, grey, osm"):
+        basemap.base_map(basemap="carto")
+
+
+def test_map_layers_come_in_a_stable_order(states, records):
+    classes = style.classify(states["records"])
+    layers = basemap.map_layers(states, records, metric="records", sectors=SECTORS, classes=classes)
+    assert [layer.layer_name for layer in layers] == ["States", "Clusters", "Projects"]
+    with_outline = basemap.map_layers(
+        states, records.iloc[:0], metric="records", classes=classes, outline=states.geometry
+    )
+    assert [layer.layer_name for layer in with_outline] == ["States", "Clusters", "Projects", "Mexico outline"]
+    assert not with_outline[-1].control
+
+
+def test_layers_survive_st_folium_id_rewriting(states, records):
+    """st_folium renames each group feature_group_<i> and re-renders it: calls must follow."""
+    classes = style.classify(states["records"])
+    m = basemap.base_map()
+    m.get_root().render()
+    layers = basemap.map_layers(states, records, metric="records", sectors=SECTORS, classes=classes)
+    script = "".join(_get_feature_group_string(layer, m, i) for i, layer in enumerate(layers))
+    for i, function in enumerate(("states", "markers", "markers")):
+        assert re.search(rf"window\.atlas\.{function}\(\s*feature_group_feature_group_{i}\b", script)
+    assert_no_live_markup(script)
