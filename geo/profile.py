@@ -8,7 +8,10 @@ import pandas as pd
 from geo.join import Filters, filter_records
 from geo.sectors import SECTORS
 
-PANEL_COLUMNS = ["name", "kind", "project_type", "sector", "place", "year", "year_basis", "figures", "source", "notes"]
+PANEL_COLUMNS = [
+    "name", "kind", "project_type", "sector", "state", "related_states", "place", "year", "year_basis", "figures", "source",
+    "notes",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -123,8 +123,8 @@ ATLAS_JS = r"""
     return layer;
   }
 
-  // Clusters sit a little left of their point and projects a little right, so a cluster and
-  // a project at the same place (often a state's anchor point) never hide each other.
+  // At a state's anchor point (and in count bubbles) clusters sit a little left and projects a
+  // little right, so they never hide each other; a pin at a known city stays exactly on it.
   var SHIFT = {cluster: 1, project: -1};
   function anchor(kind, size, gap) {
     return [size / 2 + (SHIFT[kind] || 0) * gap, size / 2];
@@ -138,7 +138,7 @@ ATLAS_JS = r"""
         className: "atlas-pin atlas-pin-" + kind + (approx ? " atlas-pin-approx" : ""),
         html: '<div class="atlas-shape"></div>',
         iconSize: [size, size],
-        iconAnchor: anchor(kind, size, size / 2 + 2)
+        iconAnchor: anchor(kind, size, approx ? size / 2 + 2 : 0)
       });
     }
     return icons[key];

@@ -1,0 +1,305 @@
+"""Mexico Cluster Atlas: page layout and widgets only; data work is in geo/, map layers in layers/."""
+
+import os
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import boundaries, export, join, seeds, synthetic
+from geo.profile import StateProfile, state_profile
+from geo.sectors import SECTORS
+from geo.view import View, parse_view, view_to_params
+from layers import assets, basemap, cards, style
+
+st.set_page_config(page_title="Mexico Cluster Atlas", page_icon="🗺️", layout="wide")
+
+SYNTHETIC_POINTS = int(os.environ.get("ATLAS_SYNTHETIC_POINTS", "0") or 0)
+METRIC_LABELS = {"records": "Clusters + projects", "clusters": "Clusters", "projects": "Projects"}
+
+
+@st.cache_data(show_spinner="Loading the atlas data…")
+def load_data(synthetic_points: int):
+    """States and validated records (plus synthetic benchmark points when asked)."""
+    states = boundaries.load_states("web")
+    records = seeds.load_records()
+    if synthetic_points:
+        extra = synthetic.synthetic_projects(states, synthetic_points)
+        records = pd.concat([records, extra], ignore_index=True)
+    return states, records
+
+
+@st.cache_resource(show_spinner=False)
+def map_data(synthetic_points: int) -> assets.MapData:
+    """Geometry and marker details published once as static files: a filter change then sends a few kB."""
+    states, records = load_data(synthetic_points)
+    return assets.publish_map_data(states, records, outline=boundaries.country_outline(states))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def filtered(sectors: tuple, years: tuple, known: bool, synthetic_points: int):
+    """Per-state counts and matching records for one filter setting (primitive keys, cached)."""
+    states, records = load_data(synthetic_points)
+    filters = join.Filters(sectors=sectors, years=years, known_years_only=known)
+    return join.state_counts(states, records, filters), join.filter_records(records, filters)
+
+
+def year_bounds(records) -> tuple[int, int]:
+    years = records["year"].dropna()
+    return int(years.min()), int(years.max())
+
+
+def current_view(defaults: View) -> View:
+    ss = st.session_state
+    return View(
+        years=tuple(ss["years"]),
+        sectors=tuple(s for s in SECTORS if s in ss["sectors"]),
+        known_years_only=ss["known"],
+        metric=ss["metric"],
+        state=ss["state"],
+        basemap=ss["basemap"],
+    )
+
+
+def sync_url() -> None:
+    """Widget on_change: the URL always holds the view, so a link reopens it."""
+    defaults = st.session_state["defaults"]
+    st.query_params.from_dict(view_to_params(current_view(defaults), defaults))
+
+
+def init_state(defaults: View, states_list: list[str]) -> None:
+    """First run of a session: widgets start from the URL (bad values fall back, with notices)."""
+    if "defaults" in st.session_state:
+        return
+    params = {k: st.query_params.get_all(k) for k in st.query_params}
+    view, notices = parse_view(
+        params, sectors=SECTORS, year_bounds=defaults.years, states=states_list, basemaps=tuple(basemap.BASEMAPS)
+    )
+    st.session_state.update(
+        defaults=defaults,
+        notices=notices,
+        sectors=list(view.sectors),
+        years=view.years,
+        known=view.known_years_only,
+        metric=view.metric,
+        state=view.state,
+        basemap=view.basemap,
+        last_click=None,
+    )
+    st.query_params.from_dict(view_to_params(view, defaults))
+
+
+def apply_map_click() -> None:
+    """A click on a state (returned by st_folium) selects it; runs before the widgets are drawn."""
+    pending = st.session_state.pop("pending_state", None)
+    if pending:
+        st.session_state["state"] = pending
+        sync_url()
+
+
+def sidebar(states_list: list[str], bounds: tuple[int, int]) -> None:
+    with st.sidebar:
+        st.header("Filters")
+        st.multiselect(
+            "Sectors", SECTORS, key="sectors", on_change=sync_url, placeholder="All sectors",
+            help="Leave empty for all sectors.",
+        )  # fmt: skip
+        st.slider(
+            "Years",
+            *bounds,
+            key="years",
+            on_change=sync_url,
+            help="Records with an unknown year stay visible unless you hide them below.",
+        )
+        st.toggle("Known years only", key="known", on_change=sync_url)
+        st.radio(
+            "Colour states by", list(METRIC_LABELS), key="metric", format_func=METRIC_LABELS.get, on_change=sync_url
+        )
+        st.selectbox(
+            "State profile",
+            states_list,
+            key="state",
+            index=None,
+            placeholder="Click a state or choose…",
+            on_change=sync_url,
+        )
+        st.selectbox(
+            "Basemap", list(basemap.BASEMAPS), key="basemap", format_func=basemap.BASEMAPS.get, on_change=sync_url
+        )
+
+
+def title(view: View, counts, points) -> None:
+    sectors = ", ".join(view.sectors) if view.sectors else "All sectors"
+    years = f"{view.years[0]}–{view.years[1]}" + (" (known years only)" if view.known_years_only else "")
+    n_clusters = int((points["kind"] == "cluster").sum())
+    n_projects = int((points["kind"] == "project").sum())
+    n_states = int((counts["records"] > 0).sum())
+    st.title(f"Mexico Cluster Atlas — {sectors}, {years}")
+    st.markdown(
+        f"#### {plural(n_clusters, 'cluster')} and {plural(n_projects, 'project')} · "
+        f"present in {n_states} of 32 states",
+        help="Counts follow the filters. Records with an unknown year are counted unless 'Known years only' is on.",
+    )
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def state_summary(profile: StateProfile | None) -> None:
+    """Beside the map: the selected state's counts by sector and its timeline."""
+    if profile is None:
+        st.info("Click a state on the map, or choose one in the sidebar, to read its story.")
+        return
+    st.subheader(profile.state)
+    st.markdown(
+        f"**{plural(len(profile.clusters), 'cluster')}** and **{plural(len(profile.projects), 'project')}** "
+        "under the current filters"
+    )
+    colours = list(style.KIND_COLOURS.values())
+    if not profile.by_sector.empty:
+        st.bar_chart(profile.by_sector, horizontal=True, color=colours, height=90 + 34 * len(profile.by_sector))
+    if not profile.timeline.empty:
+        st.markdown(f"**Timeline** ({plural(profile.undated, 'record')} without a known year)")
+        timeline = profile.timeline.copy()
+        timeline.index = timeline.index.astype(str)
+        st.bar_chart(timeline, color=colours, height=220)
+
+
+def state_records(profile: StateProfile) -> None:
+    """Below the map, full width: the state's clusters and projects with figures and sources."""
+    st.subheader(f"{profile.state}: clusters and projects")
+    groups = (
+        ("Clusters", profile.clusters),
+        ("Projects", profile.projects),
+        (f"Multi-state bodies including {profile.state}", profile.shared),
+    )
+    tabs = st.tabs([f"{label} ({len(frame)})" for label, frame in groups])
+    for tab, (_, frame) in zip(tabs, groups, strict=True):
+        with tab:
+            if frame.empty:
+                st.caption("None under the current filters.")
+            for rec in frame.to_dict("records"):
+                with st.container(border=True):
+                    st.markdown(cards.record_card(rec))
+
+
+def charts(records, filters: join.Filters) -> None:
+    left, right = st.columns(2)
+    colours = list(style.KIND_COLOURS.values())
+    with left:
+        st.markdown("**Records by sector**")
+        by_sector = join.sector_counts(records, filters)
+        st.bar_chart(by_sector[by_sector.sum(axis=1) > 0], horizontal=True, color=colours, height=420)
+    with right:
+        st.markdown("**Records by year** (known years)")
+        by_year = join.year_counts(records, filters)
+        if by_year.empty:
+            st.caption("No record with a known year matches the filters.")
+        else:
+            by_year.index = by_year.index.astype(str)
+            st.bar_chart(by_year, color=colours, height=420)
+
+
+def downloads(states, records, filters: join.Filters) -> None:
+    st.markdown(
+        "Exactly what the filters show. Each download is a zip with the data, a data dictionary and the sources cited. "
+        "Same files from the command line: `atlas export --layer … --format …`."
+    )
+    for layer in export.LAYERS:
+        cols = st.columns(len(export.FORMATS) + 1)
+        cols[0].markdown(f"**{layer.capitalize()}**")
+        for col, fmt in zip(cols[1:], export.FORMATS, strict=True):
+            col.download_button(
+                fmt.upper() if fmt != "gpkg" else "GeoPackage",
+                data=lambda layer=layer, fmt=fmt: _bundle(states, records, filters, layer, fmt),
+                file_name=export.bundle_name(layer, fmt),
+                mime=export.BUNDLE_MIME,
+                on_click="ignore",
+                key=f"dl-{layer}-{fmt}",
+            )
+
+
+def _bundle(states, records, filters, layer: str, fmt: str) -> bytes:
+    frame = export.layer_frame(layer, boundaries.load_states("full") if layer == "states" else None, records, filters)
+    return export.export_bundle(layer, fmt, frame)[1]
+
+
+def unmapped(points) -> None:
+    rest = points[points["state"] == ""]
+    if rest.empty:
+        return
+    with st.expander(f"{plural(len(rest), 'record')} not on the map (multi-state, national, or state not given)"):
+        for rec in rest.to_dict("records"):
+            with st.container(border=True):
+                st.markdown(cards.record_card(rec))
+
+
+def main() -> None:
+    assets.install()
+    try:
+        states, records = load_data(SYNTHETIC_POINTS)
+    except seeds.SeedError as err:
+        st.title("Mexico Cluster Atlas")
+        st.error(
+            f"The seed files have {len(err.problems)} problem(s); fix them and reload (nothing is shown until then)."
+        )
+        st.code("\n".join(err.problems), language=None)
+        st.stop()
+    states_list = list(states["state"])
+    defaults = View(years=year_bounds(records))
+    init_state(defaults, states_list)
+    apply_map_click()
+    sidebar(states_list, defaults.years)
+    view = current_view(defaults)
+    for notice in st.session_state.get("notices", []):
+        st.warning(notice, icon="⚠️")
+    if SYNTHETIC_POINTS:
+        st.warning(f"Benchmark mode: {SYNTHETIC_POINTS:,} SYNTHETIC project points are added. They are not real data.")
+
+    filters = join.Filters(sectors=view.sectors, years=view.years, known_years_only=view.known_years_only)
+    counts, points = filtered(view.sectors, view.years, view.known_years_only, SYNTHETIC_POINTS)
+    title(view, counts, points)
+
+    profile = state_profile(records, view.state, filters) if view.state else None
+    map_col, side_col = st.columns([2.2, 1], gap="medium")
+    classes = style.classify(counts[view.metric], k=5)
+    with map_col:
+        groups = basemap.map_layers(
+            counts, points, metric=view.metric, classes=classes, selected=view.state, data=map_data(SYNTHETIC_POINTS)
+        )
+        out = st_folium(
+            basemap.base_map(basemap=view.basemap),
+            key=basemap.MAP_KEY,
+            feature_group_to_add=groups,
+            layer_control=basemap.layer_control(),
+            center=basemap.MEXICO_CENTER,  # constant: st_folium applies it once, so the user's view is kept
+            zoom=basemap.DEFAULT_ZOOM,
+            returned_objects=["last_active_drawing"],  # a state click, nothing on pan or zoom
+            height=basemap.MAP_HEIGHT,
+            use_container_width=True,
+        )
+        handle_click(out, view)
+    with side_col:
+        st.html(style.legend_html(classes, title=METRIC_LABELS[view.metric]))
+        st.html(style.marker_legend_html())
+        state_summary(profile)
+    if profile is not None:
+        state_records(profile)
+    charts(records, filters)
+    unmapped(points)
+    with st.expander("Download the filtered layers"):
+        downloads(states, records, filters)
+
+
+def handle_click(out, view: View) -> None:
+    feature = (out or {}).get("last_active_drawing") or {}
+    clicked = (feature.get("properties") or {}).get("state")
+    if clicked and clicked != st.session_state.get("last_click"):
+        st.session_state["last_click"] = clicked
+        if clicked != view.state:
+            st.session_state["pending_state"] = clicked
+            st.rerun()
+
+
+main()

@@ -1,0 +1,41 @@
+import html
+
+import pandas as pd
+import pytest
+from markdown_it import MarkdownIt
+
+from layers.cards import md_text, record_card
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "[click](javascript:alert(1))",
+    "![x](http://example.com/x.png)",
+    ":red[big] $x^2$ **bold** `code` # heading",
+    '" onmouseover="alert(1)',
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_md_text_renders_as_the_same_text(text):
+    rendered = MarkdownIt("commonmark").render(md_text(text))
+    assert "<script" not in rendered and "<img" not in rendered and "<a " not in rendered
+    assert "<strong>" not in rendered and "<code>" not in rendered and "<h1>" not in rendered
+    # what a reader sees is exactly the original text
+    assert rendered.strip() == f"<p>{html.escape(text)}</p>"
+
+
+def test_card_shows_year_basis_figures_notes_and_sources():
+    rec = {"name": "Aerocluster", "kind": "cluster", "project_type": "", "sector": "Aerospace",
+           "year": 2009, "year_basis": "founded", "place": "Monterrey", "state": "Nuevo León",
+           "figures": "Members: over 60 [000.txt, intro]", "notes": "A note.", "source": "002.txt, Annex, Table 6"}  # fmt: skip
+    card = record_card(rec)
+    assert "**Aerocluster**" in card and "2009 \\(founded\\)" in card and "in Monterrey" in card
+    assert "Members\\: over 60" in card and "*A note\\.*" in card and "Annex\\, Table 6" in card
+
+
+def test_card_says_unknown_year_and_state_level():
+    card = record_card({"name": "X", "kind": "project", "project_type": "institution", "sector": "ICT",
+                        "year": pd.NA, "year_basis": "unknown", "place": "", "state": "Querétaro",
+                        "figures": "", "notes": "", "source": "s"})  # fmt: skip
+    assert "year unknown" in card and "placed at state level" in card
