@@ -16,6 +16,7 @@ Decisions:
 import io
 import json
 import os
+import re
 import tempfile
 import uuid
 import zipfile
@@ -252,12 +253,12 @@ def source_list(frame: pd.DataFrame) -> str:
         return _NO_SOURCES_TEXT
     lines = ["# Sources", "", f"Documents cited by the {len(frame)} rows (column `source`):", ""]
     for document, sections in sorted(_citations(frame["source"]).items()):
-        lines.append(f"- `{document}`")
-        lines.extend(f"  - {section}" for section in sorted(sections) if section)
+        lines.append(f"- {_md_code(document)}")
+        lines.extend(f"  - {_md_text(section)}" for section in sorted(sections) if section)
     located = sorted(set(frame.get("location_source", pd.Series()).dropna()) - {""})
     if located:
         lines += ["", "City coordinates (column `location_source`):", ""]
-        lines += [f"- {citation}" for citation in located]
+        lines += [f"- {_md_text(citation)}" for citation in located]
     return "\n".join(lines) + "\n"
 
 
@@ -304,6 +305,25 @@ def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _all_points(geometry: gpd.GeoSeries) -> bool:
     kinds = geometry.geom_type.dropna()
     return not kinds.empty and bool(kinds.eq("Point").all())
+
+
+_MD_MARKUP = re.compile(r"([\\`*_\[\]<>&|~!#$])")
+_MD_LEADING = re.compile(r"^([-+=]|[0-9]+(?=[.)]))")
+
+
+def _md_text(text: str) -> str:
+    """Cited text as inert markdown on one line: what could start markup (HTML, links, images,
+    emphasis, code, a heading or list at the start) is backslash-escaped; the rest reads as is."""
+    text = _MD_MARKUP.sub(r"\\\1", " ".join(str(text).split()))
+    return _MD_LEADING.sub(lambda m: m[0] + "\\" if m[0].isdigit() else "\\" + m[0], text, count=1)
+
+
+def _md_code(text: str) -> str:
+    """A code span showing `text` verbatim, whatever backticks it holds (CommonMark 6.1)."""
+    text = " ".join(str(text).split())
+    fence = "`" * (max(map(len, re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _cell(text: str) -> str:

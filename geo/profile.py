@@ -9,8 +9,8 @@ from geo.join import Filters, filter_records
 from geo.sectors import SECTORS
 
 PANEL_COLUMNS = [
-    "name", "kind", "project_type", "sector", "state", "related_states", "place", "year", "year_basis", "figures", "source",
-    "notes",
+    "name", "kind", "project_type", "sector", "state", "related_states", "place", "year", "year_basis", "figures",
+    "source", "notes",
 ]  # fmt: skip
 
 

@@ -49,6 +49,10 @@ METRICS = ("members", "companies", "jobs", "exports", "investment", "other")
 FIRST_YEAR = 1900
 # Mexico's extent with a small margin (Natural Earth admin-0), for catching swapped or stray points.
 MEXICO_BBOX = (-118.5, 14.4, -86.6, 32.8)
+# Text a spreadsheet would run as a formula when an analyst opens a CSV download (OWASP CSV injection).
+FORMULA_START = ("=", "+", "@", "\t", "\r")
+TEXT_COLUMNS = ("name", "sector_raw", "related_states", "place", "location_source", "notes", "qualifier", "unit",
+                "period", "section", "quote")  # fmt: skip
 # City points may sit on a coastline the web boundaries simplify away; tolerance in degrees.
 INSIDE_TOLERANCE = 0.05
 
@@ -146,6 +150,7 @@ def _read_csv(path: Path, columns: tuple[str, ...], problems: _Problems) -> list
 def _check_record(row: _Row, kind: str, problems: _Problems, anchors, shapes, folder: Path) -> dict:
     v = {k: val.strip() for k, val in row.values.items()}
     bad = lambda col, expected: problems.add(row.file, row.line, col, v[col], expected)  # noqa: E731
+    _check_text(row, problems)
     if not v["id"]:
         bad("id", "a non-empty stable id")
     if v["kind"] != kind:
@@ -195,6 +200,13 @@ def _check_record(row: _Row, kind: str, problems: _Problems, anchors, shapes, fo
         "year_basis": v["year_basis"] if year is not None else "unknown", "notes": v["notes"],
         "location_source": v["location_source"], "geometry": point,
     }  # fmt: skip
+
+
+def _check_text(row: _Row, problems: _Problems) -> None:
+    for col in TEXT_COLUMNS:
+        if row.values.get(col, "").lstrip(" ").startswith(FORMULA_START):
+            problems.add(row.file, row.line, col, row.values[col],
+                         "text that does not start with = + @ (a spreadsheet would run it as a formula)")  # fmt: skip
 
 
 def _check_year(v: dict, bad) -> int | None:
@@ -314,6 +326,7 @@ def _check_links(citations: list[_Row], figures: list[_Row], ids: set[str], prob
 
 
 def _linked(row: _Row, v: dict, ids: set[str], problems: _Problems) -> bool:
+    _check_text(row, problems)
     ok = True
     if v["record_id"] not in ids:
         problems.add(

@@ -133,6 +133,16 @@ CASES = [
         ["clusters.csv, line", "well-formed CSV", 'double the inner quotes ("")'],
     ),
     (
+        "spreadsheet formula in a name",
+        lambda f: _edit(f, "clusters.csv", "cl-chp-ti,cluster,Cluster TI de Chiapas,", "cl-chp-ti,cluster,=1+2,"),
+        ["column 'name': '=1+2'", "a spreadsheet would run it as a formula"],
+    ),
+    (
+        "spreadsheet formula in a quote",
+        lambda f: _edit(f, "citations.csv", 'Table 6",Cluster TI de Chiapas', 'Table 6",@SUM(1)'),
+        ["citations.csv, line", "column 'quote': '@SUM(1)'", "formula"],
+    ),
+    (
         "citation of an unknown record",
         lambda f: _edit(f, "citations.csv", "cl-chp-ti,", "cl-chp-tii,"),
         ["citations.csv, line", "column 'record_id': 'cl-chp-tii'", "the id of a record"],

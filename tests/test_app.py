@@ -1,0 +1,559 @@
+"""The whole page through Streamlit's AppTest: default view, filter flows, the state panel, bad links
+and broken seeds.
+
+AppTest runs st_folium as a `component_instance` element; its `proto.json_args` carries the map
+script and the data layers (`feature_group`), which the atlas runtime draws from JSON arguments
+(`window.atlas.states(group, geometry, view)`, `window.atlas.markers(group, table, selection, ...)`).
+`atlas_calls()` parses those arguments back, so the tests check the map's data, not its text.
+No JavaScript runs here; the browser tests cover that.
+
+The first run in a process pays for the imports and the data load (~20 s on a small machine); the
+data is then cached for every later AppTest in the same process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+
+import folium
+import folium.plugins
+import pytest
+import streamlit as st
+from markdown_it import MarkdownIt
+from streamlit.testing.v1 import AppTest
+
+from geo import seeds
+from geo.sectors import SECTORS
+from geo.view import ECHO_CHARS
+from layers import assets
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "app.py")
+MAP_COMPONENT = "streamlit_folium.st_folium"
+STATE_CODES = [f"{code:02d}" for code in range(1, 33)]
+MD = MarkdownIt("commonmark")
+
+
+# --------------------------------------------------------------------------- helpers (also used by
+# test_xss.py and test_query_fuzz.py)
+
+
+@contextlib.contextmanager
+def folium_assets_restored():
+    """The app points folium's class-level asset lists at /app/static (process-wide, see
+    layers.assets); put them back so tests that run later in the process see folium as shipped."""
+    classes = (folium.Map, folium.plugins.MarkerCluster, folium.plugins.FastMarkerCluster)
+    saved = [(cls, name, cls.__dict__.get(name)) for cls in classes for name in ("default_js", "default_css")]
+    try:
+        yield
+    finally:
+        for cls, name, value in saved:
+            if value is not None:
+                setattr(cls, name, value)
+            elif name in cls.__dict__:
+                delattr(cls, name)
+        assets._INSTALLED.clear()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _restore_folium_assets():
+    with folium_assets_restored():
+        yield
+
+
+def run_app(params: dict | None = None) -> AppTest:
+    """A fresh session opened with `params` as its link's query string (a list value repeats it)."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def map_elements(at: AppTest) -> list:
+    return [e for e in at.get("component_instance") if e.proto.component_name == MAP_COMPONENT]
+
+
+def map_args(at: AppTest) -> dict:
+    """st_folium's arguments as the frontend receives them."""
+    [element] = map_elements(at)
+    return json.loads(element.proto.json_args)
+
+
+def atlas_calls(script: str) -> list[tuple[str, list]]:
+    """Every `window.atlas.<function>(<group>, <json>, ...)` in `script`, arguments decoded."""
+    decoder = json.JSONDecoder()
+    calls = []
+    for match in re.finditer(r"window\.atlas\.(\w+)\(\s*[\w$]+", script):
+        args, pos = [], match.end()
+        while not script[pos:].lstrip().startswith(")"):
+            rest = script[pos:].lstrip()
+            assert rest.startswith(","), rest[:80]
+            start = len(script) - len(rest[1:].lstrip())
+            value, pos = decoder.raw_decode(script, start)
+            args.append(value)
+        calls.append((match.group(1), args))
+    return calls
+
+
+def layers(at: AppTest) -> dict:
+    """The map's data layers: {"states": view, "cluster": selection, "project": selection}."""
+    calls = atlas_calls(map_args(at)["feature_group"])
+    out = {}
+    for function, args in calls:
+        if function == "states":
+            out["states"] = args[1]
+        elif function == "markers":
+            out[args[2]] = args[1]
+    return out
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of a markdown body: rendered (CommonMark), tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", MD.render(markdown))).strip()
+
+
+def notices(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+def widget_values(at: AppTest) -> dict:
+    return {
+        "sectors": at.multiselect(key="sectors").value,
+        "years": tuple(at.slider(key="years").value),
+        "known": at.toggle(key="known").value,
+        "metric": at.radio(key="metric").value,
+        "state": at.selectbox(key="state").value,
+        "basemap": at.selectbox(key="basemap").value,
+    }
+
+
+def summary(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("#### "))
+
+
+@pytest.fixture(scope="module")
+def records():
+    return seeds.load_records()
+
+
+@pytest.fixture(scope="module")
+def bounds(records) -> tuple[int, int]:
+    years = records["year"].dropna()
+    return int(years.min()), int(years.max())
+
+
+@pytest.fixture(scope="module")
+def defaults(bounds) -> dict:
+    return {"sectors": [], "years": bounds, "known": False, "metric": "records", "state": None, "basemap": "none"}
+
+
+@pytest.fixture(scope="module")
+def default_app() -> AppTest:
+    at = run_app()
+    assert not at.exception, at.exception
+    return at
+
+
+def expected_summary(frame) -> str:
+    n_clusters = int((frame["kind"] == "cluster").sum())
+    n_projects = int((frame["kind"] == "project").sum())
+    n_states = frame.loc[frame["state"] != "", "state"].nunique()
+    return f"#### {n_clusters} clusters and {n_projects} projects · present in {n_states} of 32 states"
+
+
+# --------------------------------------------------------------------------- default view
+
+
+def test_default_view_title_counts_and_no_notice(default_app, records, bounds):
+    at = default_app
+    assert at.title[0].value == f"Mexico Cluster Atlas — All sectors, {bounds[0]}–{bounds[1]}"
+    assert summary(at) == expected_summary(records)
+    assert notices(at) == [] and not at.error
+    assert dict(at.query_params) == {}  # the default view has a clean link
+
+
+def test_default_map_carries_all_32_states_and_both_marker_layers(default_app, records):
+    args = map_args(default_app)
+    assert args["returned_objects"] == ["last_active_drawing"]  # no rerun on pan or zoom
+    found = layers(default_app)
+    view = found["states"]
+    assert sorted(view["fills"]) == STATE_CODES and sorted(view["info"]) == STATE_CODES
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", colour) for colour in view["fills"].values())
+    assert len(set(view["fills"].values())) > 1  # a choropleth, not one flat colour
+    names = {html.unescape(info[0]) for info in view["info"].values()}
+    assert names == set(default_app.selectbox(key="state").options)  # tooltips name the 32 states
+    totals = {"clusters": 0, "projects": 0}
+    for _, clusters, projects, both, _sectors in view["info"].values():
+        assert both == clusters + projects
+        totals["clusters"] += clusters
+        totals["projects"] += projects
+    mapped = records[records["state"] != ""]
+    assert totals == {
+        "clusters": int((mapped["kind"] == "cluster").sum()),
+        "projects": int((mapped["kind"] == "project").sum()),
+    }
+    assert view["sectors"] == [html.escape(s) for s in SECTORS] and view["selected"] is None
+    # every point is shown: each kind's row range with no bitmask
+    for kind in ("cluster", "project"):
+        start, stop, bits = found[kind]
+        assert bits is None and stop - start == int(((records["kind"] == kind) & (records["state"] != "")).sum())
+
+
+def test_default_legend_and_state_hint(default_app):
+    bodies = [h.proto.body for h in default_app.get("html")]
+    legend = next(b for b in bodies if "Clusters + projects" in b)
+    assert 'class="atlas-legend"' in legend and legend.count("background:") >= 2  # colour swatches
+    assert any("diamond" in b.lower() or "rotate(45deg)" in b for b in bodies)  # marker legend
+    assert "Click a state on the map" in default_app.info[0].value
+    assert not default_app.subheader  # no state chosen: no state panel
+
+
+# --------------------------------------------------------------------------- filter flows
+
+
+def _years(bounds):
+    return (bounds[0] + 1, bounds[1])  # drops the first year: some records always leave
+
+
+# name, action, params after, title fragment (None: title unchanged), does the summary change?
+FLOWS = [
+    (
+        "sectors",
+        lambda at, b: at.multiselect(key="sectors").select("Aerospace"),
+        lambda b: {"sectors": "Aerospace"},
+        "— Aerospace,",
+        True,
+    ),
+    (
+        "two sectors",
+        lambda at, b: at.multiselect(key="sectors").set_value(["ICT", "Aerospace"]),
+        lambda b: {"sectors": "Aerospace,ICT"},
+        "— Aerospace, ICT,",
+        True,
+    ),
+    (
+        "years",
+        lambda at, b: at.slider(key="years").set_value(_years(b)),
+        lambda b: {"years": "{}-{}".format(*_years(b))},
+        "{}–{}".format,
+        True,
+    ),
+    (
+        "known years",
+        lambda at, b: at.toggle(key="known").set_value(True),
+        lambda b: {"known": "1"},
+        "(known years only)",
+        True,
+    ),
+    (
+        "metric",
+        lambda at, b: at.radio(key="metric").set_value("clusters"),
+        lambda b: {"metric": "clusters"},
+        None,
+        False,
+    ),
+    ("basemap", lambda at, b: at.selectbox(key="basemap").set_value("osm"), lambda b: {"basemap": "osm"}, None, False),
+]
+
+
+@pytest.mark.parametrize(("name", "act", "params", "title_part", "counts_change"), FLOWS, ids=[f[0] for f in FLOWS])
+def test_a_filter_change_reaches_title_url_counts_and_map(
+    name, act, params, title_part, counts_change, bounds, default_app
+):
+    before_title, before_summary, before = default_app.title[0].value, summary(default_app), layers(default_app)
+    before_script = map_args(default_app)["script"]
+    at = run_app()
+    act(at, bounds).run()
+    assert not at.exception, at.exception
+    assert dict(at.query_params) == params(bounds)
+    title = at.title[0].value
+    if callable(title_part):
+        assert title_part(*_years(bounds)) in title and title != before_title
+    elif title_part:
+        assert title_part in title and title != before_title
+    else:
+        assert title == before_title
+    assert (summary(at) != before_summary) == counts_change
+    after = layers(at)
+    if name == "basemap":  # a new base map (tiles, attribution), the same data
+        script = map_args(at)["script"]
+        assert script != before_script and "openstreetmap" in script.lower()
+        assert after == before
+    elif name == "metric":
+        assert after["states"]["fills"] != before["states"]["fills"]
+        assert any("Clusters" in h.proto.body and "Clusters + projects" not in h.proto.body for h in at.get("html"))
+        assert (after["cluster"], after["project"]) == (before["cluster"], before["project"])
+    else:  # fewer records: other fills/counts, and a bitmask on the points
+        assert after["states"]["info"] != before["states"]["info"]
+        assert after["cluster"][2] is not None or after["project"][2] is not None
+    assert notices(at) == []
+
+
+def test_filters_combine_and_clearing_them_restores_the_default_link(bounds, defaults, default_app):
+    at = run_app()
+    at.multiselect(key="sectors").select("Aerospace").run()
+    at.slider(key="years").set_value(_years(bounds)).run()
+    at.toggle(key="known").set_value(True).run()
+    at.radio(key="metric").set_value("projects").run()
+    assert dict(at.query_params) == {
+        "sectors": "Aerospace", "years": "{}-{}".format(*_years(bounds)), "known": "1", "metric": "projects",
+    }  # fmt: skip
+    # the link reopens the same view in a new session
+    again = run_app(dict(at.query_params))
+    assert widget_values(again) == widget_values(at) and notices(again) == []
+    assert layers(again) == layers(at) and summary(again) == summary(at)
+
+    at.multiselect(key="sectors").unselect("Aerospace").run()
+    assert "sectors" not in at.query_params
+    at.slider(key="years").set_value(bounds).run()
+    at.toggle(key="known").set_value(False).run()
+    at.radio(key="metric").set_value("records").run()
+    assert not at.exception
+    assert dict(at.query_params) == {}
+    assert widget_values(at) == defaults
+    assert at.title[0].value == default_app.title[0].value and summary(at) == summary(default_app)
+    assert layers(at) == layers(default_app)
+
+
+def test_sector_filter_counts_match_the_records(records):
+    at = run_app({"sectors": "aerospace"})  # any letter case
+    assert at.multiselect(key="sectors").value == ["Aerospace"]
+    assert dict(at.query_params) == {"sectors": "Aerospace"}  # normalised link
+    assert summary(at) == expected_summary(records[records["sector"] == "Aerospace"])
+    view = layers(at)["states"]
+    with_aerospace = records[(records["sector"] == "Aerospace") & (records["state"] != "")]
+    counted = {html.unescape(info[0]): info[3] for info in view["info"].values() if info[3]}
+    assert counted == with_aerospace.groupby("state").size().to_dict()
+
+
+# --------------------------------------------------------------------------- state panel
+
+
+def _state_panel(at: AppTest, state: str, records):
+    assert not at.exception, at.exception
+    assert [s.value for s in at.subheader] == [state, f"{state}: clusters and projects"]
+    mine = records[records["state"] == state]
+    expected = {
+        "Clusters": int((mine["kind"] == "cluster").sum()),
+        "Projects": int((mine["kind"] == "project").sum()),
+    }
+    tabs = {t.label.rsplit(" (", 1)[0]: t for t in at.tabs}
+    assert set(tabs) == {"Clusters", "Projects", f"Multi-state bodies including {state}"}
+    for label, n in expected.items():
+        tab = tabs[label]
+        assert tab.label == f"{label} ({n})"
+        cards = [m.value for m in tab.markdown]
+        assert len(cards) == n
+        assert sorted(shown(card.split("\n\n")[0]) for card in cards) == sorted(
+            mine.loc[mine["kind"] == label[:-1].lower(), "name"]
+        )
+        assert all("Sources: " in card for card in cards)
+    assert layers(at)["states"]["selected"] == mine["state_code"].iloc[0]
+
+
+def test_choosing_a_state_opens_its_panel_and_goes_into_the_link(records):
+    at = run_app()
+    at.selectbox(key="state").set_value("Nuevo León").run()
+    _state_panel(at, "Nuevo León", records)
+    assert dict(at.query_params) == {"state": "Nuevo León"}
+    assert not at.info  # the "click a state" hint is gone
+    at.selectbox(key="state").set_value(None).run()
+    assert dict(at.query_params) == {} and not at.subheader and layers(at)["states"]["selected"] is None
+
+
+@pytest.mark.parametrize("spelling", ["Queretaro", "querétaro", "Querétaro de Arteaga", " Queretaro "])
+def test_a_state_link_in_any_spelling_selects_the_state(spelling, records):
+    at = run_app({"state": spelling})
+    assert at.selectbox(key="state").value == "Querétaro"
+    assert notices(at) == []
+    assert dict(at.query_params) == {"state": "Querétaro"}
+    _state_panel(at, "Querétaro", records)
+
+
+def test_state_panel_follows_the_filters(records):
+    at = run_app({"state": "Querétaro", "sectors": "Aerospace"})
+    mine = records[(records["state"] == "Querétaro") & (records["sector"] == "Aerospace")]
+    labels = [t.label for t in at.tabs]
+    assert labels[:2] == [
+        f"Clusters ({int((mine['kind'] == 'cluster').sum())})",
+        f"Projects ({int((mine['kind'] == 'project').sum())})",
+    ]
+    empty = [t for t in at.tabs if t.label.endswith("(0)")]
+    assert all(t.caption[0].value == "None under the current filters." for t in empty)
+
+
+# --------------------------------------------------------------------------- bad links
+
+
+LONG = "A" * 10_000
+# params, fields that must keep their default, a fragment the notice must contain
+BAD_LINKS = [
+    ({"sectors": "Atlantisium"}, ["sectors"], 'Ignored sectors="Atlantisium": no known sector'),
+    ({"sectors": "Aerospace,Atlantisium"}, [], 'Ignored unknown sector(s) "Atlantisium"'),  # Aerospace kept
+    ({"years": "9999-1"}, ["years"], 'Ignored years="9999-1"'),
+    ({"years": "2200-2300"}, ["years"], "outside the data's years"),
+    ({"years": "abc"}, ["years"], 'Ignored years="abc": expected "YYYY-YYYY"'),
+    ({"known": "yes"}, ["known"], 'Ignored known="yes": expected 1 or 0'),
+    ({"metric": "<script>alert(1)</script>"}, ["metric"], "Ignored metric: the value contains markup"),
+    ({"metric": "jobs"}, ["metric"], 'Ignored metric="jobs": unknown metric'),
+    ({"state": "Atlantis"}, ["state"], 'Ignored state="Atlantis": unknown state'),
+    ({"basemap": "google"}, ["basemap"], 'Ignored basemap="google": unknown basemap'),
+    ({"zoom": "99"}, [], 'Ignored zoom="99": expected a whole number 0-18'),
+    ({"center": "999,999"}, [], 'Ignored center="999,999"'),
+    ({"state": LONG}, ["state"], "Ignored state: the value is 10000 characters long (limit 200)"),
+    ({"sectors": "Aerospace," + "B" * 150}, [], "Ignored unknown sector(s)"),  # long, under the limit
+    ({"sectors": ["Aerospace", "ICT"]}, ["sectors"], "Ignored sectors: it appears 2 times"),
+    ({"utm_source": "newsletter"}, [], 'Ignored unknown link parameter "utm_source"'),
+    ({LONG[:300]: "1"}, [], "Ignored unknown link parameter"),  # a long unknown name
+    ({"state": "[click me](https://evil.example)"}, ["state"], "unknown state"),  # markdown in the echo
+    ({"metric": ":red[big] $x^2$ **b** `c`"}, ["metric"], "unknown metric"),
+]
+
+
+def _bad_values(params: dict) -> list[str]:
+    out = []
+    for key, value in params.items():
+        out.append(key)
+        out += [value] if isinstance(value, str) else list(value)
+    return out
+
+
+@pytest.mark.parametrize(("params", "defaulted", "fragment"), BAD_LINKS, ids=[str(p)[:40] for p, _, _ in BAD_LINKS])
+def test_a_bad_link_falls_back_with_a_safe_visible_notice(params, defaulted, fragment, defaults, default_app):
+    at = run_app(params)
+    assert not at.exception, at.exception
+    assert at.title and map_elements(at)  # the page is there, with its map
+    values = widget_values(at)
+    for field in defaulted:
+        assert values[field] == defaults[field], field
+    texts = notices(at)
+    assert texts, "a bad value must be noticed"
+    assert [w.icon for w in at.warning] == ["⚠️"] * len(texts)
+    seen = [shown(text) for text in texts]
+    assert any(fragment in text for text in seen), seen
+    for raw, text in zip(texts, seen, strict=True):
+        assert_safe_notice(raw, text, _bad_values(params))
+    # the link is rewritten to what is shown: the bad value is gone
+    for key, value in params.items():
+        assert at.query_params.get(key) != value or key == "sectors"
+    assert all(len(v) <= 200 for v in at.query_params.values())
+
+
+def assert_safe_notice(raw: str, text: str, bad_values: list[str]) -> None:
+    """A notice has no markup, renders as plain text, and echoes at most ~ECHO_CHARS of a value."""
+    assert "<" not in raw and ">" not in raw
+    rendered = MD.render(raw)
+    assert not re.search(r"<(?!/?p>)", rendered.strip()), rendered  # only the paragraph
+    # Streamlit's own markdown extensions ($…$ LaTeX, :colour[…] directives) must be escaped too
+    assert not re.search(r"(?<!\\)[$\[]", raw), raw
+    for value in bad_values:
+        if len(value) > ECHO_CHARS + 1:
+            for i in range(len(value) - ECHO_CHARS - 1):
+                chunk = value[i : i + ECHO_CHARS + 2]
+                assert chunk not in text, f"echoes more than {ECHO_CHARS} characters: {text[:120]}"
+
+
+def test_good_and_bad_values_in_one_link_keep_the_good_ones(bounds):
+    at = run_app({"sectors": "ICT", "years": "abc", "known": "1", "metric": "<b>", "state": "Nuevo Leon"})
+    assert not at.exception
+    values = widget_values(at)
+    assert values["sectors"] == ["ICT"] and values["known"] is True and values["state"] == "Nuevo León"
+    assert values["years"] == bounds and values["metric"] == "records"
+    assert len(notices(at)) == 2
+    assert dict(at.query_params) == {"sectors": "ICT", "known": "1", "state": "Nuevo León"}
+
+
+def test_a_notice_stays_for_the_session_but_the_link_is_clean():
+    at = run_app({"years": "abc"})
+    assert len(notices(at)) == 1 and dict(at.query_params) == {}
+    at.radio(key="metric").set_value("clusters").run()
+    assert dict(at.query_params) == {"metric": "clusters"}
+
+
+# --------------------------------------------------------------------------- seed errors
+
+
+@pytest.fixture
+def fresh_caches():
+    """The app caches its data per process, keyed by the synthetic-point count only: a test that
+    points ATLAS_SEEDS_DIR elsewhere must start and end with empty caches."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def copy_seeds(target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    for path in (REPO / "seeds").glob("*.csv"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def rewrite_csv(path: Path, change) -> list[int]:
+    """Apply `change(row) -> bool` to every row of a seed CSV; returns the file line of each changed row."""
+    with path.open(newline="", encoding="utf-8") as file:
+        reader = csv.DictReader(file)
+        fields = reader.fieldnames
+        rows, lines, changed = [], [], []
+        for row in reader:
+            rows.append(row)
+            lines.append(reader.line_num)
+    for row, line in zip(rows, lines, strict=True):
+        if change(row):
+            changed.append(line)
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return changed
+
+
+def test_broken_seeds_show_the_problem_and_no_map(tmp_path, monkeypatch, fresh_caches):
+    folder = copy_seeds(tmp_path / "seeds")
+    done = []
+
+    def future_year(row):
+        if not done and row["year"]:
+            row["year"] = "3024"
+            done.append(row["id"])
+            return True
+        return False
+
+    [line] = rewrite_csv(folder / "clusters.csv", future_year)
+    monkeypatch.setenv("ATLAS_SEEDS_DIR", str(folder))
+    at = run_app()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Mexico Cluster Atlas"
+    assert "1 problem(s)" in at.error[0].value
+    [code] = at.code
+    assert f"clusters.csv, line {line}, column 'year': '3024' — expected a year between 1900 and" in code.value
+    assert not map_elements(at) and not at.get("vega_lite_chart") and not at.tabs
+    assert not at.get("multiselect")  # no filters over no data
+
+    # fixed on disk: the next session shows the atlas again (errors are never cached)
+    shutil.copy(REPO / "seeds" / "clusters.csv", folder / "clusters.csv")
+    again = run_app()
+    assert not again.exception and not again.error and map_elements(again)
+
+
+def test_several_seed_problems_are_all_listed(tmp_path, monkeypatch, fresh_caches):
+    folder = copy_seeds(tmp_path / "seeds")
+    first = rewrite_csv(
+        folder / "projects.csv", lambda row: row["id"].startswith("pr-que-") and row.update(sector="Rocketry") is None
+    )
+    monkeypatch.setenv("ATLAS_SEEDS_DIR", str(folder))
+    at = run_app()
+    assert f"{len(first)} problem(s)" in at.error[0].value
+    problems = at.code[0].value.splitlines()
+    assert len(problems) == len(first)
+    assert all(f"projects.csv, line {line}, column 'sector': 'Rocketry'" in problems[i] for i, line in enumerate(first))
+    assert "expected one of Aerospace, Automotive" in problems[0]
+    assert not map_elements(at)
