@@ -7,10 +7,12 @@
   API (never a downloaded browser build). No Chromium is a failure, never a skip.
 - `page` is a fresh context in which every request to a host other than 127.0.0.1/localhost is
   aborted and recorded in `blocked_requests`, so a test can assert the app needed none.
-  JavaScript errors land in `page_errors`. A failing test leaves a screenshot in tests/artifacts/.
+  JavaScript errors land in `page_errors`, console errors and JavaScript errors (any frame) in
+  `console_errors`. A failing test leaves a screenshot in tests/artifacts/.
 
 The plain functions (`start_streamlit`, `launch_chromium`, `block_outside`, `map_frame`,
-`wait_for_polygons`, `rss_kib`, ...) are reused by bench/bench.py and bench/load.py.
+`wait_for_polygons`, `poll_until`, `watch_console`, `rss_kib`, ...) are reused by bench/bench.py
+and bench/load.py.
 """
 
 from __future__ import annotations
@@ -248,6 +250,27 @@ def wait_for_polygons(frame, n: int, *, timeout: float = 30_000) -> int:
         page.wait_for_timeout(100)
 
 
+def poll_until(page, check, *, timeout: float = 30_000, interval: float = 100, message: str = "condition"):
+    """Call `check()` until it returns something truthy and return that; fail after `timeout` ms.
+
+    Waits with `page.wait_for_timeout` (not time.sleep) so Playwright keeps processing events.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} not met after {timeout:.0f} ms (last value: {value!r})")
+        page.wait_for_timeout(interval)
+
+
+def watch_console(page, errors: list[str]) -> None:
+    """Record the page's (and its frames') console errors and uncaught exceptions in `errors`."""
+    page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+
+
 # --------------------------------------------------------------------------- fixtures
 
 
@@ -307,11 +330,18 @@ def page_errors() -> list[str]:
 
 
 @pytest.fixture
-def page(browser, blocked_requests, page_errors, request):
+def console_errors() -> list[str]:
+    """Console errors and uncaught exceptions of `page` (and its frames); see `watch_console`."""
+    return []
+
+
+@pytest.fixture
+def page(browser, blocked_requests, page_errors, console_errors, request):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
     block_outside(context, blocked_requests)
     page = context.new_page()
     page.on("pageerror", lambda error: page_errors.append(str(error)))
+    watch_console(page, console_errors)
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:

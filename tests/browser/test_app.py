@@ -1,0 +1,319 @@
+"""The atlas in real headless Chromium, with every request to another host aborted and recorded.
+
+One Streamlit server for the module (conftest's `app_server`), a fresh browser context per test.
+What only a browser can show: the map draws with no outside request and no console error; a
+sector change repaints fills and tooltips in place (same iframe, same zoom); the URL holds the
+view and a reopened link restores it; a download is the filtered GeoJSON; a click on a state
+opens its panel; a pin's popup cites its source. Expected values come from geo/ (the same
+functions the app calls), not from constants copied out of the seeds.
+
+Waits poll (Playwright's `expect`, `poll_until`), never sleep. A failing test leaves a screenshot
+in tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import re
+import zipfile
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from geo import boundaries, export, join, seeds
+from tests.browser.conftest import MAP_IFRAME, POLYGON, map_frame, poll_until, wait_for_polygons, watch_console
+
+pytestmark = pytest.mark.browser
+
+N_STATES = 32
+SECTOR = "Aerospace"
+QRO, CHIHUAHUA = "Querétaro", "Chihuahua"
+# Querétaro, north of its representative point, where the state's markers sit: a spot on the polygon.
+QRO_HOVER = (21.1, -100.0)
+# Chihuahua, far from its representative point: an empty spot on the polygon.
+CHIHUAHUA_CLICK = (30.6, -107.6)
+PROBE_VIEW = ((20.6, -100.4), 8)
+MEXICO_LON, MEXICO_LAT = (-118.5, -86.5), (14.5, 32.8)  # lon/lat box around Mexico and its islands
+FIRST_PAINT_MS = 90_000  # the first page of the module also pays for the server's data load
+CHANGE_MS = 20_000
+
+FILLS_JS = f"() => Array.from(document.querySelectorAll({POLYGON!r})).map(p => p.getAttribute('fill')).sort()"
+VIEW_JS = "() => ({probe: window.__probe, mapProbe: window.map.__probe, zoom: window.map.getZoom(), centre: window.map.getCenter()})"
+TIP_JS = "() => { const t = document.querySelector('.atlas-tip'); return t ? t.innerText : null; }"
+MARKERS_DONE_JS = (
+    "() => !!(window.atlas && ['cluster', 'project'].every(k => atlas.stats[k] && atlas.stats[k].doneMs !== undefined))"
+)
+
+
+# --------------------------------------------------------------------------- expected values
+
+
+@pytest.fixture(scope="module")
+def truth():
+    """The seeds and states, loaded the way the app loads them."""
+    states = boundaries.load_states("web")
+    records = seeds.load_records()
+    years = records["year"].dropna()
+    return {"states": states, "records": records, "years": (int(years.min()), int(years.max()))}
+
+
+def _filters(truth, sectors=(), years=None, known=False) -> join.Filters:
+    return join.Filters(sectors=tuple(sectors), years=years or truth["years"], known_years_only=known)
+
+
+def expected_tip(truth, state: str, filters: join.Filters) -> tuple[str, list[str]]:
+    """The tooltip's counts line and its sector lines for `state` under `filters`."""
+    row = join.state_counts(truth["states"], truth["records"], filters).set_index("state").loc[state]
+    counts = f"Clusters: {row['clusters']} · Projects: {row['projects']} · Records: {row['records']}"
+    sectors = [f"{sector}: {row[sector]}" for sector in (filters.sectors or ()) if row[sector] > 0]
+    return counts, sectors
+
+
+# --------------------------------------------------------------------------- page helpers
+
+
+def open_atlas(page, server, query: str = "", *, timeout: float = CHANGE_MS):
+    """Open the atlas and return the map's frame once all states are drawn with their fills."""
+    page.goto(server.url + query)
+    frame = map_frame(page, timeout=timeout)
+    wait_for_polygons(frame, N_STATES, timeout=timeout)
+    poll_until(page, lambda: all(frame.evaluate(FILLS_JS)), timeout=timeout, message="every state filled")
+    return frame
+
+
+def fills(frame) -> list[str]:
+    return frame.evaluate(FILLS_JS)
+
+
+def wait_for_new_fills(page, frame, before: list[str]) -> list[str]:
+    """Poll until the 32 states carry fills different from `before`; return them."""
+
+    def changed():
+        now = fills(frame)
+        return now if len(now) == N_STATES and all(now) and now != before else None
+
+    return poll_until(page, changed, timeout=CHANGE_MS, message="state fills changed")
+
+
+def page_point(page, frame, lat: float, lon: float) -> tuple[float, float]:
+    """Where the map shows (lat, lon), in page coordinates; checks it is a state polygon, not a marker."""
+    x, y, hit = frame.evaluate(
+        """([lat, lon]) => {
+            const p = window.map.latLngToContainerPoint([lat, lon]);
+            const r = window.map.getContainer().getBoundingClientRect();
+            const el = document.elementFromPoint(r.left + p.x, r.top + p.y);
+            return [r.left + p.x, r.top + p.y, el ? el.tagName + '.' + el.getAttribute('class') : null];
+        }""",
+        [lat, lon],
+    )
+    assert hit == "path.leaflet-interactive", f"({lat}, {lon}) is on {hit}, not on a state polygon"
+    box = page.locator(MAP_IFRAME).bounding_box()
+    px, py = box["x"] + x, box["y"] + y
+    viewport = page.viewport_size
+    assert 0 <= px < viewport["width"] and 0 <= py < viewport["height"], f"({lat}, {lon}) is off screen"
+    return px, py
+
+
+def hover_tip(page, frame, lat: float, lon: float, state: str) -> str:
+    """Move the mouse onto (lat, lon) and return the state tooltip's text."""
+    page.mouse.move(5, 5)  # off the map first, so the tooltip opens afresh
+    x, y = page_point(page, frame, lat, lon)
+    page.mouse.move(x, y, steps=4)
+    nudges = itertools.cycle((1, 0))
+
+    def tip():
+        text = frame.evaluate(TIP_JS)
+        if text and text.startswith(state):
+            return text
+        page.mouse.move(x + next(nudges), y)  # a layer redrawn under a still mouse needs a move
+        return None
+
+    return poll_until(page, tip, timeout=CHANGE_MS, message=f"tooltip for {state}")
+
+
+def tip_lines(text: str) -> tuple[str, list[str]]:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[1], lines[2:]
+
+
+def choose_sector(page, sector: str) -> None:
+    """Pick `sector` in the sidebar's Sectors multiselect, then close its list."""
+    page.get_by_role("combobox", name="Sectors").click()
+    page.get_by_role("option", name=sector, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def set_probe_view(page, frame) -> None:
+    (lat, lon), zoom = PROBE_VIEW
+    frame.evaluate(
+        "([lat, lon, zoom]) => { window.__probe = 1; window.map.__probe = 1; window.map.setView([lat, lon], zoom, {animate: false}); }",
+        [lat, lon, zoom],
+    )
+    poll_until(page, lambda: frame.evaluate(VIEW_JS)["zoom"] == zoom, message="probe view set")
+
+
+def query(page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def summary_counts(page) -> tuple[int, int]:
+    """(clusters, projects) from the line under the title."""
+    line = page.get_by_text(re.compile(r"\d+ clusters? and \d+ projects? · present in")).inner_text()
+    clusters, projects = re.match(r"(\d+) clusters? and (\d+) projects?", line).groups()
+    return int(clusters), int(projects)
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_map_draws_every_state_offline_without_errors(app_server, page, blocked_requests, console_errors):
+    frame = open_atlas(page, app_server, timeout=FIRST_PAINT_MS)
+    # Both marker layers built too: Leaflet.markercluster and the records table also came from the app.
+    poll_until(page, lambda: frame.evaluate(MARKERS_DONE_JS), timeout=CHANGE_MS, message="markers built")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("All sectors")
+
+    assert frame.locator(POLYGON).count() == N_STATES
+    assert len(set(fills(frame))) > 1  # a choropleth, not one colour
+    assert blocked_requests == []
+    assert console_errors == []
+
+
+def test_sector_change_repaints_fills_and_tooltips(app_server, page, truth, console_errors):
+    frame = open_atlas(page, app_server)
+    set_probe_view(page, frame)  # zoomed in, so the hover spot is well clear of Querétaro's markers
+    fills_all = fills(frame)
+    tip_all = hover_tip(page, frame, *QRO_HOVER, QRO)
+
+    choose_sector(page, SECTOR)
+    fills_sector = wait_for_new_fills(page, frame, fills_all)
+    tip_sector = hover_tip(page, frame, *QRO_HOVER, QRO)
+
+    assert fills_sector != fills_all
+    assert tip_sector != tip_all
+    assert tip_lines(tip_all)[0] == expected_tip(truth, QRO, _filters(truth))[0]
+    assert tip_lines(tip_sector) == expected_tip(truth, QRO, _filters(truth, [SECTOR]))
+    assert console_errors == []
+
+
+def test_filter_change_keeps_the_map_and_its_view(app_server, page, console_errors):
+    frame = open_atlas(page, app_server)
+    set_probe_view(page, frame)
+    before = fills(frame)
+
+    choose_sector(page, SECTOR)
+    wait_for_new_fills(page, frame, before)
+    expect(page.get_by_role("heading", level=1)).to_contain_text(SECTOR)  # the whole run is through
+
+    view = frame.evaluate(VIEW_JS)
+    assert view["probe"] == 1 and view["mapProbe"] == 1, "the map was remounted"
+    assert page.locator(MAP_IFRAME).count() == 1
+    (lat, lon), zoom = PROBE_VIEW
+    assert view["zoom"] == zoom
+    assert view["centre"]["lat"] == pytest.approx(lat, abs=0.01)
+    assert view["centre"]["lng"] == pytest.approx(lon, abs=0.01)
+    assert console_errors == []
+
+
+def test_url_holds_the_filters_and_a_link_restores_them(app_server, page, truth, blocked_requests, console_errors):
+    years = (truth["years"][0] + 2, truth["years"][1] - 2)
+    years_param = f"{years[0]}-{years[1]}"
+    frame = open_atlas(page, app_server, f"?years={years_param}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"All sectors, {years[0]}–{years[1]}")
+    before = fills(frame)
+
+    choose_sector(page, SECTOR)
+    fills_sector = wait_for_new_fills(page, frame, before)
+    poll_until(page, lambda: query(page).get("sectors") == [SECTOR], message=f"sectors={SECTOR} in {page.url}")
+    assert query(page) == {"sectors": [SECTOR], "years": [years_param]}
+    title = f"{SECTOR}, {years[0]}–{years[1]}"
+    expect(page.get_by_role("heading", level=1)).to_contain_text(title)
+    summary = summary_counts(page)
+
+    fresh = page.context.new_page()  # a new tab: a new Streamlit session that knows only the URL
+    watch_console(fresh, console_errors)
+    fresh_frame = open_atlas(fresh, app_server, "?" + urlsplit(page.url).query)
+    expect(fresh.get_by_role("heading", level=1)).to_contain_text(title)
+    expect(fresh.get_by_test_id("stMultiSelect")).to_contain_text(SECTOR)
+    assert fills(fresh_frame) == fills_sector
+    assert summary_counts(fresh) == summary
+    assert query(fresh) == {"sectors": [SECTOR], "years": [years_param]}
+    assert blocked_requests == []
+    assert console_errors == []
+
+
+def test_download_is_the_filtered_geojson(app_server, page, truth, console_errors):
+    open_atlas(page, app_server, f"?sectors={SECTOR}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(SECTOR)
+    shown_clusters, _ = summary_counts(page)
+    frame = export.layer_frame("clusters", None, truth["records"], _filters(truth, [SECTOR]))
+
+    page.get_by_text("Download the filtered layers").click()
+    row = page.get_by_test_id("stHorizontalBlock").filter(has=page.get_by_text("Clusters", exact=True))
+    with page.expect_download(timeout=CHANGE_MS) as download:
+        row.get_by_role("button", name="GEOJSON").click()
+    with open(download.value.path(), "rb") as file:
+        bundle = zipfile.ZipFile(io.BytesIO(file.read()))
+
+    names = bundle.namelist()
+    geojson_names = [name for name in names if name.endswith(".geojson")]
+    assert len(geojson_names) == 1 and {"DATA_DICTIONARY.md", "SOURCES.md"} <= set(names), names
+    data = json.loads(bundle.read(geojson_names[0]))
+    features = data["features"]
+    assert data["type"] == "FeatureCollection"
+    assert "crs" not in data  # RFC 7946
+    assert len(features) == shown_clusters == len(frame) > 0
+    assert {f["id"] for f in features} == set(frame["id"])
+    assert all(f["properties"]["sector"] == SECTOR and f["properties"]["kind"] == "cluster" for f in features)
+    points = [f["geometry"]["coordinates"] for f in features if f["geometry"] is not None]
+    assert points and all(f["geometry"]["type"] == "Point" for f in features if f["geometry"] is not None)
+    for lon, lat in points:  # lon/lat order (RFC 7946), inside Mexico
+        assert MEXICO_LON[0] < lon < MEXICO_LON[1] and MEXICO_LAT[0] < lat < MEXICO_LAT[1], (lon, lat)
+    assert console_errors == []
+
+
+def test_click_on_a_state_opens_its_panel_in_place(app_server, page, console_errors):
+    frame = open_atlas(page, app_server)
+    expect(page.get_by_text("Click a state on the map")).to_be_visible()
+    frame.evaluate("() => { window.__probe = 1; }")
+
+    # The map runs past the bottom of the window. Leaflet focuses the map on mousedown; before
+    # atlas.keepScroll (layers/runtime.py) that scrolled the page mid-click and this click was lost.
+    page.mouse.click(*page_point(page, frame, *CHIHUAHUA_CLICK))
+
+    expect(page.get_by_role("heading", name=CHIHUAHUA, exact=True)).to_be_visible(timeout=CHANGE_MS)
+    poll_until(page, lambda: query(page).get("state") == [CHIHUAHUA], message=f"state={CHIHUAHUA} in the URL")
+    assert frame.evaluate("() => window.__probe") == 1, "the map was remounted"
+    assert page.locator(MAP_IFRAME).count() == 1
+    assert console_errors == []
+
+
+def test_pin_popup_gives_name_year_basis_and_source(app_server, page, truth, console_errors):
+    # Known years only: Querétaro's Aerospace records are then projects on its representative point,
+    # which the map shows as one count bubble; a click spreads it into pins.
+    frame = open_atlas(page, app_server, f"?sectors={SECTOR}&known=1")
+    poll_until(page, lambda: frame.evaluate(MARKERS_DONE_JS), timeout=CHANGE_MS, message="markers built")
+    states = truth["states"]
+    code = states.loc[states["state"] == QRO, "state_code"].item()
+    anchor = boundaries.anchor_points(states)[code]
+    frame.evaluate("([lat, lon]) => window.map.setView([lat, lon], 9, {animate: false})", [anchor.y, anchor.x])
+
+    frame.locator(".atlas-mc-project").first.click(timeout=CHANGE_MS)
+    pin = frame.locator(".atlas-pin-project").first
+    expect(pin, "the count bubble did not spread into pins").to_be_visible(timeout=CHANGE_MS)
+    pin.click(timeout=CHANGE_MS)
+    popup = frame.locator(".atlas-popup")
+    expect(popup).to_be_visible(timeout=CHANGE_MS)
+
+    name = popup.locator("h3").inner_text()
+    records = truth["records"]
+    matches = records[(records["name"] == name) & (records["state"] == QRO) & (records["sector"] == SECTOR)]
+    assert len(matches) == 1, f"popup names {name!r}"
+    record = matches.iloc[0]
+    fields = dict(zip(popup.locator("dt").all_inner_texts(), popup.locator("dd").all_inner_texts(), strict=True))
+    assert fields["Year"] == f"{int(record['year'])} ({record['year_basis']})"
+    citations = [part.strip() for part in record["source"].split("|") if part.strip()]
+    assert citations and fields["Source"].splitlines() == citations
+    assert console_errors == []
