@@ -1,5 +1,6 @@
 """Mexico Cluster Atlas: page layout and widgets only; data work is in geo/, map layers in layers/."""
 
+import gc
 import os
 
 import pandas as pd
@@ -36,12 +37,47 @@ def map_data(synthetic_points: int) -> assets.MapData:
     return assets.publish_map_data(states, records, outline=boundaries.country_outline(states))
 
 
+@st.cache_resource(show_spinner=False)
+def settle_heap() -> bool:
+    """Once per process, after the imports and the data load: exempt every object alive now from
+    the cyclic garbage collector (gc.freeze). Streamlit runs gc.collect(2) after every script run
+    (runner.postScriptGC); over the ~180,000 objects pandas, geopandas and folium bring, that took
+    ~120 ms holding the GIL, while the run's messages, the map's among them, waited to be sent.
+    Frozen objects are still freed by reference counting; only cycles among them are never found."""
+    gc.collect()
+    gc.freeze()
+    return True
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def filtered(sectors: tuple, years: tuple, known: bool, synthetic_points: int):
     """Per-state counts and matching records for one filter setting (primitive keys, cached)."""
     states, records = load_data(synthetic_points)
     filters = join.Filters(sectors=sectors, years=years, known_years_only=known)
     return join.state_counts(states, records, filters), join.filter_records(records, filters)
+
+
+@st.cache_data(show_spinner=False)
+def overview(synthetic_points: int) -> tuple[list[str], tuple[int, int]]:
+    """The state names and the records' year range: all most runs need from the full frames, as
+    primitives (every `load_data` call returns a fresh copy of every record and state outline)."""
+    states, records = load_data(synthetic_points)
+    return list(states["state"]), year_bounds(records)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def chart_counts(sectors: tuple, years: tuple, known: bool, synthetic_points: int):
+    """Records by sector and by (known) year for one filter setting, for the charts."""
+    _, records = load_data(synthetic_points)
+    filters = join.Filters(sectors=sectors, years=years, known_years_only=known)
+    return join.sector_counts(records, filters), join.year_counts(records, filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def profile_of(state: str, sectors: tuple, years: tuple, known: bool, synthetic_points: int) -> StateProfile:
+    """One state's panel (counts, timeline, listings) for one filter setting."""
+    _, records = load_data(synthetic_points)
+    return state_profile(records, state, join.Filters(sectors=sectors, years=years, known_years_only=known))
 
 
 def year_bounds(records) -> tuple[int, int]:
@@ -156,14 +192,11 @@ def state_summary(profile: StateProfile | None) -> None:
         f"**{plural(len(profile.clusters), 'cluster')}** and **{plural(len(profile.projects), 'project')}** "
         "under the current filters"
     )
-    colours = list(style.KIND_COLOURS.values())
     if not profile.by_sector.empty:
-        st.bar_chart(profile.by_sector, horizontal=True, color=colours, height=90 + 34 * len(profile.by_sector))
+        bar_chart(profile.by_sector, horizontal=True, height=90 + 34 * len(profile.by_sector))
     if not profile.timeline.empty:
         st.markdown(f"**Timeline** ({plural(profile.undated, 'record')} without a known year)")
-        timeline = profile.timeline.copy()
-        timeline.index = timeline.index.astype(str)
-        st.bar_chart(timeline, color=colours, height=220)
+        bar_chart(profile.timeline, height=220)
 
 
 def state_records(profile: StateProfile) -> None:
@@ -184,24 +217,59 @@ def state_records(profile: StateProfile) -> None:
                     st.markdown(cards.record_card(rec))
 
 
-def charts(records, filters: join.Filters) -> None:
+def charts(by_sector, by_year) -> None:
     left, right = st.columns(2)
-    colours = list(style.KIND_COLOURS.values())
     with left:
         st.markdown("**Records by sector**")
-        by_sector = join.sector_counts(records, filters)
-        st.bar_chart(by_sector[by_sector.sum(axis=1) > 0], horizontal=True, color=colours, height=420)
+        bar_chart(by_sector[by_sector.sum(axis=1) > 0], horizontal=True, height=420)
     with right:
         st.markdown("**Records by year** (known years)")
-        by_year = join.year_counts(records, filters)
         if by_year.empty:
             st.caption("No record with a known year matches the filters.")
         else:
-            by_year.index = by_year.index.astype(str)
-            st.bar_chart(by_year, color=colours, height=420)
+            bar_chart(by_year, height=420)
 
 
-def downloads(states, records, filters: join.Filters) -> None:
+def bar_chart(frame, *, horizontal: bool = False, height: int) -> None:
+    """A stacked bar per index value, one colour per kind (column): st.bar_chart's chart, as a
+    Vega-Lite spec that stays the same whatever the filters, with the counts as its data. Then a
+    filter change only swaps the chart's data in the browser, where a new spec re-builds the chart;
+    and no Altair chart is built and validated on every run, as st.bar_chart does."""
+    index = frame.index.name or "index"
+    rows = frame.rename_axis(index).reset_index().melt(id_vars=index, var_name="kind", value_name="records")
+    rows[index] = rows[index].astype(str)
+    spec = {**_bar_spec(index, horizontal), "data": {"name": "counts"}, "datasets": {"counts": rows}}
+    st.vega_lite_chart(spec, height=height, width="stretch")
+
+
+def _bar_spec(index: str, horizontal: bool) -> dict:
+    value = {"field": "records", "type": "quantitative", "title": "", "axis": {"grid": True, "tickMinStep": 1}}
+    category = {"field": index, "type": "ordinal", "title": "", "axis": {"grid": False}}
+    colour = {
+        "field": "kind",
+        "type": "nominal",
+        "title": " ",
+        "scale": {"domain": list(style.KIND_COLOURS), "range": list(style.KIND_COLOURS.values())},
+        "legend": {"orient": "bottom", "offset": 5, "titlePadding": 5},
+    }
+    return {
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": value if horizontal else category,
+            "y": category if horizontal else value,
+            "color": colour,
+            "tooltip": [
+                {"field": index, "type": "nominal"},
+                {"field": "kind", "type": "nominal"},
+                {"field": "records", "type": "quantitative"},
+            ],
+        },
+        "params": [{"name": "zoom", "select": {"type": "interval", "encodings": ["x", "y"]}, "bind": "scales"}],
+        "autosize": {"type": "fit", "contains": "padding"},
+    }
+
+
+def downloads(filters: join.Filters) -> None:
     st.markdown(
         "Exactly what the filters show. Each download is a zip with the data, a data dictionary and the sources cited. "
         "Same files from the command line: `atlas export --layer … --format …`."
@@ -212,7 +280,7 @@ def downloads(states, records, filters: join.Filters) -> None:
         for col, fmt in zip(cols[1:], export.FORMATS, strict=True):
             col.download_button(
                 fmt.upper() if fmt != "gpkg" else "GeoPackage",
-                data=lambda layer=layer, fmt=fmt: _bundle(states, records, filters, layer, fmt),
+                data=lambda layer=layer, fmt=fmt: _bundle(filters, layer, fmt),
                 file_name=export.bundle_name(layer, fmt),
                 mime=export.BUNDLE_MIME,
                 on_click="ignore",
@@ -220,7 +288,8 @@ def downloads(states, records, filters: join.Filters) -> None:
             )
 
 
-def _bundle(states, records, filters, layer: str, fmt: str) -> bytes:
+def _bundle(filters, layer: str, fmt: str) -> bytes:
+    _, records = load_data(SYNTHETIC_POINTS)  # when a download is asked for, from the cache
     frame = export.layer_frame(layer, boundaries.load_states("full") if layer == "states" else None, records, filters)
     return export.export_bundle(layer, fmt, frame)[1]
 
@@ -238,7 +307,7 @@ def unmapped(points) -> None:
 def main() -> None:
     assets.install()
     try:
-        states, records = load_data(SYNTHETIC_POINTS)
+        states_list, bounds = overview(SYNTHETIC_POINTS)
     except seeds.SeedError as err:
         st.title("Mexico Cluster Atlas")
         st.error(
@@ -246,30 +315,30 @@ def main() -> None:
         )
         st.code("\n".join(err.problems), language=None)
         st.stop()
-    states_list = list(states["state"])
-    defaults = View(years=year_bounds(records))
+    data = map_data(SYNTHETIC_POINTS)
+    settle_heap()
+    defaults = View(years=bounds)
     init_state(defaults, states_list)
     apply_map_click()
     sidebar(states_list, defaults.years)
     view = current_view(defaults)
     for notice in st.session_state.get("notices", []):
-        st.warning(notice, icon="⚠️")
+        st.warning(cards.md_text(notice), icon="⚠️")  # notices echo link text: show it as text, never markdown
     if SYNTHETIC_POINTS:
         st.warning(f"Benchmark mode: {SYNTHETIC_POINTS:,} SYNTHETIC project points are added. They are not real data.")
 
     filters = join.Filters(sectors=view.sectors, years=view.years, known_years_only=view.known_years_only)
-    counts, points = filtered(view.sectors, view.years, view.known_years_only, SYNTHETIC_POINTS)
+    key = (view.sectors, view.years, view.known_years_only, SYNTHETIC_POINTS)  # primitive cache keys
+    counts, points = filtered(*key)
     title(view, counts, points)
 
-    profile = state_profile(records, view.state, filters) if view.state else None
+    profile = profile_of(view.state, *key) if view.state else None
     map_col, side_col = st.columns([2.2, 1], gap="medium")
     classes = style.classify(counts[view.metric], k=5)
     with map_col:
-        groups = basemap.map_layers(
-            counts, points, metric=view.metric, classes=classes, selected=view.state, data=map_data(SYNTHETIC_POINTS)
-        )
+        groups = basemap.map_layers(counts, points, metric=view.metric, classes=classes, selected=view.state, data=data)
         out = st_folium(
-            basemap.base_map(basemap=view.basemap),
+            basemap.base_map(basemap=view.basemap, data=data),  # runtime and CSS load from files, once
             key=basemap.MAP_KEY,
             feature_group_to_add=groups,
             layer_control=basemap.layer_control(),
@@ -286,10 +355,12 @@ def main() -> None:
         state_summary(profile)
     if profile is not None:
         state_records(profile)
-    charts(records, filters)
+    charts(*chart_counts(*key))
     unmapped(points)
-    with st.expander("Download the filtered layers"):
-        downloads(states, records, filters)
+    box = st.expander("Download the filtered layers", key="downloads", on_change="rerun")
+    if box.open:  # the buttons are built only when asked for: a filter change then sends ~30 fewer elements
+        with box:
+            downloads(filters)
 
 
 def handle_click(out, view: View) -> None:

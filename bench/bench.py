@@ -193,6 +193,9 @@ def _time_changes(session: Session, adapter, changes: int) -> dict:
         "change_ms_median": median(latencies),
         "change_ms_p95": percentile(latencies, 95),
         "change_ms_max": max(latencies),
+        "first_message_ms_median": _median_of(timings, "first_message_ms"),
+        "last_message_ms_median": _median_of(timings, "last_message_ms"),
+        "map_args_ms_median": _median_of(timings, "map_args_ms"),
         "blank_ms_total": sum(t["blank_ms"] for t in timings),
         "blank_changes": sum(1 for t in timings if t["blank_ms"] > 0),
         "remounts": sum(1 for t in timings if t["remounted"]),
@@ -206,10 +209,17 @@ def _time_changes(session: Session, adapter, changes: int) -> dict:
         f"   change median {summary['change_ms_median']:.0f} ms, p95 {summary['change_ms_p95']:.0f}"
         f" ms, blank {summary['blank_ms_total']:.0f} ms, remounts {summary['remounts']},"
         f" websocket {summary['ws_bytes_median'] / 1000:.1f} kB/change"
-        f" ({_fmt(summary['wire_bytes_median'], 1000, 1)} kB on the wire)",
+        f" ({_fmt(summary['wire_bytes_median'], 1000, 1)} kB on the wire)\n"
+        f"   click -> first server message {_fmt(summary['first_message_ms_median'])} ms,"
+        f" -> last message before the change showed {_fmt(summary['last_message_ms_median'])} ms,"
+        f" -> map iframe got its arguments {_fmt(summary['map_args_ms_median'])} ms (medians)",
         flush=True,
     )
     return summary
+
+
+def _median_of(timings: list[dict], key: str) -> float | None:
+    return median([t[key] for t in timings if t.get(key) is not None])
 
 
 def _time_pan_zoom(session: Session) -> dict:

@@ -59,10 +59,33 @@ SENTINEL_ALL = "(all sectors)"
 
 MONITOR_JS = """
 (() => {
-  if (window.top !== window || window.__mon) return;
+  if (window.top !== window) {
+    // In the map's iframe: note when Streamlit hands the component new arguments.
+    window.addEventListener('message', e => {
+      const mon = window.top.__mon;
+      if (mon && e.data && e.data.type === 'streamlit:render') {
+        mon.renders.push(performance.timeOrigin + performance.now());
+        if (mon.renders.length > 4000) mon.renders.splice(0, 2000);
+      }
+    });
+    return;
+  }
+  if (window.__mon) return;
   const MAP = %(map)s, SEL = %(sel)s, WATCH = %(watch)s, LIMIT = %(limit)d;
-  const mon = window.__mon = {events: [], last: null, lastDown: null, frames: 0};
+  const mon = window.__mon = {events: [], last: null, lastDown: null, frames: 0, ws: [], renders: []};
   const now = () => performance.timeOrigin + performance.now();
+  // When each websocket message from the server arrives (to split a change's latency into
+  // server time and browser time).
+  const NativeWS = window.WebSocket;
+  window.WebSocket = class extends NativeWS {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', () => {
+        mon.ws.push(now());
+        if (mon.ws.length > 4000) mon.ws.splice(0, 2000);
+      });
+    }
+  };
   document.addEventListener('pointerdown', e => { mon.lastDown = now(); }, true);
   function read() {
     let count = 0, sig = '', tag = null, text = null;
@@ -442,19 +465,20 @@ class Session:
         self.state = target
         self.settle()
         summary = _summarise_change(events, t0, expected, kind, token, self.ws_bytes - bytes_before)
+        summary.update(_server_times(page, t0, t0 + summary["latency_ms"]))
         wire_after = wire_bytes_sent(self.port)
-        summary["wire_bytes"] = None if wire_before is None or wire_after is None else wire_after - wire_before
+        summary["wire_bytes"] = wire_delta(wire_before, wire_after)
         return summary
 
     def close(self) -> None:
         self.context.close()
 
 
-def wire_bytes_sent(port: int) -> int | None:
-    """TCP payload bytes the server has sent on its open connections (from `ss`, iproute2).
+def wire_bytes_sent(port: int) -> dict[str, int] | None:
+    """TCP payload bytes the server has sent, per open connection (peer address -> bytes),
+    from `ss` (iproute2). None when `ss` is not available.
 
     Unlike websocket message sizes this is what crossed the wire, after permessage-deflate.
-    None when `ss` is not available.
     """
     try:
         out = subprocess.run(
@@ -463,7 +487,40 @@ def wire_bytes_sent(port: int) -> int | None:
         ).stdout  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return None
-    return sum(int(n) for n in re.findall(r"\bbytes_sent:(\d+)", out))
+    sent: dict[str, int] = {}
+    peer = None
+    for line in out.splitlines():
+        if line and not line[0].isspace():  # a connection: Recv-Q Send-Q Local Peer ...
+            fields = line.split()
+            peer = fields[3] if len(fields) > 3 else line
+        found = re.search(r"\bbytes_sent:(\d+)", line)
+        if found and peer is not None:
+            sent[peer] = int(found.group(1))
+    return sent
+
+
+def wire_delta(before: dict[str, int] | None, after: dict[str, int] | None) -> int | None:
+    """Bytes sent between two `wire_bytes_sent` snapshots, per connection: a connection that
+    closed in between no longer counts (a plain sum of totals would go negative), one that
+    opened counts in full."""
+    if before is None or after is None:
+        return None
+    return sum(total - before.get(peer, 0) for peer, total in after.items())
+
+
+def _server_times(page, t0: float, done: float) -> dict:
+    """From the click: the first and the last websocket message that arrived before the map showed
+    the change, and when the map's iframe got its new arguments (the rest is the map's own work)."""
+    times, renders = page.evaluate(
+        "([a, b]) => [window.__mon.ws.filter(t => t >= a && t <= b),"
+        " window.__mon.renders.filter(t => t >= a && t <= b)]",
+        [t0, done],
+    )
+    return {
+        "first_message_ms": times[0] - t0 if times else None,
+        "last_message_ms": times[-1] - t0 if times else None,
+        "map_args_ms": renders[-1] - t0 if renders else None,
+    }
 
 
 def _summarise_change(events, t0, expected, kind, token, ws_bytes) -> dict:

@@ -35,6 +35,8 @@ import geopandas as gpd
 
 from layers.choropleth import outline_geometry, states_geometry
 from layers.markers import MarkerTable, marker_table
+from layers.runtime import ATLAS_JS, compact
+from layers.style import MAP_CSS
 
 STATIC_URL = "/app/static"
 VENDOR_DIR = "vendor"
@@ -94,6 +96,8 @@ class MapData:
     geometry_url: str
     table: MarkerTable
     outline_url: str | None = None
+    runtime_url: str | None = None  # the atlas runtime (layers.runtime), for base_map(data=)
+    css_url: str | None = None  # the map's CSS (layers.style.MAP_CSS), for base_map(data=)
 
 
 def publish_map_data(
@@ -106,6 +110,7 @@ def publish_map_data(
 ) -> MapData:
     """Write the states' geometry, the marker table of all `records` (and `outline`'s geometry)
     as static files and return their URLs. Same content, same file: cheap to call again.
+    The atlas runtime and the map's CSS are published too, so the base map need not carry them.
 
     Cache the result per data set (e.g. `st.cache_resource`: it stands for files on disk).
     """
@@ -117,7 +122,9 @@ def publish_map_data(
     outline_url = None
     if outline is not None:
         outline_url = publish(_json_bytes(outline_geometry(outline)), "outline.geojson", **where)
-    return MapData(geometry_url, table.published(table_url), outline_url)
+    runtime_url = publish(compact(ATLAS_JS).encode(), "atlas-runtime.js", **where)
+    css_url = publish(compact(MAP_CSS).encode(), "atlas-map.css", **where)
+    return MapData(geometry_url, table.published(table_url), outline_url, runtime_url, css_url)
 
 
 def publish(data: bytes, name: str, *, static_dir: Path | None = None, static_url: str = STATIC_URL) -> str:

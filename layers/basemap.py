@@ -13,7 +13,7 @@ The app, with streamlit-folium 0.27.4:
 
     # every run: a NEW map (never cache or reuse a folium.Map) and NEW layers
     st_folium(
-        basemap.base_map(basemap=view.basemap),
+        basemap.base_map(basemap=view.basemap, data=map_data(...)),  # runtime + CSS as files
         key=basemap.MAP_KEY,                           # "atlas-map", constant
         feature_group_to_add=basemap.map_layers(
             counts, points, metric=view.metric, classes=classes,
@@ -76,8 +76,13 @@ _PROVIDERS: dict[str, str | None] = {
 }
 
 
-def base_map(*, basemap: str = "none") -> folium.Map:
-    """A map of Mexico with no data on it; the same arguments always give the same JavaScript."""
+def base_map(*, basemap: str = "none", data: MapData | None = None) -> folium.Map:
+    """A map of Mexico with no data on it; the same arguments always give the same JavaScript.
+
+    With `data` (from `layers.assets.publish_map_data`) the atlas runtime and the map's CSS load
+    from their published files when the map mounts, instead of travelling inline with the base
+    map, which st_folium sends again on every rerun (~10 kB).
+    """
     provider = _provider(basemap)
     (south, west), (north, east) = MEXICO_BOUNDS
     m = folium.Map(
@@ -105,8 +110,11 @@ def base_map(*, basemap: str = "none") -> folium.Map:
             max_zoom=MAX_ZOOM,
             max_native_zoom=provider.get("max_zoom", MAX_ZOOM),
         ).add_to(m)
-    m.get_root().header.add_child(folium.Element(f"<style>{compact(MAP_CSS)}</style>"), name="atlas_css")
-    AtlasRuntime().add_to(m)
+    js_url = data.runtime_url if data is not None else None
+    css_url = data.css_url if data is not None else None
+    if css_url is None:
+        m.get_root().header.add_child(folium.Element(f"<style>{compact(MAP_CSS)}</style>"), name="atlas_css")
+    AtlasRuntime(js_url=js_url, css_url=css_url).add_to(m)
     return m
 
 

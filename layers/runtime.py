@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 
-from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.plugins import MarkerCluster
 from folium.template import Template
@@ -83,37 +82,76 @@ ATLAS_JS = r"""
     return html;
   }
 
+  function stateStyle(v, f) {
+    var fill = v.fills[f.id];
+    if (fill === undefined || fill === null) { return v.nodata; }
+    return Object.assign({}, v.base, {fillColor: fill});
+  }
+
+  function setTip(l, tip) {
+    if (!tip) { l.unbindTooltip(); }
+    else if (l.getTooltip()) { l.setTooltipContent(tip); }
+    else { l.bindTooltip(tip, {sticky: true, className: "atlas-tip"}); }
+  }
+
+  // With published geometry the state polygons outlive the feature group they are drawn in:
+  // st_folium replaces every group on each rerun, and re-drawing 32 polygons costs more than
+  // re-colouring them. A new call re-styles the kept polygons in place; they stay on the map and
+  // follow their latest group: off the map when it is (unticked in the layer control), back with it.
+  var kept = {};
+
   function states(group, src, v) {
-    var layer = L.geoJson(null, {
-      style: function (f) {
-        var fill = v.fills[f.id];
-        if (fill === undefined || fill === null) { return v.nodata; }
-        return Object.assign({}, v.base, {fillColor: fill});
-      },
-      onEachFeature: function (f, l) {
-        var tip = stateTip(v, f.id);
-        if (tip) { l.bindTooltip(tip, {sticky: true, className: "atlas-tip"}); }
-        l.on({
-          mouseover: function (e) { e.target.setStyle(v.highlight); },
-          mouseout: function (e) { layer.resetStyle(e.target); }
-        });
-      }
-    });
-    layer.addTo(group);
-    var selected = null;
+    var k = typeof src === "string" ? kept[src] : undefined;
+    if (k) {
+      k.v = v;
+      k.layer.eachLayer(function (l) {
+        l.setStyle(stateStyle(v, l.feature));
+        setTip(l, stateTip(v, l.feature.id));
+      });
+    } else {
+      k = {v: v, group: null};
+      k.layer = L.geoJson(null, {
+        style: function (f) { return stateStyle(k.v, f); },
+        onEachFeature: function (f, l) {
+          setTip(l, stateTip(k.v, f.id));
+          l.on({
+            mouseover: function (e) { e.target.setStyle(k.v.highlight); },
+            mouseout: function (e) { k.layer.resetStyle(e.target); }
+          });
+        }
+      });
+      if (typeof src === "string") { kept[src] = k; }
+      withData(src, function (data) { k.layer.addData(data); });
+    }
+    follow(k, group);
     if (v.selected !== null) {
-      selected = L.geoJson(null, {
+      var selected = L.geoJson(null, {
         filter: function (f) { return f.id === v.selected; },
         style: function () { return v.selectedStyle; },
         interactive: false
       });
       selected.addTo(group);
+      withData(src, function (data) { selected.addData(data); });
     }
-    withData(src, function (data) {
-      layer.addData(data);
-      if (selected) { selected.addData(data); }
+    return k.layer;
+  }
+
+  // Kept polygons go on and off the map with `group`, the group that last drew them, and always
+  // under the other layers (the selected state's outline, the country outline).
+  function follow(k, group) {
+    k.group = group;
+    group.on("add", function () {
+      if (k.group !== group) { return; }
+      if (!group._map.hasLayer(k.layer)) { group._map.addLayer(k.layer); }
+      k.layer.bringToBack();
     });
-    return layer;
+    group.on("remove", function () {
+      var map = group._map;
+      // st_folium removes the old groups just before it adds the new ones: wait and see.
+      setTimeout(function () {
+        if (k.group === group && map.hasLayer(k.layer)) { map.removeLayer(k.layer); }
+      }, 0);
+    });
   }
 
   function outline(group, src, style) {
@@ -243,34 +281,58 @@ ATLAS_JS = r"""
       groups.splice(KEEP);
     }
     withData(src, function (t) {
-      // After this task, so the states' new fills paint first; clustering then runs in chunks.
-      setTimeout(function () { build(cluster, t, selection, kind, size, stats); }, 0);
+      // After the next frame, so the states' new fills paint first (a task queued with setTimeout
+      // alone often runs before the browser paints); clustering then runs in chunks.
+      requestAnimationFrame(function () {
+        setTimeout(function () { build(cluster, t, selection, kind, size, stats); }, 0);
+      });
     });
     return cluster;
   }
 
+  // Leaflet focuses the map on mousedown (for keyboard panning). With the map's iframe partly out
+  // of view, that focus scrolls the page mid-click, the mouseup lands elsewhere and the click is
+  // lost (a state is not selected, a count bubble does not open). Focus without scrolling.
+  function keepScroll(map) {
+    var box = map.getContainer(), focus = box.focus;
+    box.focus = function (options) {
+      return focus.call(box, Object.assign({preventScroll: true}, options));
+    };
+  }
+
   var atlas = window.atlas = {
-    states: states, outline: outline, markers: markers, popup: popup, stats: {}
+    states: states, outline: outline, markers: markers, popup: popup, keepScroll: keepScroll,
+    stats: {}
   };
 })();
 """
 
 
-class AtlasRuntime(MacroElement):
-    """Defines `window.atlas` when the map mounts. `layers.basemap.base_map()` adds it."""
+class AtlasRuntime(JSCSSMixin):
+    """Defines `window.atlas` when the map mounts. `layers.basemap.base_map()` adds it.
+
+    The code goes inline into the map's script unless `js_url` says where the same code is served
+    as a file (`layers.assets.publish_map_data` writes it): st_folium sends the base map's script
+    again with every rerun, and the runtime is most of it. Likewise `css_url` for the map's CSS,
+    which `base_map()` otherwise puts inline into the header.
+    """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         {{ this.js }}
+        window.atlas.keepScroll({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
 
-    def __init__(self):
+    def __init__(self, *, js_url: str | None = None, css_url: str | None = None):
         super().__init__()
         self._name = "AtlasRuntime"
-        self.js = compact(ATLAS_JS)
+        self.js = compact(ATLAS_JS) if js_url is None else ""
+        # Per instance (folium's JSCSSMixin lists are class-level): loaded once, when the map mounts.
+        self.default_js = [("atlas_runtime", js_url)] if js_url is not None else []
+        self.default_css = [("atlas_css", css_url)] if css_url is not None else []
 
 
 class AtlasCall(JSCSSMixin):
