@@ -94,6 +94,8 @@ def current_view(defaults: View) -> View:
         metric=ss["metric"],
         state=ss["state"],
         basemap=ss["basemap"],
+        zoom=ss.get("zoom"),
+        center=ss.get("center"),
     )
 
 
@@ -120,6 +122,8 @@ def init_state(defaults: View, states_list: list[str]) -> None:
         metric=view.metric,
         state=view.state,
         basemap=view.basemap,
+        zoom=view.zoom,  # a link's map view: applied when the map opens, then left to the user
+        center=view.center,
         last_click=None,
     )
     st.query_params.from_dict(view_to_params(view, defaults))
@@ -342,8 +346,9 @@ def main() -> None:
             key=basemap.MAP_KEY,
             feature_group_to_add=groups,
             layer_control=basemap.layer_control(),
-            center=basemap.MEXICO_CENTER,  # constant: st_folium applies it once, so the user's view is kept
-            zoom=basemap.DEFAULT_ZOOM,
+            # constant for the session: st_folium applies it once, so the user's own pan and zoom are kept
+            center=view.center or basemap.MEXICO_CENTER,
+            zoom=basemap.DEFAULT_ZOOM if view.zoom is None else view.zoom,
             returned_objects=["last_active_drawing"],  # a state click, nothing on pan or zoom
             height=basemap.MAP_HEIGHT,
             use_container_width=True,

@@ -557,3 +557,17 @@ def test_several_seed_problems_are_all_listed(tmp_path, monkeypatch, fresh_cache
     assert all(f"projects.csv, line {line}, column 'sector': 'Rocketry'" in problems[i] for i, line in enumerate(first))
     assert "expected one of Aerospace, Automotive" in problems[0]
     assert not map_elements(at)
+
+
+def test_a_link_with_zoom_and_center_opens_the_map_there_and_keeps_it_in_the_link():
+    at = run_app({"zoom": "8", "center": "20.6,-100.4"})
+    args = map_args(at)
+    assert args["zoom"] == 8 and args["center"] == [20.6, -100.4]
+    at.sidebar.toggle[0].set_value(True).run()
+    assert at.query_params["zoom"] == "8" and at.query_params["center"] == "20.6,-100.4"
+    assert map_args(at)["zoom"] == 8  # unchanged, so st_folium does not move the user's view
+
+
+def test_without_a_link_view_the_map_opens_on_mexico(default_app):
+    args = map_args(default_app)
+    assert args["zoom"] == 5 and args["center"] == [23.8, -102.0]
