@@ -1,6 +1,6 @@
 """Mexico Cluster Atlas: page layout and widgets only; data work is in geo/, map layers in layers/."""
 
-import gc
+import logging
 import os
 
 import pandas as pd
@@ -10,12 +10,14 @@ from streamlit_folium import st_folium
 from geo import boundaries, export, join, seeds, synthetic
 from geo.profile import StateProfile, state_profile
 from geo.sectors import SECTORS
-from geo.view import View, parse_view, view_to_params
-from layers import assets, basemap, cards, style
+from geo.view import View, parse_view, view_from_session, view_to_params, view_to_session
+from layers import assets, basemap, cards, server, style
+from layers.charts import bar_chart_spec
 
 st.set_page_config(page_title="Mexico Cluster Atlas", page_icon="🗺️", layout="wide")
 
 SYNTHETIC_POINTS = int(os.environ.get("ATLAS_SYNTHETIC_POINTS", "0") or 0)
+LOG = logging.getLogger("atlas")
 METRIC_LABELS = {"records": "Clusters + projects", "clusters": "Clusters", "projects": "Projects"}
 
 
@@ -31,21 +33,35 @@ def load_data(synthetic_points: int):
 
 
 @st.cache_resource(show_spinner=False)
+def served() -> tuple[dict[str, str], str, assets.MapAssets]:
+    """Once per process: the map's folders served (URL prefix of each), its data folder, and the
+    URLs of the libraries, runtime and CSS the base map loads."""
+    folder = assets.data_dir()
+    prefixes = server.serve(assets.folders(folder))
+    return prefixes, str(folder), assets.map_assets(prefixes)
+
+
+@st.cache_resource(show_spinner=False)
 def map_data(synthetic_points: int) -> assets.MapData:
     """Geometry and marker details published once as static files: a filter change then sends a few kB."""
     states, records = load_data(synthetic_points)
-    return assets.publish_map_data(states, records, outline=boundaries.country_outline(states))
+    prefixes, folder, _ = served()
+    outline = boundaries.country_outline(states)
+    return assets.publish_map_data(states, records, outline=outline, folder=folder, prefix=prefixes["data"])
+
+
+def current_map_data() -> assets.MapData:
+    """The published map data, published again if its files were deleted while the app runs."""
+    data = map_data(SYNTHETIC_POINTS)
+    if data.missing():
+        map_data.clear()
+        data = map_data(SYNTHETIC_POINTS)
+    return data
 
 
 @st.cache_resource(show_spinner=False)
 def settle_heap() -> bool:
-    """Once per process, after the imports and the data load: exempt every object alive now from
-    the cyclic garbage collector (gc.freeze). Streamlit runs gc.collect(2) after every script run
-    (runner.postScriptGC); over the ~180,000 objects pandas, geopandas and folium bring, that took
-    ~120 ms holding the GIL, while the run's messages, the map's among them, waited to be sent.
-    Frozen objects are still freed by reference counting; only cycles among them are never found."""
-    gc.collect()
-    gc.freeze()
+    server.settle_heap()  # once per process
     return True
 
 
@@ -58,11 +74,11 @@ def filtered(sectors: tuple, years: tuple, known: bool, synthetic_points: int):
 
 
 @st.cache_data(show_spinner=False)
-def overview(synthetic_points: int) -> tuple[list[str], tuple[int, int]]:
+def overview(synthetic_points: int) -> tuple[list[str], tuple[int, int] | None]:
     """The state names and the records' year range: all most runs need from the full frames, as
     primitives (every `load_data` call returns a fresh copy of every record and state outline)."""
     states, records = load_data(synthetic_points)
-    return list(states["state"]), year_bounds(records)
+    return list(states["state"]), join.year_bounds(records)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -80,29 +96,13 @@ def profile_of(state: str, sectors: tuple, years: tuple, known: bool, synthetic_
     return state_profile(records, state, join.Filters(sectors=sectors, years=years, known_years_only=known))
 
 
-def year_bounds(records) -> tuple[int, int]:
-    years = records["year"].dropna()
-    return int(years.min()), int(years.max())
-
-
-def current_view(defaults: View) -> View:
-    ss = st.session_state
-    return View(
-        years=tuple(ss["years"]),
-        sectors=tuple(s for s in SECTORS if s in ss["sectors"]),
-        known_years_only=ss["known"],
-        metric=ss["metric"],
-        state=ss["state"],
-        basemap=ss["basemap"],
-        zoom=ss.get("zoom"),
-        center=ss.get("center"),
-    )
+def current_view() -> View:
+    return view_from_session(st.session_state, sectors=SECTORS)
 
 
 def sync_url() -> None:
     """Widget on_change: the URL always holds the view, so a link reopens it."""
-    defaults = st.session_state["defaults"]
-    st.query_params.from_dict(view_to_params(current_view(defaults), defaults))
+    st.query_params.from_dict(view_to_params(current_view(), st.session_state["defaults"]))
 
 
 def init_state(defaults: View, states_list: list[str]) -> None:
@@ -113,44 +113,38 @@ def init_state(defaults: View, states_list: list[str]) -> None:
     view, notices = parse_view(
         params, sectors=SECTORS, year_bounds=defaults.years, states=states_list, basemaps=tuple(basemap.BASEMAPS)
     )
-    st.session_state.update(
-        defaults=defaults,
-        notices=notices,
-        sectors=list(view.sectors),
-        years=view.years,
-        known=view.known_years_only,
-        metric=view.metric,
-        state=view.state,
-        basemap=view.basemap,
-        zoom=view.zoom,  # a link's map view: applied when the map opens, then left to the user
-        center=view.center,
-        last_click=None,
-    )
+    # zoom and center: a link's map view, applied when the map opens, then left to the user
+    st.session_state.update(defaults=defaults, notices=notices, last_click=None, **view_to_session(view))
     st.query_params.from_dict(view_to_params(view, defaults))
 
 
-def apply_map_click() -> None:
+def apply_map_click(states_list: list[str]) -> None:
     """A click on a state (returned by st_folium) selects it; runs before the widgets are drawn."""
     pending = st.session_state.pop("pending_state", None)
-    if pending:
+    if pending in states_list:
         st.session_state["state"] = pending
         sync_url()
 
 
-def sidebar(states_list: list[str], bounds: tuple[int, int]) -> None:
+def sidebar(states_list: list[str], bounds: tuple[int, int] | None) -> None:
     with st.sidebar:
         st.header("Filters")
         st.multiselect(
             "Sectors", SECTORS, key="sectors", on_change=sync_url, placeholder="All sectors",
             help="Leave empty for all sectors.",
         )  # fmt: skip
-        st.slider(
-            "Years",
-            *bounds,
-            key="years",
-            on_change=sync_url,
-            help="Records with an unknown year stay visible unless you hide them below.",
-        )
+        if bounds is None:
+            st.caption("Years: no record has a known year.")
+        elif bounds[0] == bounds[1]:
+            st.caption(f"Years: every dated record is from {bounds[0]}.")
+        else:
+            st.slider(
+                "Years",
+                *bounds,
+                key="years",
+                on_change=sync_url,
+                help="Records with an unknown year stay visible unless you hide them below.",
+            )
         st.toggle("Known years only", key="known", on_change=sync_url)
         st.radio(
             "Colour states by", list(METRIC_LABELS), key="metric", format_func=METRIC_LABELS.get, on_change=sync_url
@@ -170,7 +164,8 @@ def sidebar(states_list: list[str], bounds: tuple[int, int]) -> None:
 
 def title(view: View, counts, points) -> None:
     sectors = ", ".join(view.sectors) if view.sectors else "All sectors"
-    years = f"{view.years[0]}–{view.years[1]}" + (" (known years only)" if view.known_years_only else "")
+    years = f"{view.years[0]}–{view.years[1]}" if view.years else "years unknown"
+    years += " (known years only)" if view.known_years_only else ""
     n_clusters = int((points["kind"] == "cluster").sum())
     n_projects = int((points["kind"] == "project").sum())
     n_states = int((counts["records"] > 0).sum())
@@ -235,42 +230,7 @@ def charts(by_sector, by_year) -> None:
 
 
 def bar_chart(frame, *, horizontal: bool = False, height: int) -> None:
-    """A stacked bar per index value, one colour per kind (column): st.bar_chart's chart, as a
-    Vega-Lite spec that stays the same whatever the filters, with the counts as its data. Then a
-    filter change only swaps the chart's data in the browser, where a new spec re-builds the chart;
-    and no Altair chart is built and validated on every run, as st.bar_chart does."""
-    index = frame.index.name or "index"
-    rows = frame.rename_axis(index).reset_index().melt(id_vars=index, var_name="kind", value_name="records")
-    rows[index] = rows[index].astype(str)
-    spec = {**_bar_spec(index, horizontal), "data": {"name": "counts"}, "datasets": {"counts": rows}}
-    st.vega_lite_chart(spec, height=height, width="stretch")
-
-
-def _bar_spec(index: str, horizontal: bool) -> dict:
-    value = {"field": "records", "type": "quantitative", "title": "", "axis": {"grid": True, "tickMinStep": 1}}
-    category = {"field": index, "type": "ordinal", "title": "", "axis": {"grid": False}}
-    colour = {
-        "field": "kind",
-        "type": "nominal",
-        "title": " ",
-        "scale": {"domain": list(style.KIND_COLOURS), "range": list(style.KIND_COLOURS.values())},
-        "legend": {"orient": "bottom", "offset": 5, "titlePadding": 5},
-    }
-    return {
-        "mark": {"type": "bar"},
-        "encoding": {
-            "x": value if horizontal else category,
-            "y": category if horizontal else value,
-            "color": colour,
-            "tooltip": [
-                {"field": index, "type": "nominal"},
-                {"field": "kind", "type": "nominal"},
-                {"field": "records", "type": "quantitative"},
-            ],
-        },
-        "params": [{"name": "zoom", "select": {"type": "interval", "encodings": ["x", "y"]}, "bind": "scales"}],
-        "autosize": {"type": "fit", "contains": "padding"},
-    }
+    st.vega_lite_chart(bar_chart_spec(frame, horizontal=horizontal), height=height, width="stretch")
 
 
 def downloads(filters: join.Filters) -> None:
@@ -309,7 +269,6 @@ def unmapped(points) -> None:
 
 
 def main() -> None:
-    assets.install()
     try:
         states_list, bounds = overview(SYNTHETIC_POINTS)
     except seeds.SeedError as err:
@@ -319,13 +278,19 @@ def main() -> None:
         )
         st.code("\n".join(err.problems), language=None)
         st.stop()
-    data = map_data(SYNTHETIC_POINTS)
+    try:
+        _, _, map_assets = served()
+        data = current_map_data()
+    except assets.AssetsError as err:
+        st.title("Mexico Cluster Atlas")
+        st.error(f"The map cannot be shown: {err}")
+        st.stop()
     settle_heap()
     defaults = View(years=bounds)
     init_state(defaults, states_list)
-    apply_map_click()
+    apply_map_click(states_list)
     sidebar(states_list, defaults.years)
-    view = current_view(defaults)
+    view = current_view()
     for notice in st.session_state.get("notices", []):
         st.warning(cards.md_text(notice), icon="⚠️")  # notices echo link text: show it as text, never markdown
     if SYNTHETIC_POINTS:
@@ -342,7 +307,7 @@ def main() -> None:
     with map_col:
         groups = basemap.map_layers(counts, points, metric=view.metric, classes=classes, selected=view.state, data=data)
         out = st_folium(
-            basemap.base_map(basemap=view.basemap, data=data),  # runtime and CSS load from files, once
+            basemap.base_map(basemap=view.basemap, assets=map_assets),  # constant: never remounts
             key=basemap.MAP_KEY,
             feature_group_to_add=groups,
             layer_control=basemap.layer_control(),
@@ -353,7 +318,7 @@ def main() -> None:
             height=basemap.MAP_HEIGHT,
             use_container_width=True,
         )
-        handle_click(out, view)
+        handle_click(out, view, states_list)
     with side_col:
         st.html(style.legend_html(classes, title=METRIC_LABELS[view.metric]))
         st.html(style.marker_legend_html())
@@ -368,14 +333,25 @@ def main() -> None:
             downloads(filters)
 
 
-def handle_click(out, view: View) -> None:
-    feature = (out or {}).get("last_active_drawing") or {}
-    clicked = (feature.get("properties") or {}).get("state")
-    if clicked and clicked != st.session_state.get("last_click"):
+def handle_click(out, view: View, states_list: list[str]) -> None:
+    """What the map returned is the browser's word: only the name of one of the 32 states counts."""
+    clicked = clicked_state(out)
+    if clicked in states_list and clicked != st.session_state.get("last_click"):
         st.session_state["last_click"] = clicked
         if clicked != view.state:
             st.session_state["pending_state"] = clicked
             st.rerun()
 
 
-main()
+def clicked_state(out) -> str | None:
+    feature = out.get("last_active_drawing") if isinstance(out, dict) else None
+    properties = feature.get("properties") if isinstance(feature, dict) else None
+    state = properties.get("state") if isinstance(properties, dict) else None
+    return state if isinstance(state, str) else None
+
+
+try:
+    main()
+except Exception:  # Streamlit's own stop/rerun signals are BaseExceptions and pass through
+    LOG.exception("The atlas page failed")
+    st.error("Something went wrong while drawing this page. Reload it; if it happens again, tell the atlas team.")

@@ -87,3 +87,9 @@ def _merge(states: gpd.GeoDataFrame, counts: pd.DataFrame) -> gpd.GeoDataFrame:
     geometry = out.pop("geometry")
     out["geometry"] = geometry
     return gpd.GeoDataFrame(out, geometry="geometry", crs=states.crs)
+
+
+def year_bounds(records: gpd.GeoDataFrame) -> tuple[int, int] | None:
+    """The first and last known year of `records`; None when no record has a known year."""
+    years = records["year"].dropna()
+    return (int(years.min()), int(years.max())) if len(years) else None

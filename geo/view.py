@@ -32,17 +32,19 @@ MAX_VALUE_CHARS = 200
 ECHO_CHARS = 40
 YEAR_RANGE_FORMAT = "YYYY-YYYY"
 
-# URL parameter -> View field; view_to_params writes them in this order.
-PARAMS = {
-    "sectors": "sectors",
-    "years": "years",
-    "known": "known_years_only",
-    "metric": "metric",
-    "state": "state",
-    "basemap": "basemap",
-    "zoom": "zoom",
-    "center": "center",
+# The one table of the view's three spellings: URL parameter -> (View field, the app's
+# session-state key, which is also its widget key). view_to_params writes them in this order.
+FIELDS = {
+    "sectors": ("sectors", "sectors"),
+    "years": ("years", "years"),
+    "known": ("known_years_only", "known"),
+    "metric": ("metric", "metric"),
+    "state": ("state", "state"),
+    "basemap": ("basemap", "basemap"),
+    "zoom": ("zoom", "zoom"),
+    "center": ("center", "center"),
 }
+PARAMS = {param: field for param, (field, _) in FIELDS.items()}  # URL parameter -> View field
 # Streamlit adds these itself; they are not ours to complain about.
 _STREAMLIT_PARAMS = frozenset({"embed", "embed_options"})
 _UNSAFE = re.compile(r"[<>\x00-\x1f\x7f]")
@@ -53,7 +55,7 @@ _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 @dataclass(frozen=True)
 class View:
-    years: tuple[int, int]
+    years: tuple[int, int] | None  # None when no record has a known year
     sectors: tuple[str, ...] = ()  # canonical names in display order; empty = all
     known_years_only: bool = False
     metric: str = "records"
@@ -67,7 +69,7 @@ def parse_view(
     params: Mapping[str, str | list[str]],
     *,
     sectors: Sequence[str],
-    year_bounds: tuple[int, int],
+    year_bounds: tuple[int, int] | None,
     states: Sequence[str],
     basemaps: Sequence[str],
 ) -> tuple[View, list[str]]:
@@ -97,7 +99,24 @@ def parse_view(
             continue
         if notice:
             notices.append(notice)
-    return replace(View(years=tuple(year_bounds)), **values), notices
+    return replace(View(years=year_bounds), **values), notices
+
+
+def view_to_session(view: View) -> dict:
+    """The session-state values (widget keys) that show `view`."""
+    values = {key: getattr(view, field) for field, key in FIELDS.values()}
+    values["sectors"] = list(view.sectors)  # a multiselect's value is a list
+    return values
+
+
+def view_from_session(state: Mapping, *, sectors: Sequence[str]) -> View:
+    """The view the widgets in `state` show; sectors in the order of `sectors` (display order)."""
+    values = {field: state.get(key) for field, key in FIELDS.values()}
+    chosen = set(values["sectors"] or ())
+    values["sectors"] = tuple(name for name in sectors if name in chosen)
+    if values["years"] is not None:
+        values["years"] = tuple(values["years"])
+    return View(**values)
 
 
 def view_to_params(view: View, defaults: View) -> dict[str, str]:
@@ -162,8 +181,10 @@ def _sectors(text: str, known: Sequence[str]) -> tuple[tuple[str, ...], str | No
     return tuple(name for name in known if name in chosen), notice
 
 
-def _years(text: str, bounds: tuple[int, int]) -> tuple[tuple[int, int], str | None]:
+def _years(text: str, bounds: tuple[int, int] | None) -> tuple[tuple[int, int], str | None]:
     start, end = parse_year_range(text)
+    if bounds is None:
+        raise ValueError("no record in the data has a known year")
     low, high = bounds
     if end < low or start > high:
         raise ValueError(f"outside the data's years {low}-{high}")

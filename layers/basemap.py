@@ -5,24 +5,22 @@ JavaScript changes, ids aside. So `base_map()` depends only on its arguments, ne
 filters; what changes goes into `map_layers()` and reaches the browser via `feature_group_to_add`.
 The app, with streamlit-folium 0.27.4:
 
-    assets.install()                                   # start-up: Leaflet from /app/static
-
-    @st.cache_resource                                 # files on disk, shared by all sessions
-    def map_data(...) -> assets.MapData:               # once per data set
-        return assets.publish_map_data(states, records, outline=states.geometry)
+    prefixes = serving.serve(assets.folders(folder))   # once per process: URL of each folder
+    data = assets.publish_map_data(states, records, outline=..., folder=folder,
+                                   prefix=prefixes["data"])   # once per data set
 
     # every run: a NEW map (never cache or reuse a folium.Map) and NEW layers
     st_folium(
-        basemap.base_map(basemap=view.basemap, data=map_data(...)),  # runtime + CSS as files
+        basemap.base_map(basemap=view.basemap, assets=assets.map_assets(prefixes)),
         key=basemap.MAP_KEY,                           # "atlas-map", constant
         feature_group_to_add=basemap.map_layers(
             counts, points, metric=view.metric, classes=classes,
-            selected=view.state, data=map_data(...),   # counts/points: the filtered frames
+            selected=view.state, data=data,            # counts/points: the filtered frames
         ),
         layer_control=basemap.layer_control(),         # a new LayerControl each run
         center=basemap.MEXICO_CENTER,                  # constant: applied once, the view is kept
         zoom=basemap.DEFAULT_ZOOM,                     # change only to move the view on purpose
-        returned_objects=[],                           # or ["last_active_drawing"] for state clicks
+        returned_objects=["last_active_drawing"],      # a state click, nothing on pan or zoom
         height=basemap.MAP_HEIGHT,                     # constant (a change re-adds every layer)
         use_container_width=True,
     )
@@ -30,7 +28,7 @@ The app, with streamlit-folium 0.27.4:
 and draws `style.legend_html(classes, title)` and `style.marker_legend_html()` beside the map with
 st.html (never a branca legend inside it: st_folium would load d3 from a CDN).
 A click on a state returns `last_active_drawing` = that feature, whose `properties.state` is the
-state's name. Without `data=` everything is embedded: it works, but sends ~250 kB per change.
+state's name.
 """
 
 from __future__ import annotations
@@ -45,11 +43,10 @@ import xyzservices
 
 from layers.choropleth import choropleth, country_outline_layer
 from layers.markers import markers
-from layers.runtime import AtlasRuntime, compact
-from layers.style import MAP_CSS, Classes
+from layers.style import Classes
 
 if TYPE_CHECKING:
-    from layers.assets import MapData
+    from layers.assets import MapAssets, MapData
 
 MAP_KEY = "atlas-map"
 MAP_HEIGHT = 720
@@ -76,16 +73,27 @@ _PROVIDERS: dict[str, str | None] = {
 }
 
 
-def base_map(*, basemap: str = "none", data: MapData | None = None) -> folium.Map:
-    """A map of Mexico with no data on it; the same arguments always give the same JavaScript.
+class AtlasMap(folium.Map):
+    """A folium.Map that loads Leaflet, Leaflet.markercluster, the atlas runtime and the map's CSS
+    from the URLs in `assets` (served by the app), for this map only: folium's class-level CDN
+    lists stay as they are for everyone else.
 
-    With `data` (from `layers.assets.publish_map_data`) the atlas runtime and the map's CSS load
-    from their published files when the map mounts, instead of travelling inline with the base
-    map, which st_folium sends again on every rerun (~10 kB).
+    The map carries Leaflet.markercluster itself because st_folium loads scripts only when the
+    iframe first mounts: a marker layer that first appears on a later rerun must find it loaded.
     """
+
+    def __init__(self, *, assets: MapAssets, **options):
+        super().__init__(**options)
+        self.default_js = list(assets.js)
+        self.default_css = list(assets.css)
+
+
+def base_map(*, assets: MapAssets, basemap: str = "none") -> AtlasMap:
+    """A map of Mexico with no data on it; the same arguments always give the same JavaScript."""
     provider = _provider(basemap)
     (south, west), (north, east) = MEXICO_BOUNDS
-    m = folium.Map(
+    m = AtlasMap(
+        assets=assets,
         location=MEXICO_CENTER,
         zoom_start=DEFAULT_ZOOM,
         tiles=None,
@@ -110,11 +118,6 @@ def base_map(*, basemap: str = "none", data: MapData | None = None) -> folium.Ma
             max_zoom=MAX_ZOOM,
             max_native_zoom=provider.get("max_zoom", MAX_ZOOM),
         ).add_to(m)
-    js_url = data.runtime_url if data is not None else None
-    css_url = data.css_url if data is not None else None
-    if css_url is None:
-        m.get_root().header.add_child(folium.Element(f"<style>{compact(MAP_CSS)}</style>"), name="atlas_css")
-    AtlasRuntime(js_url=js_url, css_url=css_url).add_to(m)
     return m
 
 
@@ -126,40 +129,32 @@ def map_layers(
     classes: Classes,
     sectors: Sequence[str] | None = None,
     selected: str | None = None,
-    data: MapData | None = None,
-    outline=None,
+    data: MapData,
 ) -> list[folium.FeatureGroup]:
-    """The data layers in a fixed order: states, clusters, projects, then the outline if any.
+    """The data layers in a fixed order: states, clusters, projects, Mexico's outline.
 
-    `states_counts` and `records` are the filtered frames (geo.join). With `data` (from
-    `layers.assets.publish_map_data`, done once) geometry and marker details come from static
-    files and a filter change sends a few kB; without it everything is embedded. `outline` is a
-    geometry to draw Mexico's outline from (ignored when `data` has a published outline).
-    Both marker groups are always present (maybe empty), so positions and the layer control
-    stay the same whatever the filters.
+    `states_counts` and `records` are the filtered frames (geo.join); `data` is where the constant
+    geometry and marker details were published (`layers.assets.publish_map_data`, done once), so a
+    filter change sends a few kB. Both marker groups are always present (maybe empty), so
+    positions and the layer control stay the same whatever the filters.
     """
-    table = data.table if data is not None else None
-    layers = [
+    return [
         choropleth(
             states_counts,
             metric=metric,
             classes=classes,
             sectors=sectors,
             selected=selected,
-            geometry_url=data.geometry_url if data is not None else None,
+            geometry_url=data.geometry_url,
         ),
-        markers(records, kind="cluster", table=table),
-        markers(records, kind="project", table=table),
+        markers(records, kind="cluster", table=data.table),
+        markers(records, kind="project", table=data.table),
+        country_outline_layer(url=data.outline_url),
     ]
-    if data is not None and data.outline_url is not None:
-        layers.append(country_outline_layer(url=data.outline_url))
-    elif outline is not None:
-        layers.append(country_outline_layer(outline))
-    return layers
 
 
 def layer_control() -> folium.LayerControl:
-    """The layer switcher (expanded, large type from MAP_CSS). Build a new one for every run."""
+    """The layer switcher (expanded, large type from layers/static/atlas-map.css). Build a new one for every run."""
     return folium.LayerControl(collapsed=False, position="topright")
 
 

@@ -1,8 +1,8 @@
 """The states choropleth and Mexico's outline, as folium FeatureGroups.
 
-A layer ships its *view* (fill colour and counts per state, escaped text) and the geometry either
-inline or as the URL of a static GeoJSON published at start-up (`states_geometry()` is what to
-publish; ids are the state codes). The atlas runtime (see layers/runtime.py) draws the polygons
+A layer ships its *view* (fill colour and counts per state, escaped text) and the URL of the
+states' GeoJSON published at start-up (`states_geometry()` is what `layers.assets` publishes; ids
+are the state codes). The atlas runtime (see layers/runtime.py) draws the polygons
 with a style *function*, so the hover highlight's mouseout restores the class colour (a style
 stored in the features' properties would be lost), and builds each tooltip from escaped text.
 
@@ -50,21 +50,20 @@ def choropleth(
     classes: Classes,
     sectors: Sequence[str] | None = None,
     selected: str | None = None,
-    geometry_url: str | None = None,
+    geometry_url: str,
 ) -> folium.FeatureGroup:
     """States coloured by `metric` in `classes`, highlighted on hover, with a tooltip giving the
     state's clusters/projects/records and its non-zero counts for `sectors`.
 
     `states` is `geo.join.state_counts(...)`. `sectors` defaults to every sector column present.
-    `selected` (a state name or code) gets a heavy outline. `geometry_url` is the published
-    `states_geometry()` of the same states; without it the geometry is embedded.
+    `selected` (a state name or code) gets a heavy outline. `geometry_url` is where the
+    `states_geometry()` of the same states is published.
     """
     sectors = _sectors(states, sectors)
     _check_states(states, metric, sectors)
     view = _view(states, metric=metric, classes=classes, sectors=sectors, selected=selected)
-    source = geometry_url if geometry_url is not None else states_geometry(states)
     group = folium.FeatureGroup(name=STATES_LAYER, control=True)
-    AtlasCall("states", source, view).add_to(group)
+    AtlasCall("states", src=geometry_url, view=view).add_to(group)
     return group
 
 
@@ -79,17 +78,11 @@ def states_geometry(states: gpd.GeoDataFrame) -> dict:
     )
 
 
-def country_outline_layer(geom=None, *, url: str | None = None) -> folium.FeatureGroup:
-    """Mexico's outline (no fill, not interactive), for a clean look without tiles.
-
-    Give `geom` (a shapely geometry, or a GeoSeries/GeoDataFrame whose shapes are merged) or the
-    `url` of its published `outline_geometry()`.
-    """
-    if (geom is None) == (url is None):
-        raise ValueError("country_outline_layer() needs exactly one of geom or url.")
-    source = url if url is not None else outline_geometry(geom)
+def country_outline_layer(*, url: str) -> folium.FeatureGroup:
+    """Mexico's outline (no fill, not interactive), for a clean look without tiles, drawn from
+    the `url` of its published `outline_geometry()`."""
     group = folium.FeatureGroup(name=OUTLINE_LAYER, control=False)
-    AtlasCall("outline", source, OUTLINE_STYLE).add_to(group)
+    AtlasCall("outline", src=url, style=OUTLINE_STYLE).add_to(group)
     return group
 
 

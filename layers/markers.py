@@ -9,8 +9,8 @@ Data: a *marker table* holds, for every record with a point, its coordinates, es
 popup. Popups are stored as parts (kind, sector, where, year, figures, source, notes), each part
 an escaped HTML fragment stored once per distinct value plus a code per record, so 100,000 rows
 that share sectors, states and sources stay small. The atlas runtime builds markers and popups
-(on click) from the table. `markers()` either embeds a table of the given records, or, given a
-table published at start-up (`layers.assets.publish_map_data`), sends only which rows to show:
+(on click) from the table, published once at start-up (`layers.assets.publish_map_data`);
+`markers()` sends only which rows to show:
 the table is sorted by kind, so that is the kind's row range plus a bitmask over it (nothing when
 all are shown): at most ~17 kB for 100,000 records, a few dozen bytes for the seeds.
 """
@@ -80,22 +80,25 @@ class MarkerTable:
         return replace(self, url=url, data=None)
 
 
-def markers(records: gpd.GeoDataFrame, *, kind: str, table: MarkerTable | None = None) -> folium.FeatureGroup:
+def markers(records: gpd.GeoDataFrame, *, kind: str, table: MarkerTable) -> folium.FeatureGroup:
     """The records of one `kind` ("cluster" or "project") as a clustered, toggleable layer.
 
-    Rows without a point are skipped. With `table` (built by `marker_table()` from all records,
-    usually published), `records` only selects which of its rows to show, by `id`.
+    `table` is the published `marker_table()` of all records; `records` only selects which of its
+    rows to show, by `id` (rows without a point are not in the table).
     The group is returned even when empty, so layer order and layer control stay the same.
     """
     _check(records, kind)
-    if table is None:
-        own = marker_table(records[records["kind"] == kind])
-        source, selection = own.data, None
-    else:
-        source = table.url if table.url is not None else table.data
-        selection = _selection(table, records, kind)
+    if table.url is None:
+        raise ValueError("markers() needs a published marker table (layers.assets.publish_map_data).")
     group = folium.FeatureGroup(name=KIND_LABELS[kind], control=True)
-    AtlasCall("markers", source, selection, kind, PIN_SIZE[kind], CLUSTER_OPTIONS).add_to(group)
+    AtlasCall(
+        "markers",
+        src=table.url,
+        selection=_selection(table, records, kind),
+        kind=kind,
+        size=PIN_SIZE[kind],
+        clusterOptions=CLUSTER_OPTIONS,
+    ).add_to(group)
     return group
 
 

@@ -38,7 +38,7 @@ ZERO_LABEL = "0 \u2014 none recorded in the sources"
 NODATA_LABEL = "No data"
 BORDER_COLOR = "#4d4d4d"
 OUTLINE_COLOR = "#1a1a1a"
-BACKGROUND_COLOR = "#f4f6f8"
+BACKGROUND_COLOR = "#f4f6f8"  # the map's background (layers/static/atlas-map.css has it too)
 
 STATE_STYLE = {"color": BORDER_COLOR, "weight": 1, "opacity": 1.0, "fillOpacity": 0.85}
 ZERO_STYLE = {**STATE_STYLE, "fillColor": ZERO_COLOR}
@@ -48,7 +48,7 @@ SELECTED_STYLE = {"color": "#000000", "weight": 5, "opacity": 1.0, "fill": False
 
 # Marker symbols: clusters are squares, projects are diamonds. Solid = city known,
 # hollow = placed at the state's representative point.
-KIND_COLOURS = {"cluster": "#d95f02", "project": "#7570b3"}
+KIND_COLOURS = {"cluster": "#d95f02", "project": "#7570b3"}  # also in layers/static/atlas-map.css
 KIND_LABELS = {"cluster": "Clusters", "project": "Projects"}
 
 
@@ -208,62 +208,3 @@ def _symbol_row(kind: str, *, solid: bool, text: str) -> str:
         'box-shadow:0 0 0 1px #1a1a1a;"></span>'
     )
     return f"<li>{swatch}{html.escape(text)}</li>"
-
-
-# CSS the base map puts in its header: large type for projectors, marker and cluster symbols.
-# `html body` raises specificity above folium's own `.leaflet-container { font-size: 1rem; }`.
-MAP_CSS = f"""
-html body .leaflet-container {{
-    background: {BACKGROUND_COLOR};
-    font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-    font-size: 18px;
-}}
-html body .leaflet-tooltip {{
-    font-size: 18px; line-height: 1.35; padding: 8px 12px; white-space: normal;
-    width: max-content; max-width: 24em; opacity: 1 !important;
-}}
-html body .leaflet-tooltip table {{ border-collapse: collapse; }}
-html body .leaflet-tooltip td {{ padding: 0; }}
-.atlas-tip-title {{ font-size: 21px; font-weight: 700; margin-bottom: 4px; }}
-.atlas-tip-counts {{ margin-bottom: 4px; }}
-.atlas-tip-sectors {{ margin: 0; padding-left: 1.1em; }}
-.atlas-tip-more {{ font-style: italic; list-style: none; margin-left: -1.1em; }}
-.atlas-tip-none {{ font-style: italic; }}
-html body .leaflet-popup-content {{
-    font-size: 17px; line-height: 1.4; margin: 14px 18px; max-height: 60vh; overflow-y: auto;
-}}
-.atlas-popup h3 {{ font-size: 21px; margin: 0 0 6px 0; }}
-.atlas-popup .atlas-kind {{ font-weight: 600; margin-bottom: 6px; }}
-.atlas-popup dl {{ margin: 0; }}
-.atlas-popup dt {{ font-weight: 700; margin-top: 6px; }}
-.atlas-popup dd {{ margin: 0; white-space: pre-line; }}
-html body .leaflet-control-layers {{ font-size: 18px; line-height: 1.6; }}
-html body .leaflet-control-layers label {{ margin: 2px 0; }}
-html body .leaflet-control-zoom a {{
-    width: 40px; height: 40px; line-height: 40px; font-size: 26px;
-}}
-.atlas-pin .atlas-shape {{ box-sizing: border-box; width: 100%; height: 100%; }}
-.atlas-pin-cluster .atlas-shape {{
-    background: {KIND_COLOURS["cluster"]}; border: 3px solid #1a1a1a; border-radius: 2px;
-}}
-.atlas-pin-project .atlas-shape {{
-    background: {KIND_COLOURS["project"]}; border: 2px solid #1a1a1a; transform: rotate(45deg);
-}}
-.atlas-pin-approx .atlas-shape {{ background: #ffffff; border-width: 4px; }}
-.atlas-pin-cluster.atlas-pin-approx .atlas-shape {{ border-color: {KIND_COLOURS["cluster"]};
-    box-shadow: 0 0 0 1px #1a1a1a; }}
-.atlas-pin-project.atlas-pin-approx .atlas-shape {{ border-color: {KIND_COLOURS["project"]};
-    box-shadow: 0 0 0 1px #1a1a1a; }}
-.atlas-mc > div {{
-    box-sizing: border-box; width: 100%; height: 100%; display: flex; align-items: center;
-    justify-content: center; font-weight: 700; font-size: 18px; color: #111111;
-}}
-.atlas-mc-cluster > div {{
-    background: #fdd0a2; border: 3px solid {KIND_COLOURS["cluster"]}; border-radius: 6px;
-    box-shadow: 0 0 0 1px #1a1a1a;
-}}
-.atlas-mc-project > div {{
-    background: #dadaeb; border: 3px solid {KIND_COLOURS["project"]}; border-radius: 50%;
-    box-shadow: 0 0 0 1px #1a1a1a;
-}}
-"""

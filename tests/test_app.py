@@ -3,8 +3,8 @@ and broken seeds.
 
 AppTest runs st_folium as a `component_instance` element; its `proto.json_args` carries the map
 script and the data layers (`feature_group`), which the atlas runtime draws from JSON arguments
-(`window.atlas.states(group, geometry, view)`, `window.atlas.markers(group, table, selection, ...)`).
-`atlas_calls()` parses those arguments back, so the tests check the map's data, not its text.
+(`window.atlas.states(group, {src, view})`, `window.atlas.markers(group, {src, selection, kind, ...})`).
+`tests.helpers.atlas_calls()` parses those options back, so the tests check the map's data, not its text.
 No JavaScript runs here; the browser tests cover that.
 
 The first run in a process pays for the imports and the data load (~20 s on a small machine); the
@@ -13,113 +13,30 @@ data is then cached for every later AppTest in the same process.
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import html
-import json
 import re
 import shutil
-from pathlib import Path
 
-import folium
-import folium.plugins
 import pytest
 import streamlit as st
-from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from geo import seeds
 from geo.sectors import SECTORS
-from geo.view import ECHO_CHARS
-from layers import assets
+from tests.helpers import (
+    REPO,
+    assert_safe_notice,
+    copy_seeds,
+    layers,
+    map_args,
+    map_elements,
+    notices,
+    rewrite_csv,
+    run_app,
+    shown,
+)
 
-REPO = Path(__file__).resolve().parent.parent
-APP = str(REPO / "app.py")
-MAP_COMPONENT = "streamlit_folium.st_folium"
 STATE_CODES = [f"{code:02d}" for code in range(1, 33)]
-MD = MarkdownIt("commonmark")
-
-
-# --------------------------------------------------------------------------- helpers (also used by
-# test_xss.py and test_query_fuzz.py)
-
-
-@contextlib.contextmanager
-def folium_assets_restored():
-    """The app points folium's class-level asset lists at /app/static (process-wide, see
-    layers.assets); put them back so tests that run later in the process see folium as shipped."""
-    classes = (folium.Map, folium.plugins.MarkerCluster, folium.plugins.FastMarkerCluster)
-    saved = [(cls, name, cls.__dict__.get(name)) for cls in classes for name in ("default_js", "default_css")]
-    try:
-        yield
-    finally:
-        for cls, name, value in saved:
-            if value is not None:
-                setattr(cls, name, value)
-            elif name in cls.__dict__:
-                delattr(cls, name)
-        assets._INSTALLED.clear()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_folium_assets():
-    with folium_assets_restored():
-        yield
-
-
-def run_app(params: dict | None = None) -> AppTest:
-    """A fresh session opened with `params` as its link's query string (a list value repeats it)."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def map_elements(at: AppTest) -> list:
-    return [e for e in at.get("component_instance") if e.proto.component_name == MAP_COMPONENT]
-
-
-def map_args(at: AppTest) -> dict:
-    """st_folium's arguments as the frontend receives them."""
-    [element] = map_elements(at)
-    return json.loads(element.proto.json_args)
-
-
-def atlas_calls(script: str) -> list[tuple[str, list]]:
-    """Every `window.atlas.<function>(<group>, <json>, ...)` in `script`, arguments decoded."""
-    decoder = json.JSONDecoder()
-    calls = []
-    for match in re.finditer(r"window\.atlas\.(\w+)\(\s*[\w$]+", script):
-        args, pos = [], match.end()
-        while not script[pos:].lstrip().startswith(")"):
-            rest = script[pos:].lstrip()
-            assert rest.startswith(","), rest[:80]
-            start = len(script) - len(rest[1:].lstrip())
-            value, pos = decoder.raw_decode(script, start)
-            args.append(value)
-        calls.append((match.group(1), args))
-    return calls
-
-
-def layers(at: AppTest) -> dict:
-    """The map's data layers: {"states": view, "cluster": selection, "project": selection}."""
-    calls = atlas_calls(map_args(at)["feature_group"])
-    out = {}
-    for function, args in calls:
-        if function == "states":
-            out["states"] = args[1]
-        elif function == "markers":
-            out[args[2]] = args[1]
-    return out
-
-
-def shown(markdown: str) -> str:
-    """What a reader sees of a markdown body: rendered (CommonMark), tags dropped, entities decoded."""
-    return html.unescape(re.sub(r"<[^>]+>", "", MD.render(markdown))).strip()
-
-
-def notices(at: AppTest) -> list[str]:
-    return [w.value for w in at.warning]
 
 
 def widget_values(at: AppTest) -> dict:
@@ -445,20 +362,6 @@ def test_a_bad_link_falls_back_with_a_safe_visible_notice(params, defaulted, fra
     assert all(len(v) <= 200 for v in at.query_params.values())
 
 
-def assert_safe_notice(raw: str, text: str, bad_values: list[str]) -> None:
-    """A notice has no markup, renders as plain text, and echoes at most ~ECHO_CHARS of a value."""
-    assert "<" not in raw and ">" not in raw
-    rendered = MD.render(raw)
-    assert not re.search(r"<(?!/?p>)", rendered.strip()), rendered  # only the paragraph
-    # Streamlit's own markdown extensions ($…$ LaTeX, :colour[…] directives) must be escaped too
-    assert not re.search(r"(?<!\\)[$\[]", raw), raw
-    for value in bad_values:
-        if len(value) > ECHO_CHARS + 1:
-            for i in range(len(value) - ECHO_CHARS - 1):
-                chunk = value[i : i + ECHO_CHARS + 2]
-                assert chunk not in text, f"echoes more than {ECHO_CHARS} characters: {text[:120]}"
-
-
 def test_good_and_bad_values_in_one_link_keep_the_good_ones(bounds):
     at = run_app({"sectors": "ICT", "years": "abc", "known": "1", "metric": "<b>", "state": "Nuevo Leon"})
     assert not at.exception
@@ -488,32 +391,6 @@ def fresh_caches():
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
-
-
-def copy_seeds(target: Path) -> Path:
-    target.mkdir(parents=True, exist_ok=True)
-    for path in (REPO / "seeds").glob("*.csv"):
-        shutil.copy(path, target / path.name)
-    return target
-
-
-def rewrite_csv(path: Path, change) -> list[int]:
-    """Apply `change(row) -> bool` to every row of a seed CSV; returns the file line of each changed row."""
-    with path.open(newline="", encoding="utf-8") as file:
-        reader = csv.DictReader(file)
-        fields = reader.fieldnames
-        rows, lines, changed = [], [], []
-        for row in reader:
-            rows.append(row)
-            lines.append(reader.line_num)
-    for row, line in zip(rows, lines, strict=True):
-        if change(row):
-            changed.append(line)
-    with path.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return changed
 
 
 def test_broken_seeds_show_the_problem_and_no_map(tmp_path, monkeypatch, fresh_caches):

@@ -1,11 +1,14 @@
-"""layers.assets: Leaflet served by the app itself, and the map's constant data published once."""
+"""layers.assets: every file the map loads is the app's own (no CDN, no class-level patching of
+folium), the runtime and CSS are real files, and the map's constant data is published once into a
+writable folder, pruned, and noticed when deleted."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import tomllib
-from pathlib import Path
 
 import branca.colormap
 import folium
@@ -17,25 +20,7 @@ from shapely.geometry import Point, box
 from streamlit_folium import _get_header
 
 from layers import assets, basemap, markers, style
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-_PATCHED = (folium.Map, folium.plugins.MarkerCluster, folium.plugins.FastMarkerCluster)
-
-
-@pytest.fixture
-def installed(tmp_path):
-    """Install into a temporary static/ and put folium's class-level asset lists back afterwards."""
-    saved = [(cls, cls.__dict__.get("default_js"), cls.__dict__.get("default_css")) for cls in _PATCHED]
-    urls = assets.install(tmp_path / "static")
-    yield tmp_path / "static", urls
-    for cls, js, css in saved:
-        for name, value in (("default_js", js), ("default_css", css)):
-            if value is None:
-                if name in cls.__dict__:
-                    delattr(cls, name)
-            else:
-                setattr(cls, name, value)
-    assets._INSTALLED.clear()
+from tests.helpers import REPO, TEST_PREFIXES, external_asset_urls, map_assets, publish
 
 
 @pytest.fixture
@@ -69,95 +54,61 @@ def frames():
     return states, records
 
 
-def _full_map(states, records, **layer_kwargs) -> folium.Map:
-    m = basemap.base_map()
+def _full_map(states, records, data) -> folium.Map:
+    m = basemap.base_map(assets=map_assets())
     classes = style.classify(states["records"])
-    for layer in basemap.map_layers(states, records, metric="records", classes=classes, **layer_kwargs):
+    for layer in basemap.map_layers(states, records, metric="records", classes=classes, data=data):
         layer.add_to(m)
     return m
 
 
-def test_install_copies_the_vendor_files_once(installed):
-    static, urls = installed
-    leaflet = static / "vendor" / "leaflet-1.9.3"
-    cluster = static / "vendor" / "leaflet.markercluster-1.4.1"
-    for path in (
-        leaflet / "leaflet.js",
-        leaflet / "leaflet.css",
-        leaflet / "images" / "layers.png",
-        cluster / "leaflet.markercluster.js",
-        cluster / "MarkerCluster.css",
-        cluster / "MarkerCluster.Default.css",
-    ):
-        assert path.is_file(), path
-    for url in urls.values():
-        assert url.startswith("/app/static/vendor/")
-        assert (static / url.removeprefix("/app/static/")).is_file()
-
-    before = {p: p.stat().st_mtime_ns for p in static.rglob("*") if p.is_file()}
-    assets._INSTALLED.clear()  # even without the in-process memo, identical files are not rewritten
-    assert assets.install(static) == urls
-    assert {p: p.stat().st_mtime_ns for p in static.rglob("*") if p.is_file()} == before
+def test_served_folders_hold_every_file_the_map_asks_for(tmp_path):
+    folders = assets.folders(tmp_path)
+    assert set(folders) == set(assets.FOLDERS) and folders["data"] == tmp_path
+    for name, url in (*map_assets().js, *map_assets().css):
+        folder, prefix = next((folders[f], p) for f, p in TEST_PREFIXES.items() if url.startswith(p + "/"))
+        path = folder / url.removeprefix(prefix + "/").split("?")[0]
+        assert path.is_file(), (name, url)
+    assert (folders["leaflet"] / "images" / "layers.png").is_file()  # the layer control's icon
 
 
-def test_folium_points_at_the_app_and_drops_jquery_bootstrap_and_fonts(installed):
-    _, urls = installed
-    assert folium.Map.default_js == [("leaflet", urls["leaflet"]), ("markerclusterjs", urls["markerclusterjs"])]
-    assert [name for name, _ in folium.Map.default_css] == [
-        "leaflet_css",
-        "markerclustercss",
-        "markerclusterdefaultcss",
-    ]
-    for cls in (folium.plugins.MarkerCluster, folium.plugins.FastMarkerCluster):
-        assert cls.default_js == [("markerclusterjs", urls["markerclusterjs"])]
+def test_runtime_urls_change_with_the_files_content():
+    js = dict(map_assets().js)["atlas_runtime"]
+    digest = js.split("?v=")[1]
+    assert re.fullmatch(r"[0-9a-f]{12}", digest)
+    assert (
+        assets.map_assets({**TEST_PREFIXES, "runtime": "/elsewhere"}).js[-1][1]
+        == f"/elsewhere/atlas-runtime.js?v={digest}"
+    )
 
 
-def test_no_cdn_in_the_rendered_header_or_st_folium_links(installed, frames):
-    m = _full_map(*frames)
+def test_the_map_loads_only_the_apps_own_files_and_folium_is_untouched(tmp_path, frames):
+    pristine = (list(folium.Map.default_js), list(folium.plugins.MarkerCluster.default_js))
+    m = _full_map(*frames, publish(tmp_path, *frames))
     m.get_root().render()  # elements add their links to the header while rendering
     header = m.get_root().header.render()
     assert "https://" not in header and "http://" not in header and "cdn" not in header.lower()
-    assert re.findall(r'<script src="([^"]+)"', header) == [
-        "/app/static/vendor/leaflet-1.9.3/leaflet.js",
-        "/app/static/vendor/leaflet.markercluster-1.4.1/leaflet.markercluster.js",
-    ]
-    assert assets.external_asset_urls(m) == []  # what st_folium would load: all local
+    assert re.findall(r'<script src="([^"]+)"', header) == [url for _, url in map_assets().js]
+    assert external_asset_urls(m) == []  # what st_folium would load: all the app's own
     assert "https://" not in _get_header(m)
-    folium.plugins.MarkerCluster().add_to(m)
-    folium.plugins.FastMarkerCluster([[0, 0]]).add_to(m)
-    assert assets.external_asset_urls(m) == []
+    # per instance only: a plain folium map still loads its CDNs, for anyone else in the process
+    assert (folium.Map.default_js, folium.plugins.MarkerCluster.default_js) == pristine
+    assert any("cdn" in url for url in external_asset_urls(folium.Map()))
 
 
-def test_without_install_folium_would_use_cdns(frames):
-    assert any("cdn" in url for url in assets.external_asset_urls(folium.Map()))
-
-
-def test_a_colormap_would_pull_d3_from_a_cdn(installed):
-    m = basemap.base_map()
+def test_a_colormap_would_pull_d3_from_a_cdn():
+    m = basemap.base_map(assets=map_assets())
     branca.colormap.LinearColormap(["#ffffff", "#000000"]).add_to(m)
-    assert assets.external_asset_urls(m) == ["https://d3js.org/d3.v4.min.js"]
+    assert external_asset_urls(m) == ["https://d3js.org/d3.v4.min.js"]
 
 
-def test_publish_writes_content_addressed_files_once(tmp_path):
-    static = tmp_path / "static"
-    url = assets.publish(b'{"a": 1}', "thing.json", static_dir=static)
-    assert re.fullmatch(r"/app/static/generated/thing-[0-9a-f]{16}\.json", url)
-    path = static / url.removeprefix("/app/static/")
-    assert path.read_bytes() == b'{"a": 1}'
-    mtime = path.stat().st_mtime_ns
-    assert assets.publish(b'{"a": 1}', "thing.json", static_dir=static) == url
-    assert path.stat().st_mtime_ns == mtime
-    assert assets.publish(b'{"a": 2}', "thing.json", static_dir=static) != url
-    assert (static / "generated" / ".gitignore").read_text().splitlines()[-1] == "*"
-
-
-def test_publish_map_data_serves_geometry_and_marker_table(tmp_path, frames):
+def test_publish_map_data_serves_geometry_outline_and_marker_table(tmp_path, frames):
     states, records = frames
-    static = tmp_path / "static"
-    data = assets.publish_map_data(states, records, outline=states.geometry, static_dir=static)
+    data = publish(tmp_path, states, records)
 
     def load(url):
-        return json.loads((static / url.removeprefix("/app/static/")).read_text())
+        assert url.startswith(TEST_PREFIXES["data"] + "/")
+        return json.loads((tmp_path / url.rsplit("/", 1)[1]).read_text())
 
     geometry = load(data.geometry_url)
     assert [(f["id"], f["properties"]) for f in geometry["features"]] == [
@@ -169,20 +120,74 @@ def test_publish_map_data_serves_geometry_and_marker_table(tmp_path, frames):
     assert data.table.data is None and list(data.table.ids) == ["c1", "p1"]
     assert load(data.outline_url)["features"][0]["id"] == "mexico"
     assert isinstance(data.table, markers.MarkerTable)
+    assert data.missing() == []
 
 
-def test_published_layers_stay_small_per_change(installed, frames):
+def test_publishing_again_rewrites_nothing_and_a_new_data_set_prunes_the_old(tmp_path, frames):
     states, records = frames
-    static, _ = installed
-    data = assets.publish_map_data(states, records, static_dir=static)
-    page = _full_map(states, records, data=data).get_root().render()
+    first = publish(tmp_path, states, records)
+    mtimes = {p: p.stat().st_mtime_ns for p in first.files}
+    assert publish(tmp_path, states, records).files == first.files
+    assert {p: p.stat().st_mtime_ns for p in first.files} == mtimes
+    (tmp_path / "notes.txt").write_text("not ours")
+
+    second = publish(tmp_path, states, records.iloc[:1])
+    assert second.table.url != first.table.url and second.geometry_url == first.geometry_url
+    on_disk = {p.name for p in tmp_path.iterdir() if not p.name.startswith(".")}
+    assert on_disk == {p.name for p in second.files} | {"notes.txt"}  # old records gone, others kept
+
+
+def test_deleted_files_are_noticed(tmp_path, frames):
+    data = publish(tmp_path, *frames)
+    data.files[0].unlink()
+    assert data.missing() == [data.files[0]]
+    assert publish(tmp_path, *frames).missing() == []
+
+
+def test_published_layers_stay_small_per_change(tmp_path, frames):
+    states, records = frames
+    data = publish(tmp_path, states, records)
+    page = _full_map(states, records, data).get_root().render()
     assert data.geometry_url in page and data.table.url in page
     assert "coordinates" not in page and "a.pdf" not in page  # geometry and popups are in the files
 
 
-def test_streamlit_config_serves_static_files_and_compresses():
-    config = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text())
-    assert config["server"]["enableStaticServing"] is True
+def test_an_unwritable_folder_is_a_clear_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("a file where the folder should be")
+    monkeypatch.setenv(assets.CACHE_ENV, str(blocker / "map-data"))
+    with pytest.raises(assets.AssetsError, match=r"tried .*a-file/map-data.*Set ATLAS_CACHE_DIR"):
+        assets.data_dir()
+
+
+def test_the_cache_folder_defaults_outside_the_checkout(tmp_path, monkeypatch):
+    monkeypatch.delenv(assets.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert assets.data_dir() == tmp_path / "cache" / "mexico-cluster-atlas" / "map-data"
+    (tmp_path / "blocker").write_text("a file where the cache folder should be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "blocker"))  # unusable: the next candidate
+    assert assets.data_dir().parts[-2:] == (f"mexico-cluster-atlas-{os.getuid()}", "map-data")
+
+
+def test_publishing_into_an_unwritable_folder_is_a_clear_error(tmp_path, frames):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(assets.AssetsError, match="Cannot write the map's data files into"):
+        publish(blocker, *frames)
+
+
+def test_runtime_files_are_checked_javascript_and_css_in_step_with_style():
+    done = subprocess.run(["node", "--check", str(assets.RUNTIME_DIR / assets.RUNTIME_JS)], capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()
+    css = (assets.RUNTIME_DIR / assets.RUNTIME_CSS).read_text()
+    variables = dict(re.findall(r"--atlas-([a-z]+):\s*(#[0-9a-f]{6})", css))
+    assert variables == {**style.KIND_COLOURS, "background": style.BACKGROUND_COLOR}
+
+
+def test_streamlit_config_compresses_and_hides_error_details():
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert "enableStaticServing" not in config["server"]  # the map's files are served by layers.server
     assert config["server"]["enableWebsocketCompression"] is True
+    assert config["client"]["showErrorDetails"] == "none"
     assert config["browser"]["gatherUsageStats"] is False
     assert config["theme"]["baseFontSize"] >= 18

@@ -1,9 +1,10 @@
 """layers/: classes and legends, then layers rendered to HTML and checked fragment by fragment.
 
 Frames are built by hand: three square "states" and a few point records, some with hostile text.
-The atlas runtime (layers/runtime.py) draws from JSON arguments, so the rendered calls are parsed
-back (`atlas_calls`) and checked as data, and the whole page is searched for markup that must
-never appear.
+The atlas runtime (layers/static/atlas-runtime.js) draws from one JSON options object per call, so
+the rendered calls are parsed back (`tests.helpers.atlas_calls`) and checked as data; what the
+runtime shows (tooltips, popups) is run in Node from the real file; and the whole page is searched
+for markup that must never appear.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import pytest
 from shapely.geometry import Point, box
 from streamlit_folium import _get_feature_group_string, _get_map_string, generate_js_hash
 
-from layers import basemap, choropleth, markers, style
-from layers.runtime import ATLAS_JS, compact, safe_json
+from layers import assets, basemap, choropleth, markers, style
+from layers.runtime import AtlasCall, safe_json
+from tests.helpers import assert_no_live_markup, atlas_calls, map_assets, publish, run_runtime
 
 SECTORS = ("Aerospace", "Automotive", "ICT")
 HOSTILE = {
@@ -132,56 +134,23 @@ def records() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
 
 
-def atlas_calls(page: str) -> list[tuple[str, list]]:
-    """Every `window.atlas.<function>(<group>, <json>, ...)` in a rendered page, args decoded."""
-    decoder = json.JSONDecoder()
-    calls = []
-    for match in re.finditer(r"window\.atlas\.(\w+)\(\s*([\w$]+)", page):
-        args, pos = [], match.end()
-        while True:
-            rest = page[pos:]
-            stripped = rest.lstrip()
-            if stripped.startswith(")"):
-                break
-            assert stripped.startswith(","), rest[:80]
-            start = pos + (len(rest) - len(stripped)) + 1
-            start += len(page[start:]) - len(page[start:].lstrip())
-            value, pos = decoder.raw_decode(page, start)
-            args.append(value)
-        calls.append((match.group(1), args))
-    return calls
-
-
 def render(*groups, basemap_name: str = "none") -> str:
-    m = basemap.base_map(basemap=basemap_name)
+    m = basemap.base_map(assets=map_assets(), basemap=basemap_name)
     for group in groups:
         group.add_to(m)
     return m.get_root().render()
 
 
-def assemble_popup(table: dict, i: int) -> str:
-    """What the runtime's popup(t, i) returns, in Python."""
-    parts = table["parts"]
-    body = "".join(p["values"][p["codes"][i]] for p in parts[1:])
-    return f'<div class="atlas-popup"><h3>{table["name"][i]}</h3>{parts[0]["values"][parts[0]["codes"][i]]}<dl>{body}</dl></div>'
+@pytest.fixture
+def data(tmp_path, states, records):
+    """The map data of the hand-built frames, published into a temporary folder."""
+    return publish(tmp_path, states, records)
 
 
-def assert_no_live_markup(page: str) -> None:
-    """Hostile text may appear only as text: never as an element, attribute or link.
-
-    Checked on the page as sent and with JSON's \\u escapes decoded, which is what the runtime
-    hands to innerHTML.
-    """
-    decoded = page
-    for escape, char in (("\\u003c", "<"), ("\\u003e", ">"), ("\\u0026", "&"), ("\\u0027", "'")):
-        decoded = decoded.replace(escape, char)
-    for text in (page, decoded):
-        assert "<script>alert" not in text
-        assert "<img src=x" not in text
-        assert '" onmouseover="' not in text
-        assert not re.search(r"(href|src)\s*=\s*[\"']?javascript:", text, re.IGNORECASE)
-    # `onerror=` survives escaping as text; every occurrence must be inside the escaped tag text.
-    assert decoded.count("onerror=") == decoded.count("&lt;img src=x onerror=")
+def published(data, url: str):
+    """A published file's JSON, by its URL."""
+    [path] = [path for path in data.files if url.endswith("/" + path.name)]
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 # --------------------------------------------------------------------------- classes
@@ -273,11 +242,14 @@ def test_marker_legend_names_shape_and_placement():
 # --------------------------------------------------------------------------- choropleth
 
 
-def test_choropleth_colours_tooltips_and_escaping(states):
+def test_choropleth_colours_tooltips_and_escaping(states, data):
     classes = style.classify(states["records"])
-    group = choropleth.choropleth(states, metric="records", sectors=SECTORS, classes=classes)
+    group = choropleth.choropleth(
+        states, metric="records", sectors=SECTORS, classes=classes, geometry_url=data.geometry_url
+    )
     page = render(group)
-    [(function, (geometry, view))] = [call for call in atlas_calls(page) if call[0] == "states"]
+    [options] = [options for function, options in atlas_calls(page) if function == "states"]
+    view = options["view"]
 
     assert view["fills"]["02"] == style.ZERO_COLOR  # zero gets the zero colour, not a class colour
     assert view["fills"]["01"] == classes.color(5) and view["fills"]["03"] == classes.color(1)
@@ -287,31 +259,68 @@ def test_choropleth_colours_tooltips_and_escaping(states):
     assert view["sectors"] == list(SECTORS)
     assert view["none"] == choropleth.NONE_TEXT
     assert view["selected"] is None
+    assert "Beta <b>" not in page and "&lt;" not in page  # escaped text, then JSON \u escapes
+    assert "Beta \\u0026lt;b\\u0026gt;\\u0026amp;amp;" in page
 
+    geometry = published(data, options["src"])
     assert [f["id"] for f in geometry["features"]] == ["01", "02", "03"]
     assert geometry["features"][1]["properties"] == {"state": "Beta <b>&amp;"}  # raw: data, not markup
-    assert "Beta <b>" not in page  # ...and embedded as \u003cb\u003e
-    assert "Beta \\u003cb\\u003e\\u0026amp;" in page
 
 
-def test_choropleth_with_published_geometry_sends_no_coordinates(states):
+def test_choropleth_sends_the_geometry_url_and_no_coordinates(states, data):
     classes = style.classify(states["records"])
-    url = "/app/static/generated/states-0123.geojson"
     group = choropleth.choropleth(
-        states, metric="clusters", sectors=SECTORS, classes=classes, selected="Gamma", geometry_url=url
+        states, metric="clusters", sectors=SECTORS, classes=classes, selected="Gamma", geometry_url=data.geometry_url
     )
     page = render(group)
-    [(_, (source, view))] = [call for call in atlas_calls(page) if call[0] == "states"]
-    assert source == url
+    [options] = [options for function, options in atlas_calls(page) if function == "states"]
+    assert options["src"] == data.geometry_url
     assert "coordinates" not in page
-    assert view["selected"] == "03"
+    assert options["view"]["selected"] == "03"
+
+
+@pytest.mark.parametrize(
+    ("info", "max_sectors", "expected"),
+    [
+        (
+            ["Alpha", 2, 3, 5, [[0, 3], [1, 2]]],
+            8,
+            '<div class="atlas-tip-title">Alpha</div><div class="atlas-tip-counts">Clusters: 2 · Projects: 3 · '
+            'Records: 5</div><ul class="atlas-tip-sectors"><li>Aerospace: 3</li><li>Automotive: 2</li></ul>',
+        ),
+        (
+            ["Beta", 0, 0, 0, []],
+            8,
+            '<div class="atlas-tip-title">Beta</div><div class="atlas-tip-counts">Clusters: 0 · Projects: 0 · '
+            f'Records: 0</div><div class="atlas-tip-none">{choropleth.NONE_TEXT}</div>',
+        ),
+        (  # more sectors than the tooltip lists: the rest summed on one line
+            ["Gamma", 1200, 3, 1203, [[0, 1000], [1, 200], [2, 3]]],
+            1,
+            '<div class="atlas-tip-title">Gamma</div><div class="atlas-tip-counts">Clusters: 1,200 · Projects: 3 · '
+            'Records: 1,203</div><ul class="atlas-tip-sectors"><li>Aerospace: 1,000</li>'
+            '<li class="atlas-tip-more">+ 2 more sectors: 203 records</li></ul>',
+        ),
+        (
+            ["Delta", None, 1, 1, [[0, 1], [2, 1]]],
+            1,
+            '<div class="atlas-tip-title">Delta</div><div class="atlas-tip-counts">Clusters: no data · Projects: 1 · '
+            'Records: 1</div><ul class="atlas-tip-sectors"><li>Aerospace: 1</li>'
+            '<li class="atlas-tip-more">+ 1 more sector: 1 record</li></ul>',
+        ),
+    ],
+)
+def test_state_tooltip_as_the_runtime_draws_it(info, max_sectors, expected):
+    view = {"info": {"x": info}, "sectors": list(SECTORS), "maxSectors": max_sectors, "none": choropleth.NONE_TEXT}
+    assert run_runtime("atlas.stateTip(view, 'x')", view=view) == expected
+    assert run_runtime("atlas.stateTip(view, 'nope')", view=view) is None
 
 
 def test_choropleth_default_sectors_are_the_sector_columns_present(states):
     classes = style.classify(states["records"])
-    group = choropleth.choropleth(states, metric="records", classes=classes)
-    [(_, (_, view))] = [call for call in atlas_calls(render(group)) if call[0] == "states"]
-    assert view["sectors"] == list(SECTORS)
+    group = choropleth.choropleth(states, metric="records", classes=classes, geometry_url="/x.geojson")
+    [options] = [options for function, options in atlas_calls(render(group)) if function == "states"]
+    assert options["view"]["sectors"] == list(SECTORS)
 
 
 @pytest.mark.parametrize(
@@ -325,16 +334,15 @@ def test_choropleth_default_sectors_are_the_sector_columns_present(states):
 def test_choropleth_rejects_bad_input_with_a_useful_message(states, kwargs, message):
     classes = style.classify(states["records"])
     with pytest.raises(ValueError, match=message):
-        choropleth.choropleth(states, classes=classes, **{"sectors": SECTORS, **kwargs})
+        choropleth.choropleth(states, classes=classes, geometry_url="/x.geojson", **{"sectors": SECTORS, **kwargs})
 
 
-def test_outline_layer_draws_the_boundary_only(states):
-    page = render(choropleth.country_outline_layer(states.geometry))
-    [(_, (geometry, style_))] = [call for call in atlas_calls(page) if call[0] == "outline"]
+def test_outline_layer_draws_the_boundary_only(data):
+    page = render(choropleth.country_outline_layer(url=data.outline_url))
+    [options] = [options for function, options in atlas_calls(page) if function == "outline"]
+    geometry = published(data, options["src"])
     assert geometry["features"][0]["geometry"]["type"] in {"LineString", "MultiLineString"}
-    assert style_["fill"] is False
-    with pytest.raises(ValueError, match="exactly one"):
-        choropleth.country_outline_layer()
+    assert options["style"]["fill"] is False
 
 
 # --------------------------------------------------------------------------- markers
@@ -362,25 +370,44 @@ def test_popup_escapes_every_field_and_states_year_and_precision(records):
     assert "<dd>40 companies</dd>" in markers.popup_html(records.iloc[3].to_dict())
 
 
-def test_markers_embed_an_escaped_table_per_kind(records):
-    page = render(markers.markers(records, kind="cluster"), markers.markers(records, kind="project"))
-    calls = [args for function, args in atlas_calls(page) if function == "markers"]
-    (clusters, no_selection, kind, size, options), (projects, *_rest) = calls
-    assert (kind, no_selection) == ("cluster", None) and _rest[1] == "project"
-    assert clusters["name"] == [
+def test_the_published_marker_table_is_escaped_and_the_runtime_shows_popup_html(records, data):
+    table = published(data, data.table.url)
+    assert table["name"] == [
         "&lt;script&gt;alert(1)&lt;/script&gt;",
         "Alpha Aero Cluster",
-    ]  # no-geometry row skipped
-    assert projects["name"] == ["Plant O&#x27;Brien &amp; Sons", "Gamma ICT hub"]
-    assert clusters["approx"] == [1, 1] and projects["approx"] == [0, 1]
-    assert (clusters["lat"], clusters["lon"]) == ([0.5, 0.5], [0.5, 0.5])  # co-located: spiderfied
-    assert options["spiderfyOnMaxZoom"] and options["spiderLegPolylineOptions"]["interactive"] is False
-    assert size == markers.PIN_SIZE["cluster"]
+        "Plant O&#x27;Brien &amp; Sons",
+        "Gamma ICT hub",
+    ]  # by kind; the no-geometry row skipped
+    assert table["approx"] == [1, 1, 0, 1]
+    assert (table["lat"][:2], table["lon"][:2]) == ([0.5, 0.5], [0.5, 0.5])  # co-located: spiderfied
 
-    expected = [markers.popup_html(r) for r in records[records["kind"] == "cluster"].iloc[:2].to_dict("records")]
-    assert [assemble_popup(clusters, i) for i in range(2)] == expected  # runtime shows popup_html()
+    expected = [markers.popup_html(r) for r in records[records.geometry.notna()].to_dict("records")]
+    assert run_runtime("table.name.map((_, i) => atlas.popup(table, i))", table=table) == expected
     assert "Year unknown" in expected[0] and "2004 (founded)" in expected[1]
-    assert_no_live_markup(page)
+    assert_no_live_markup(json.dumps(table))
+
+
+def test_markers_call_the_runtime_with_named_options(records, data):
+    page = render(markers.markers(records, kind="cluster", table=data.table))
+    [options] = [options for function, options in atlas_calls(page) if function == "markers"]
+    assert options["src"] == data.table.url and options["kind"] == "cluster"
+    assert options["size"] == markers.PIN_SIZE["cluster"]
+    cluster_options = options["clusterOptions"]
+    assert cluster_options["spiderfyOnMaxZoom"] and cluster_options["spiderLegPolylineOptions"]["interactive"] is False
+    assert "alert" not in page
+
+
+@pytest.mark.parametrize(
+    ("function", "options", "message"),
+    [
+        ("draw", {}, "Unknown atlas runtime function 'draw'; use one of: states, outline, markers"),
+        ("outline", {"src": "/x"}, "atlas.outline takes the options src, style; got src"),
+        ("states", {"src": "/x", "view": {}, "extra": 1}, "takes the options src, view; got extra, src, view"),
+    ],
+)
+def test_runtime_calls_are_checked(function, options, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        AtlasCall(function, **options)
 
 
 def test_marker_table_stores_each_distinct_fragment_once(records):
@@ -397,9 +424,9 @@ def test_markers_with_a_published_table_send_only_the_selection(records):
 
     def selection(frame, kind):
         page = render(markers.markers(frame, kind=kind, table=table))
-        [(source, selection, *_)] = [args for function, args in atlas_calls(page) if function == "markers"]
-        assert source == table.url and "alert" not in page
-        return selection
+        [options] = [options for function, options in atlas_calls(page) if function == "markers"]
+        assert options["src"] == table.url and "alert" not in page
+        return options["selection"]
 
     assert selection(records, "cluster") == [0, 2, None]  # all shown: no bitmask
     start, stop, bits = selection(records[records["id"] != "pr-alpha-1"], "project")
@@ -409,16 +436,22 @@ def test_markers_with_a_published_table_send_only_the_selection(records):
     assert not np.frombuffer(base64.b64decode(bits), dtype=np.uint8).any()
 
 
-def test_markers_of_an_empty_frame_still_make_the_group(records):
-    group = markers.markers(records.iloc[:0], kind="project")
+def test_markers_of_an_empty_frame_still_make_the_group(records, data):
+    group = markers.markers(records.iloc[:0], kind="project", table=data.table)
     assert group.layer_name == "Projects"
-    [(table, *_)] = [args for function, args in atlas_calls(render(group)) if function == "markers"]
-    assert table["lat"] == [] and all(part["codes"] == [] for part in table["parts"])
+    [options] = [options for function, options in atlas_calls(render(group)) if function == "markers"]
+    start, stop, bits = options["selection"]
+    assert (start, stop) == (2, 4) and not np.frombuffer(base64.b64decode(bits), dtype=np.uint8).any()
 
 
-def test_markers_reject_unknown_kind(records):
+def test_markers_need_a_published_table(records):
+    with pytest.raises(ValueError, match="published marker table"):
+        markers.markers(records, kind="cluster", table=markers.marker_table(records))
+
+
+def test_markers_reject_unknown_kind(records, data):
     with pytest.raises(ValueError, match="Unknown kind 'plant'; use one of: cluster, project"):
-        markers.markers(records, kind="plant")
+        markers.markers(records, kind="plant", table=data.table)
 
 
 def test_safe_json_cannot_close_a_script_or_string():
@@ -434,7 +467,7 @@ def test_base_map_js_is_identical_across_calls():
     """st_folium remounts when this hash changes; it strips ids exactly like this."""
 
     def js_hash(**kwargs) -> str:
-        m = basemap.base_map(**kwargs)
+        m = basemap.base_map(assets=map_assets(), **kwargs)
         m.get_root().render()
         return generate_js_hash(_get_map_string(m), basemap.MAP_KEY)
 
@@ -443,41 +476,40 @@ def test_base_map_js_is_identical_across_calls():
     assert js_hash(basemap="osm") != js_hash()
 
 
-def test_base_map_is_offline_with_max_zoom_and_runtime():
-    m = basemap.base_map()
+def test_base_map_is_offline_with_max_zoom_and_loads_the_runtime_files():
+    m = basemap.base_map(assets=map_assets())
     page = m.get_root().render()
     assert not any(isinstance(child, folium.TileLayer) for child in m._children.values())
     assert m.options["maxZoom"] == basemap.MAX_ZOOM
     assert '"maxZoom": 18' in page
-    assert compact(ATLAS_JS) in page
-    assert "html body .leaflet-container" in page
+    runtime, css = dict(map_assets().js)["atlas_runtime"], dict(map_assets().css)["atlas_css"]
+    assert f'<script src="{runtime}"></script>' in page and css in page
+    assert "function" not in page.split("<body>")[0].split("</style>")[-1]  # no runtime code inline
+    assert runtime.split("?")[0].endswith(assets.RUNTIME_JS)
 
 
 def test_online_basemap_carries_attribution():
     page = render(basemap_name="osm")
     assert "tile.openstreetmap.org" in page and "OpenStreetMap" in page
     with pytest.raises(ValueError, match="Unknown basemap 'carto'; use one of: none, grey, osm"):
-        basemap.base_map(basemap="carto")
+        basemap.base_map(assets=map_assets(), basemap="carto")
 
 
-def test_map_layers_come_in_a_stable_order(states, records):
+def test_map_layers_come_in_a_stable_order(states, records, data):
     classes = style.classify(states["records"])
-    layers = basemap.map_layers(states, records, metric="records", sectors=SECTORS, classes=classes)
-    assert [layer.layer_name for layer in layers] == ["States", "Clusters", "Projects"]
-    with_outline = basemap.map_layers(
-        states, records.iloc[:0], metric="records", classes=classes, outline=states.geometry
-    )
-    assert [layer.layer_name for layer in with_outline] == ["States", "Clusters", "Projects", "Mexico outline"]
-    assert not with_outline[-1].control
+    for shown in (records, records.iloc[:0]):
+        layers = basemap.map_layers(states, shown, metric="records", sectors=SECTORS, classes=classes, data=data)
+        assert [layer.layer_name for layer in layers] == ["States", "Clusters", "Projects", "Mexico outline"]
+        assert not layers[-1].control
 
 
-def test_layers_survive_st_folium_id_rewriting(states, records):
+def test_layers_survive_st_folium_id_rewriting(states, records, data):
     """st_folium renames each group feature_group_<i> and re-renders it: calls must follow."""
     classes = style.classify(states["records"])
-    m = basemap.base_map()
+    m = basemap.base_map(assets=map_assets())
     m.get_root().render()
-    layers = basemap.map_layers(states, records, metric="records", sectors=SECTORS, classes=classes)
+    layers = basemap.map_layers(states, records, metric="records", sectors=SECTORS, classes=classes, data=data)
     script = "".join(_get_feature_group_string(layer, m, i) for i, layer in enumerate(layers))
-    for i, function in enumerate(("states", "markers", "markers")):
+    for i, function in enumerate(("states", "markers", "markers", "outline")):
         assert re.search(rf"window\.atlas\.{function}\(\s*feature_group_feature_group_{i}\b", script)
     assert_no_live_markup(script)

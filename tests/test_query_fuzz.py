@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo.view import PARAMS, parse_year_range
-from tests.test_app import assert_safe_notice, folium_assets_restored, map_elements, notices, run_app, shown
+from tests.helpers import assert_safe_notice, map_elements, notices, run_app, shown
 
 STREAMLIT_OWN = {"embed", "embed_options"}  # Streamlit reads these itself
 INTERESTING = [
@@ -38,12 +38,6 @@ keys = st.one_of(
     st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=30),
 ).filter(lambda key: key not in STREAMLIT_OWN and key.strip())
 links = st.dictionaries(keys, values, max_size=6)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_folium_assets():
-    with folium_assets_restored():
-        yield
 
 
 def _spells_the_default(param: str, text: str, bounds: tuple[int, int]) -> bool:

@@ -90,9 +90,7 @@ CASES = [
     ),
     (
         "unmapped raw sector label",
-        lambda f: _edit(
-            f, "clusters.csv", f"{QRO},,Aerospace,Aerospace,", f"{QRO},,Aerospace,Space stuff,"
-        ),
+        lambda f: _edit(f, "clusters.csv", f"{QRO},,Aerospace,Aerospace,", f"{QRO},,Aerospace,Space stuff,"),
         ["column 'sector_raw': 'Space stuff'", "seeds/sector_map.csv"],
     ),
     (

@@ -33,17 +33,19 @@ import streamlit as st
 from geo import boundaries, export, join, seeds
 from geo.sectors import SECTORS
 from layers import assets, basemap, markers, style
-from tests.test_app import (
+from tests.helpers import (
     MD,
     assert_safe_notice,
     atlas_calls,
     copy_seeds,
-    folium_assets_restored,
     map_args,
+    map_assets,
     map_elements,
     notices,
+    publish,
     rewrite_csv,
     run_app,
+    run_runtime,
     shown,
 )
 
@@ -67,12 +69,6 @@ HOSTILE = " ".join(PAYLOADS)
 HOSTILE_NOTES = HOSTILE + "\n# not a heading\n- not a list\n> not a quote\n    not code"
 STATE = "Nuevo León"  # the state panel opened in the page tests
 ACTIVE = ("<script", "<img", "<a ", "<a>", "<code", "<h1", "<ul", "<blockquote", "<pre", "<iframe", "<svg")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_folium_assets():
-    with folium_assets_restored():
-        yield
 
 
 def active_markup(rendered: str) -> list[str]:
@@ -187,36 +183,24 @@ def assert_no_live_payload(page: str) -> None:
         assert not re.search(r"(href|src)\s*=\s*[\"']?javascript:", text, re.IGNORECASE)
 
 
-def assemble_popup(table: dict, i: int) -> str:
-    """The runtime's popup(t, i), in Python."""
-    parts = table["parts"]
-    head = parts[0]["values"][parts[0]["codes"][i]]
-    body = "".join(p["values"][p["codes"][i]] for p in parts[1:])
-    return f'<div class="atlas-popup"><h3>{table["name"][i]}</h3>{head}<dl>{body}</dl></div>'
+def runtime_popups(table: dict) -> list[str]:
+    """What the runtime's popup(table, row) shows for every row (the real JS, run in Node)."""
+    return run_runtime("table.name.map((_, i) => atlas.popup(table, i))", table=table)
 
 
-def state_tip(view: dict, fid: str) -> str:
-    """The runtime's stateTip(v, id), in Python (numbers as the browser would show them)."""
-    r = view["info"][fid]
-    out = f'<div class="atlas-tip-title">{r[0]}</div><div class="atlas-tip-counts">Clusters: {r[1]} · Projects: {r[2]} · Records: {r[3]}</div>'
-    shown_sectors = r[4][: view["maxSectors"]]
-    if shown_sectors:
-        out += '<ul class="atlas-tip-sectors">' + "".join(
-            f"<li>{view['sectors'][p]}: {n}</li>" for p, n in shown_sectors
-        )
-        out += "</ul>"
-    else:
-        out += f'<div class="atlas-tip-none">{view["none"]}</div>'
-    return out
+def runtime_tips(view: dict) -> dict[str, str]:
+    """What the runtime's stateTip(view, id) shows for every state (the real JS, run in Node)."""
+    return run_runtime(
+        "Object.fromEntries(Object.keys(view.info).map(id => [id, atlas.stateTip(view, id)]))", view=view
+    )
 
 
 def check_marker_table(table: dict, hostile_names: set[str]) -> None:
     """Every popup and marker tooltip is fixed markup around text; the hostile names show as text."""
     names, popup_text = set(), []
-    for i in range(len(table["name"])):
-        tooltip = table["name"][i]
+    for tooltip, popup in zip(table["name"], runtime_popups(table), strict=True):
         names.add(assert_only_markup(tooltip, set()))  # a marker tooltip is text only
-        popup_text.append(assert_only_markup(assemble_popup(table, i), {"div", "h3", "dl", "dt", "dd"}))
+        popup_text.append(assert_only_markup(popup, {"div", "h3", "dl", "dt", "dd"}))
     assert hostile_names <= names
     joined = "\n".join(popup_text)
     assert ("Section " + HOSTILE) in joined  # the citation, as text
@@ -226,33 +210,32 @@ def check_marker_table(table: dict, hostile_names: set[str]) -> None:
 # --------------------------------------------------------------------------- (a) map layers
 
 
-def test_embedded_layers_show_hostile_text_as_text(hostile_records, states, hostile):
+def test_layers_and_published_data_show_hostile_text_as_text(hostile_records, states, hostile, tmp_path):
+    data = publish(tmp_path, states, hostile_records, outline=boundaries.country_outline(states))
+    files = {p.name.split("-")[0]: p for p in tmp_path.glob("*.json")}
+    published = files["records"].read_text(encoding="utf-8")
+    assert "alert(1)" in decoded(published)  # the payloads are there...
+    assert_no_live_payload(published)  # ...as text only
+    table = json.loads(published)
+    by_id = hostile_records.set_index("id")
+    check_marker_table(table, {by_id.loc[hostile["ids"][k], "name"] for k in ("city", "project")})
+    unmapped_name = by_id.loc[hostile["ids"]["unmapped"], "name"]
+    assert all(html.unescape(name) != unmapped_name for name in table["name"])
+
     counts = join.state_counts(states, hostile_records, join.Filters())
     classes = style.classify(counts["records"])
-    groups = basemap.map_layers(
-        counts, hostile_records, metric="records", classes=classes, selected=STATE,
-        outline=boundaries.country_outline(states),
-    )  # fmt: skip
-    m = basemap.base_map()
+    groups = basemap.map_layers(counts, hostile_records, metric="records", classes=classes, selected=STATE, data=data)
+    m = basemap.base_map(assets=map_assets())
     for group in groups:
         group.add_to(m)
     page = m.get_root().render()
-    assert "alert(1)" in decoded(page)  # the payloads are there...
-    assert_no_live_payload(page)  # ...as text only
+    assert "alert" not in page  # only selections, URLs and state names travel per rerun
+    assert_no_live_payload(page)
 
-    calls = atlas_calls(page)
-    tables = {args[2]: args[0] for function, args in calls if function == "markers"}
-    by_id = hostile_records.set_index("id")
-    mapped = {by_id.loc[hostile["ids"][k], "name"] for k in ("city",)}
-    check_marker_table(tables["cluster"], mapped)
-    check_marker_table(tables["project"], {by_id.loc[hostile["ids"]["project"], "name"]})
-    unmapped_name = by_id.loc[hostile["ids"]["unmapped"], "name"]
-    assert all(html.unescape(name) != unmapped_name for t in tables.values() for name in t["name"])
-
-    [(_, (geometry, view))] = [call for call in calls if call[0] == "states"]
+    [view] = [options["view"] for function, options in atlas_calls(page) if function == "states"]
     titles = set()
-    for fid in view["fills"]:
-        tip = assert_only_markup(state_tip(view, fid), {"div", "ul", "li"})
+    for fid, tip in runtime_tips(view).items():
+        tip = assert_only_markup(tip, {"div", "ul", "li"})
         titles.add(html.unescape(view["info"][fid][0]))
         assert tip.startswith(html.unescape(view["info"][fid][0]))
     assert titles == set(states["state"])
@@ -260,32 +243,11 @@ def test_embedded_layers_show_hostile_text_as_text(hostile_records, states, host
     assert "Chemicals &amp; Petroleum" in view["sectors"]
 
 
-def test_published_map_data_is_escaped_and_the_layers_carry_no_text(hostile_records, states, tmp_path, hostile):
-    data = assets.publish_map_data(
-        states, hostile_records, outline=boundaries.country_outline(states), static_dir=tmp_path
-    )
-    files = {p.name.split("-")[0]: p for p in (tmp_path / assets.GENERATED_DIR).glob("*.json")}
-    table = json.loads(files["records"].read_text(encoding="utf-8"))
-    by_id = hostile_records.set_index("id")
-    check_marker_table(table, {by_id.loc[hostile["ids"][k], "name"] for k in ("city", "project")})
-    assert_no_live_payload(files["records"].read_text(encoding="utf-8"))
-
-    counts = join.state_counts(states, hostile_records, join.Filters())
-    groups = basemap.map_layers(
-        counts, hostile_records, metric="records", classes=style.classify(counts["records"]), data=data
-    )
-    m = basemap.base_map()
-    for group in groups:
-        group.add_to(m)
-    assert "alert" not in m.get_root().render()  # only selections and URLs travel per rerun
-
-
 def test_popup_html_matches_the_runtime_assembly_for_hostile_records(hostile_records, hostile):
     table = markers.marker_table(hostile_records).data
     points = hostile_records[hostile_records.geometry.notna()]
     expected = {markers.popup_html(rec) for rec in points.to_dict("records")}
-    assembled = {assemble_popup(table, i) for i in range(len(table["name"]))}
-    assert assembled == expected
+    assert set(runtime_popups(table)) == expected
 
 
 # --------------------------------------------------------------------------- (b, c) the page
@@ -293,11 +255,11 @@ def test_popup_html_matches_the_runtime_assembly_for_hostile_records(hostile_rec
 
 @pytest.fixture(scope="module")
 def hostile_app(hostile, tmp_path_factory):
-    """The app on the hostile seeds, its map data published to a temporary static folder."""
-    static = tmp_path_factory.mktemp("static")
+    """The app on the hostile seeds, its map data published to a temporary folder."""
+    static = tmp_path_factory.mktemp("map-data")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ATLAS_SEEDS_DIR", str(hostile["folder"]))
-        mp.setattr(assets, "default_static_dir", lambda: static)
+        mp.setenv(assets.CACHE_ENV, str(static))
         st.cache_data.clear()
         st.cache_resource.clear()
         try:
@@ -351,7 +313,7 @@ def test_the_page_sends_no_hostile_text_to_the_map_and_legends(hostile_app):
     assert map_elements(at)
     args = map_args(at)
     assert "alert" not in json.dumps(args)  # records travel as a published, escaped file
-    [published] = (static / assets.GENERATED_DIR).glob("records-*.json")
+    [published] = static.glob("records-*.json")
     assert "alert" in published.read_text(encoding="utf-8")
     assert_no_live_payload(published.read_text(encoding="utf-8"))
     assert all("alert" not in h.proto.body for h in at.get("html"))

@@ -1,0 +1,39 @@
+"""What the app's server process needs beyond the page: the map's files served, a settled heap.
+
+Serving the map's folders (layers/assets.py) through Streamlit, under the app's own base path:
+
+Streamlit's static serving (`server.enableStaticServing`) only serves `static/` beside the main
+script, which a read-only install cannot write, and refuses files linked in from elsewhere. A
+component declared with `path=` is served from any folder at `<baseUrlPath>/component/<name>/`:
+the documented way to serve a folder, used here for files only (the components are never drawn).
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import streamlit as st
+from streamlit.components.v1 import declare_component
+
+
+def serve(folders: dict[str, Path]) -> dict[str, str]:
+    """Folder name -> the URL prefix its files are served at. Call from a script run (Streamlit
+    registers components only there); once per process is enough (`st.cache_resource`)."""
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    root = f"/{base}" if base else ""
+    prefixes = {}
+    for name, folder in folders.items():
+        component = declare_component(f"atlas_{name}", path=str(folder))
+        prefixes[name] = f"{root}/component/{component.name}"
+    return prefixes
+
+
+def settle_heap() -> None:
+    """Once per process, after the imports and the data load: exempt every object alive now from
+    the cyclic garbage collector (gc.freeze). Streamlit runs gc.collect(2) after every script run
+    (runner.postScriptGC); over the ~180,000 objects pandas, geopandas and folium bring, that took
+    ~120 ms holding the GIL, while the run's messages, the map's among them, waited to be sent.
+    Frozen objects are still freed by reference counting; only cycles among them are never found."""
+    gc.collect()
+    gc.freeze()

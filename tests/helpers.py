@@ -1,0 +1,191 @@
+"""Shared test utilities (one module; no test module imports another).
+
+- the map runtime's calls parsed back from a rendered page or st_folium's arguments;
+- the runtime's pure helpers run in Node (the real JS file, never a Python copy of it);
+- published map data in a temporary folder;
+- AppTest sessions and what a reader sees of their markdown.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import branca.colormap
+import folium.elements
+from markdown_it import MarkdownIt
+from streamlit.testing.v1 import AppTest
+
+from geo.view import ECHO_CHARS
+from layers import assets
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "app.py")
+MAP_COMPONENT = "streamlit_folium.st_folium"
+MD = MarkdownIt("commonmark")
+# Where tests pretend the map's folders are served (layers.server gives the real prefixes).
+TEST_PREFIXES = {name: f"/component/test.atlas_{name}" for name in assets.FOLDERS}
+
+
+# --- the map runtime ---
+
+
+def atlas_calls(script: str) -> list[tuple[str, dict]]:
+    """Every `window.atlas.<function>(<group>, {options})` in `script`, options decoded."""
+    decoder = json.JSONDecoder()
+    calls = []
+    for match in re.finditer(r"window\.atlas\.(\w+)\(\s*[\w$]+\s*,\s*", script):
+        options, end = decoder.raw_decode(script, match.end())
+        assert script[end:].lstrip().startswith(")"), script[end : end + 80]
+        calls.append((match.group(1), options))
+    return calls
+
+
+def run_runtime(expression: str, **values) -> object:
+    """The value of a JS `expression` evaluated in Node after layers/static/atlas-runtime.js has
+    loaded (no Leaflet: only the runtime's pure helpers work), with `values` bound as constants."""
+    node = shutil.which("node")
+    assert node, "Node.js is needed to test the map runtime (it is on every machine of this project)"
+    bindings = "".join(f"const {name} = {json.dumps(value)};\n" for name, value in values.items())
+    script = (
+        "globalThis.window = globalThis;\n"
+        + (assets.RUNTIME_DIR / assets.RUNTIME_JS).read_text()
+        + f"\n{bindings}process.stdout.write(JSON.stringify({expression}));\n"
+    )
+    done = subprocess.run([node, "-"], input=script, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def map_assets() -> assets.MapAssets:
+    return assets.map_assets(TEST_PREFIXES)
+
+
+def publish(folder: Path, states, records, *, outline=None) -> assets.MapData:
+    """The map data of `states` and `records` published into `folder` (outline: the states')."""
+    outline = states.geometry if outline is None else outline
+    return assets.publish_map_data(states, records, outline=outline, folder=folder, prefix=TEST_PREFIXES["data"])
+
+
+def external_asset_urls(m: folium.Map) -> list[str]:
+    """JS/CSS URLs the map would load from outside the app, walking it as st_folium does: every
+    JSCSSMixin element's default_js/default_css, plus the d3 CDN URL it adds for a branca colormap."""
+    urls = []
+
+    def walk(element):
+        if isinstance(element, branca.colormap.ColorMap):
+            urls.append("https://d3js.org/d3.v4.min.js")
+        if isinstance(element, folium.elements.JSCSSMixin):
+            urls.extend(url for _, url in [*element.default_js, *element.default_css])
+        for child in getattr(element, "_children", {}).values():
+            walk(child)
+
+    walk(m)
+    return [url for url in dict.fromkeys(urls) if not url.startswith("/")]
+
+
+def assert_no_live_markup(page: str) -> None:
+    """Hostile text may appear only as text: never as an element, attribute or link.
+
+    Checked on the page as sent and with JSON's \\u escapes decoded, which is what the runtime
+    hands to innerHTML.
+    """
+    decoded = page
+    for escape, char in (("\\u003c", "<"), ("\\u003e", ">"), ("\\u0026", "&"), ("\\u0027", "'")):
+        decoded = decoded.replace(escape, char)
+    for text in (page, decoded):
+        assert "<script>alert" not in text
+        assert "<img src=x" not in text
+        assert '" onmouseover="' not in text
+        assert not re.search(r"(href|src)\s*=\s*[\"']?javascript:", text, re.IGNORECASE)
+    # `onerror=` survives escaping as text; every occurrence must be inside the escaped tag text.
+    assert decoded.count("onerror=") == decoded.count("&lt;img src=x onerror=")
+
+
+# --- AppTest sessions ---
+
+
+def run_app(params: dict | None = None) -> AppTest:
+    """A fresh session opened with `params` as its link's query string (a list value repeats it)."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def map_elements(at: AppTest) -> list:
+    return [e for e in at.get("component_instance") if e.proto.component_name == MAP_COMPONENT]
+
+
+def map_args(at: AppTest) -> dict:
+    """st_folium's arguments as the frontend receives them."""
+    [element] = map_elements(at)
+    return json.loads(element.proto.json_args)
+
+
+def layers(at: AppTest) -> dict:
+    """The map's data layers: {"states": view, "cluster": selection, "project": selection}."""
+    out = {}
+    for function, options in atlas_calls(map_args(at)["feature_group"]):
+        if function == "states":
+            out["states"] = options["view"]
+        elif function == "markers":
+            out[options["kind"]] = options["selection"]
+    return out
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of a markdown body: rendered (CommonMark), tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", MD.render(markdown))).strip()
+
+
+def notices(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+def assert_safe_notice(raw: str, text: str, bad_values: list[str]) -> None:
+    """A notice has no markup, renders as plain text, and echoes at most ~ECHO_CHARS of a value."""
+    assert "<" not in raw and ">" not in raw
+    rendered = MD.render(raw)
+    assert not re.search(r"<(?!/?p>)", rendered.strip()), rendered  # only the paragraph
+    # Streamlit's own markdown extensions ($…$ LaTeX, :colour[…] directives) must be escaped too
+    assert not re.search(r"(?<!\\)[$\[]", raw), raw
+    for value in bad_values:
+        if len(value) > ECHO_CHARS + 1:
+            for i in range(len(value) - ECHO_CHARS - 1):
+                chunk = value[i : i + ECHO_CHARS + 2]
+                assert chunk not in text, f"echoes more than {ECHO_CHARS} characters: {text[:120]}"
+
+
+# --- edited seeds ---
+
+
+def copy_seeds(target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    for path in (REPO / "seeds").glob("*.csv"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def rewrite_csv(path: Path, change) -> list[int]:
+    """Apply `change(row) -> bool` to every row of a seed CSV; returns the file line of each changed row."""
+    with path.open(newline="", encoding="utf-8") as file:
+        reader = csv.DictReader(file)
+        fields = reader.fieldnames
+        rows, lines, changed = [], [], []
+        for row in reader:
+            rows.append(row)
+            lines.append(reader.line_num)
+    for row, line in zip(rows, lines, strict=True):
+        if change(row):
+            changed.append(line)
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return changed
