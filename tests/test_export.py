@@ -2,6 +2,7 @@ import csv
 import io
 import json
 import os
+import tempfile
 import zipfile
 
 import geopandas as gpd
@@ -249,3 +250,69 @@ def test_write_atomic_into_a_missing_folder_fails_cleanly(tmp_path):
     with pytest.raises(FileNotFoundError):
         write_atomic(tmp_path / "missing" / "out.csv", b"x")
     assert os.listdir(tmp_path) == []
+
+
+# --- GeoPackage layer types and GeoJSON ids ---------------------------------------------------
+
+
+def _gpkg_geometry_type(tmp_path, layer, frame):
+    path = tmp_path / f"{layer}.gpkg"
+    path.write_bytes(export_file(layer, "gpkg", frame)[1])
+    return pyogrio.read_info(path, layer=layer)["geometry_type"]
+
+
+@pytest.mark.parametrize(
+    ("layer", "filters", "rows", "geometry_type"),
+    [
+        ("clusters", Filters(), 3, "Point"),
+        ("clusters", Filters(sectors=("Energy",)), 0, "Point"),  # a filter that matches nothing
+        ("clusters", Filters(sectors=("ICT",)), 1, "Point"),  # only the national network: no point at all
+        ("projects", Filters(sectors=("Mining",)), 0, "Point"),
+        ("states", Filters(), 3, "Polygon"),  # the squares
+    ],
+)
+def test_gpkg_layer_geometry_type(tmp_path, layer, filters, rows, geometry_type):
+    frame = frame_for(layer, filters)
+    assert len(frame) == rows
+    assert _gpkg_geometry_type(tmp_path, layer, frame) == geometry_type
+
+
+def test_gpkg_states_with_multipolygons_are_multipolygon(tmp_path):
+    states = states_frame()
+    states.loc[0, "geometry"] = shapely.MultiPolygon([shapely.box(0, 0, 0.4, 1), shapely.box(0.6, 0, 1, 1)])
+    frame = layer_frame("states", states, records_frame(), Filters())
+    assert _gpkg_geometry_type(tmp_path, "states", frame) == "MultiPolygon"
+    back = gpd.read_file(tmp_path / "states.gpkg")
+    assert set(back.geom_type) == {"MultiPolygon"}  # squares promoted, shapes unchanged
+    assert all(shapely.equals(a, b) for a, b in zip(frame.geometry, back.geometry, strict=True))
+
+
+def test_gpkg_is_written_in_memory(monkeypatch):
+    def no_disk(*_, **__):
+        raise AssertionError("to_gpkg must not use a temporary folder")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", no_disk)
+    monkeypatch.setattr(tempfile, "mkdtemp", no_disk)
+    assert to_gpkg(frame_for("clusters"), "clusters").startswith(b"SQLite format 3\0")
+
+
+@pytest.mark.parametrize(
+    ("columns", "ids"),
+    [
+        ({"id": ["a", "b"], "state_code": ["01", "02"]}, ["a", "b"]),  # the id column wins
+        ({"state_code": ["09", "32"]}, [9, 32]),  # states: the INEGI number
+        ({"id": ["a", None], "state_code": ["01", "02"]}, ["a", 2]),
+        ({"state_code": ["", "xx"]}, [None, None]),
+        ({"name": ["a", "b"]}, [None, None]),  # no id member at all
+    ],
+)
+def test_geojson_feature_ids(columns, ids):
+    frame = gpd.GeoDataFrame(columns, geometry=[Point(0, 0), Point(1, 1)], crs=4326)
+    features = json.loads(to_geojson(frame))["features"]
+    assert [f.get("id") for f in features] == ids
+    assert all(("id" in f) == (i is not None) for f, i in zip(features, ids, strict=True))
+
+
+def test_geojson_empty_geometries_are_null():
+    frame = gpd.GeoDataFrame({"id": ["a"]}, geometry=[Point()], crs=4326)
+    assert json.loads(to_geojson(frame))["features"][0]["geometry"] is None
