@@ -52,16 +52,12 @@ def test_quote_occurs_in_cited_document(documents, where, row):
     assert len(row["quote"]) <= 260, f"{where}: keep quotes short and cite instead"
 
 
-@pytest.mark.parametrize(
-    "row", _rows("figures.csv"), ids=lambda r: f"{r['record_id']}-{r['value']}"
-)
+@pytest.mark.parametrize("row", _rows("figures.csv"), ids=lambda r: f"{r['record_id']}-{r['value']}")
 def test_figure_value_is_stated_in_its_quote(row):
     value = float(row["value"])
     digits = re.sub(r"\D", "", row["quote"])
     stated = f"{value:f}".rstrip("0").rstrip(".").replace(".", "")
-    in_words = any(
-        NUMBER_WORDS.get(w) == value for w in re.findall(r"[a-z]+", row["quote"].lower())
-    )
+    in_words = any(NUMBER_WORDS.get(w) == value for w in re.findall(r"[a-z]+", row["quote"].lower()))
     assert stated in digits or in_words, f"{row['value']} not in quote {row['quote']!r}"
 
 
