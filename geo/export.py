@@ -8,7 +8,11 @@ Decisions:
 - CSV is UTF-8 (no byte-order mark), comma-separated, `\\n` line ends, unknown values as empty cells.
   Point layers keep their `lon`/`lat` columns instead of a geometry; the states layer has no
   geometry column at all (analysts want the counts; GeoJSON and GeoPackage carry the shapes).
-- Text is written verbatim (no spreadsheet-formula escaping) so every format reads back exactly.
+- Text is written verbatim (no spreadsheet-formula escaping) so every format reads back exactly;
+  the seed loader rejects text a spreadsheet would run as a formula, so none reaches an export.
+- GeoPackage: point layers are POINT layers even when empty or without any point; the states layer
+  is POLYGON or MULTIPOLYGON as its shapes are (schema.LAYER_GEOMETRY). Written in memory.
+- The columns and their meanings come from geo/schema.py, the one declaration of the data.
 - Rows without a point (records tied to no state) are exported with a null geometry, as the app
   lists them.
 """
@@ -17,7 +21,6 @@ import io
 import json
 import os
 import re
-import tempfile
 import uuid
 import zipfile
 from dataclasses import replace
@@ -26,9 +29,10 @@ from typing import NamedTuple
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import shapely
-from shapely.geometry import mapping
 
+from geo import schema
 from geo.join import Filters, filter_records, state_counts
 from geo.sectors import SECTORS
 
@@ -47,49 +51,9 @@ FORMATS = {
     "gpkg": Format(".gpkg", "application/geopackage+sqlite3"),
 }
 
-# Column -> (type, meaning); the order is the export's column order.
-POINT_COLUMNS = {
-    "id": ("text", "stable record id, e.g. `cl-nle-claut`, `pr-que-ellison-2007`"),
-    "name": ("text", "name as written in the source"),
-    "kind": ("text", "`cluster` or `project`"),
-    "project_type": (
-        "text",
-        "projects: what kind, e.g. `investment`, `cooperation`, `event`, `plant-location`; empty for clusters",
-    ),
-    "sector": ("text", "normalised sector"),
-    "sector_raw": ("text", "the sector as written in the source"),
-    "state": ("text", "canonical state name; empty when the record is not tied to one state"),
-    "state_code": ("text", "INEGI two-digit state code (keep the leading zero); empty when none"),
-    "related_states": ("text", "other states involved, separated by `; `"),
-    "place": ("text", "city named by the source, else empty"),
-    "location_precision": (
-        "text",
-        "`city`, `state` (the point is a representative point of the state) or `none` (no point)",
-    ),
-    "lon": ("decimal", "longitude, WGS 84 degrees; empty when the record has no point"),
-    "lat": ("decimal", "latitude, WGS 84 degrees; empty when the record has no point"),
-    "location_source": ("text", "citation for a city point's coordinates (e.g. a GeoNames id)"),
-    "year": ("integer", "year the `year_basis` refers to; empty when unknown"),
-    "year_basis": ("text", "`founded`, `started`, `announced`, `reported` or `unknown`"),
-    "members": ("integer", "members as stated (qualifier in `figures`); empty when unknown"),
-    "companies": ("integer", "companies as stated (qualifier in `figures`); empty when unknown"),
-    "jobs": ("integer", "jobs as stated (qualifier in `figures`); empty when unknown"),
-    "exports_value": ("decimal", "exports in `exports_unit`; empty when unknown"),
-    "exports_unit": ("text", "unit of `exports_value`, e.g. `million USD per year`"),
-    "investment_value": ("decimal", "investment in `investment_unit`; empty when unknown"),
-    "investment_unit": ("text", "unit of `investment_value`, e.g. `million $`"),
-    "figures": ("text", "the facts with their qualifiers as the source gives them, one per line"),
-    "source": ("text", "citations `file, section`, several joined with ` | `"),
-    "notes": ("text", "contradictions between sources, reading notes and flags"),
-}
-STATE_COLUMNS = {
-    "state_code": ("text", "INEGI two-digit state code (keep the leading zero)"),
-    "state": ("text", "canonical state name"),
-    "state_official": ("text", "official INEGI state name"),
-    "clusters": ("integer", "clusters in the state matching the export's filters"),
-    "projects": ("integer", "projects in the state matching the export's filters"),
-    "records": ("integer", "`clusters` + `projects`"),
-}
+# Column -> (type, meaning), from geo/schema.py; the order is the export's column order.
+POINT_COLUMNS = {column.name: (column.type, column.meaning) for column in schema.RECORDS.columns}
+STATE_COLUMNS = {column.name: (column.type, column.meaning) for column in schema.STATE_LAYER.columns}
 
 _LAYER_TEXT = {
     "states": "One row per Mexican state (32) with counts of the atlas records matching the "
@@ -162,7 +126,7 @@ def export_file(layer: str, fmt: str, frame: gpd.GeoDataFrame) -> tuple[str, byt
     elif fmt == "csv":
         data = to_csv(frame)
     else:
-        data = to_gpkg(frame, layer)
+        data = to_gpkg(frame, layer, geometry_type=schema.LAYER_GEOMETRY[layer])
     return f"atlas-{layer}{FORMATS[fmt].extension}", data, FORMATS[fmt].mime
 
 
@@ -183,21 +147,19 @@ def bundle_name(layer: str, fmt: str) -> str:
 
 
 def to_geojson(gdf: gpd.GeoDataFrame) -> bytes:
-    """An RFC 7946 FeatureCollection, UTF-8."""
-    frame = _wgs84(gdf)
+    """An RFC 7946 FeatureCollection, UTF-8.
+
+    geopandas builds the features (`to_geo_dict`, what `to_json` serialises); we only add the ids,
+    because `to_json` writes the index as a text id and the states' id must be a number.
+    """
+    frame = _wgs84(gdf).copy()
     # RFC 7946 section 3.1.6: exterior rings counterclockwise, holes clockwise.
-    geometries = shapely.orient_polygons(frame.geometry.array, exterior_cw=False)
-    rows = frame.drop(columns=frame.geometry.name).to_dict(orient="records")
-    features = []
-    for row, geometry in zip(rows, geometries, strict=True):
-        properties = {column: _json_value(value) for column, value in row.items()}
-        feature = {"type": "Feature"}
-        if (feature_id := _feature_id(properties)) is not None:
+    frame[frame.geometry.name] = shapely.orient_polygons(frame.geometry.array, exterior_cw=False)
+    frame[frame.geometry.name] = frame.geometry.where(~frame.geometry.is_empty, None)
+    collection = frame.to_geo_dict(na="null", drop_id=True)
+    for feature, feature_id in zip(collection["features"], _feature_ids(frame), strict=True):
+        if feature_id is not None:
             feature["id"] = feature_id
-        feature["properties"] = properties
-        feature["geometry"] = None if geometry is None or geometry.is_empty else mapping(geometry)
-        features.append(feature)
-    collection = {"type": "FeatureCollection", "features": features}
     return json.dumps(collection, ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
@@ -210,34 +172,30 @@ def to_csv(gdf: gpd.GeoDataFrame) -> bytes:
     return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
-def to_gpkg(gdf: gpd.GeoDataFrame, layer_name: str) -> bytes:
-    """A GeoPackage holding `gdf` as the layer `layer_name`."""
+def to_gpkg(gdf: gpd.GeoDataFrame, layer_name: str, *, geometry_type: str | None = None) -> bytes:
+    """A GeoPackage holding `gdf` as the layer `layer_name`, written in memory by pyogrio.
+
+    `geometry_type` (e.g. "Point") fixes the layer's geometry type, which pyogrio can only infer
+    from the shapes present: an empty layer would otherwise be GEOMETRY. None = inferred.
+    """
     if not layer_name:
         raise ValueError("a GeoPackage layer needs a name")
     frame = _wgs84(gdf)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "export.gpkg"
-        frame.to_file(path, layer=layer_name, driver="GPKG", engine="pyogrio")
-        return path.read_bytes()
+    buffer = io.BytesIO()
+    pyogrio.write_dataframe(frame, buffer, layer=layer_name, driver="GPKG", geometry_type=geometry_type)
+    return buffer.getvalue()
 
 
 def data_dictionary(layer: str) -> str:
     """Markdown describing every column of `layer`, the formats and how to cite the data."""
     _check_choice(layer, LAYERS, "layer")
-    if layer == "states":
-        per_sector = {s: ("integer", f"records of the sector {s} in the state") for s in SECTORS}
-        columns = STATE_COLUMNS | per_sector
-    else:
-        columns = POINT_COLUMNS
+    table = schema.state_layer(SECTORS) if layer == "states" else schema.RECORDS
     lines = [
         f"# Data dictionary: {layer}",
         "",
         _LAYER_TEXT[layer],
         "",
-        "| column | type | meaning |",
-        "|---|---|---|",
-        *(f"| `{name}` | {kind} | {_cell(meaning)} |" for name, (kind, meaning) in columns.items()),
-        "",
+        schema.markdown_table(table),
         _FORMATS_TEXT,
         _CITATION_TEXT,
     ]
@@ -326,20 +284,11 @@ def _md_code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _cell(text: str) -> str:
-    """Text for a markdown table cell: a bare | would end the cell, even inside backticks."""
-    return text.replace("|", r"\|")
-
-
-def _feature_id(properties: dict) -> str | int | None:
-    if properties.get("id") is not None:
-        return properties["id"]
-    code = properties.get("state_code")
-    return int(code) if code and code.isdigit() else None
-
-
-def _json_value(value):
-    """A JSON-ready scalar: missing -> None, numpy scalars -> Python ones."""
-    if value is None or pd.isna(value):
-        return None
-    return value.item() if hasattr(value, "item") else value
+def _feature_ids(frame: pd.DataFrame) -> list[str | int | None]:
+    """Per row: the `id` column; else (states) the INEGI code as a number; else None."""
+    missing = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    ids, codes = frame.get("id", missing), frame.get("state_code", missing)
+    return [
+        value if not pd.isna(value) else int(code) if isinstance(code, str) and code.isdigit() else None
+        for value, code in zip(ids, codes, strict=True)
+    ]

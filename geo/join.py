@@ -5,9 +5,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
+from geo.schema import KINDS
 from geo.sectors import SECTORS
-
-KINDS = ("cluster", "project")
 
 
 @dataclass(frozen=True)
@@ -34,9 +33,7 @@ def filter_records(records: gpd.GeoDataFrame, filters: Filters) -> gpd.GeoDataFr
     return records[keep.to_numpy()]
 
 
-def state_counts(
-    states: gpd.GeoDataFrame, records: gpd.GeoDataFrame, filters: Filters
-) -> gpd.GeoDataFrame:
+def state_counts(states: gpd.GeoDataFrame, records: gpd.GeoDataFrame, filters: Filters) -> gpd.GeoDataFrame:
     """All 32 states with clusters, projects, records and one count column per sector (0 = none)."""
     matched = filter_records(records, filters)
     return _merge(states, _aggregate(matched))
@@ -57,6 +54,14 @@ def year_counts(records: gpd.GeoDataFrame, filters: Filters) -> pd.DataFrame:
     return table.reindex(columns=list(KINDS), fill_value=0)
 
 
+def year_bounds(records: pd.DataFrame) -> tuple[int, int] | None:
+    """(first, last) known year of `records`, e.g. for a year slider; None when no year is known."""
+    years = records["year"].dropna()
+    if years.empty:
+        return None
+    return int(years.min()), int(years.max())
+
+
 def _check(filters: Filters) -> None:
     unknown = [s for s in filters.sectors if s not in SECTORS]
     if unknown:
@@ -69,13 +74,9 @@ def _check(filters: Filters) -> None:
 
 def _aggregate(matched: gpd.GeoDataFrame) -> pd.DataFrame:
     placed = matched[matched["state_code"] != ""]
-    by_kind = pd.crosstab(placed["state_code"], placed["kind"]).reindex(
-        columns=list(KINDS), fill_value=0
-    )
+    by_kind = pd.crosstab(placed["state_code"], placed["kind"]).reindex(columns=list(KINDS), fill_value=0)
     by_kind.columns = ["clusters", "projects"]
-    by_sector = pd.crosstab(placed["state_code"], placed["sector"]).reindex(
-        columns=list(SECTORS), fill_value=0
-    )
+    by_sector = pd.crosstab(placed["state_code"], placed["sector"]).reindex(columns=list(SECTORS), fill_value=0)
     return by_kind.join(by_sector, how="outer")
 
 
@@ -87,9 +88,3 @@ def _merge(states: gpd.GeoDataFrame, counts: pd.DataFrame) -> gpd.GeoDataFrame:
     geometry = out.pop("geometry")
     out["geometry"] = geometry
     return gpd.GeoDataFrame(out, geometry="geometry", crs=states.crs)
-
-
-def year_bounds(records: gpd.GeoDataFrame) -> tuple[int, int] | None:
-    """The first and last known year of `records`; None when no record has a known year."""
-    years = records["year"].dropna()
-    return (int(years.min()), int(years.max())) if len(years) else None

@@ -7,18 +7,22 @@ that "B.C." and "B.C.S." stay apart ("bc" vs "bcs").
 "México" / "Mexico" alone is read as the state (INEGI's catalogue names state 15 "México"), never
 the country: a document that lists states by name means the state. "Estado de", "State of" and
 "State" around a name are ignored, which is how "Estado de Jalisco" or "México State" resolve.
+
+The table is read from the seeds folder (`folder`, else geo.paths.seeds_dir(), which honours
+ATLAS_SEEDS_DIR), once per folder per process.
 """
 
 import difflib
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 
-from geo.paths import SEEDS_DIR
+from geo.paths import seeds_dir
 
-STATES_CSV = SEEDS_DIR / "states.csv"
+STATES_FILE = "states.csv"
 
 # Spellings met in sources that the seed table's own columns do not cover; value = canonical name.
 _ALIASES = {
@@ -60,41 +64,46 @@ class UnknownStateError(ValueError):
         hint = (
             f"closest known: {', '.join(suggestions)}"
             if suggestions
-            else f"expected one of the 32 names in {STATES_CSV.name}"
+            else f"expected one of the 32 names in {STATES_FILE}"
         )
         super().__init__(f"Unknown state name {name!r}; {hint}")
 
 
-def load_state_table() -> pd.DataFrame:
-    """seeds/states.csv as strings (state_code, state, state_official, iso_3166_2, source)."""
-    return _state_table().copy()
+def load_state_table(folder: Path | None = None) -> pd.DataFrame:
+    """states.csv as strings (state_code, state, state_official, iso_3166_2, source)."""
+    return _state_table(_folder(folder)).copy()
 
 
-def normalise_state(name: str) -> str:
+def normalise_state(name: str, folder: Path | None = None) -> str:
     """The canonical `state` for any spelling of a state; raises UnknownStateError."""
-    return _canonical_by_code()[_lookup_code(name)]
+    folder = _folder(folder)
+    return _canonical_by_code(folder)[_lookup_code(name, folder)]
 
 
-def state_code(name: str) -> str:
+def state_code(name: str, folder: Path | None = None) -> str:
     """The two-digit INEGI code ("01".."32") for any spelling of a state name."""
-    return _lookup_code(name)
+    return _lookup_code(name, _folder(folder))
 
 
-def _lookup_code(name: str) -> str:
+def _folder(folder: Path | None) -> Path:
+    return seeds_dir() if folder is None else Path(folder)
+
+
+def _lookup_code(name: str, folder: Path) -> str:
     if not isinstance(name, str):
         raise TypeError(f"state name must be a str, got {type(name).__name__}")
-    index = _code_by_key()
+    index = _code_by_key(folder)
     key = _key(name)
     candidates = [key] + [m["name"] for m in (w.match(key) for w in _WRAPPERS) if m]
     for candidate in candidates:
         if candidate in index:
             return index[candidate]
-    raise UnknownStateError(name, _suggest(key))
+    raise UnknownStateError(name, _suggest(key, folder))
 
 
-def _suggest(key: str) -> tuple[str, ...]:
-    canonical = _canonical_by_code()
-    index = _code_by_key()
+def _suggest(key: str, folder: Path) -> tuple[str, ...]:
+    canonical = _canonical_by_code(folder)
+    index = _code_by_key(folder)
     close = difflib.get_close_matches(key, index, n=8, cutoff=0.6)
     return tuple(dict.fromkeys(canonical[index[k]] for k in close))[:3]
 
@@ -106,20 +115,21 @@ def _key(name: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
 
 
-@lru_cache(maxsize=1)
-def _state_table() -> pd.DataFrame:
-    return pd.read_csv(STATES_CSV, dtype=str, keep_default_na=False)
+# Keyed on the folder, so pointing ATLAS_SEEDS_DIR at another copy reads that copy's table.
+@lru_cache(maxsize=8)
+def _state_table(folder: Path) -> pd.DataFrame:
+    return pd.read_csv(folder / STATES_FILE, dtype=str, keep_default_na=False)
 
 
-@lru_cache(maxsize=1)
-def _canonical_by_code() -> dict[str, str]:
-    table = _state_table()
+@lru_cache(maxsize=8)
+def _canonical_by_code(folder: Path) -> dict[str, str]:
+    table = _state_table(folder)
     return dict(zip(table["state_code"], table["state"], strict=True))
 
 
-@lru_cache(maxsize=1)
-def _code_by_key() -> dict[str, str]:
-    table = _state_table()
+@lru_cache(maxsize=8)
+def _code_by_key(folder: Path) -> dict[str, str]:
+    table = _state_table(folder)
     code_of_state = dict(zip(table["state"], table["state_code"], strict=True))
     spellings = [
         *zip(table["state"], table["state_code"], strict=True),

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from geo.paths import SEEDS_DIR
+from geo.paths import seeds_dir
 
 # Display order. The five focus sectors of the source documents come first, under fixed names.
 SECTORS: tuple[str, ...] = (
@@ -51,13 +51,22 @@ def resolve_sectors(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(s for s in SECTORS if s in wanted)
 
 
-@lru_cache(maxsize=4)
-def sector_map(folder: Path = SEEDS_DIR) -> dict[str, str]:
-    """Raw label (case-folded) -> sector, from sector_map.csv."""
-    with open(folder / "sector_map.csv", encoding="utf-8", newline="") as fh:
-        return {row["sector_raw"].casefold(): row["sector"] for row in csv.DictReader(fh)}
+def sector_map(folder: Path | None = None) -> dict[str, str]:
+    """Raw label (case-folded) -> sector, from sector_map.csv in `folder` (default: the seeds folder,
+    geo.paths.seeds_dir(), which honours ATLAS_SEEDS_DIR)."""
+    return dict(_read_sector_map(_folder(folder)))
 
 
-def map_raw_label(raw: str, folder: Path = SEEDS_DIR) -> str | None:
+def map_raw_label(raw: str, folder: Path | None = None) -> str | None:
     """The sector a source label belongs to, or None when the label is not mapped yet."""
-    return sector_map(folder).get(" ".join(raw.split()).casefold())
+    return _read_sector_map(_folder(folder)).get(" ".join(raw.split()).casefold())
+
+
+def _folder(folder: Path | None) -> Path:
+    return seeds_dir() if folder is None else Path(folder)
+
+
+@lru_cache(maxsize=8)  # keyed on the folder: another seeds folder is another table
+def _read_sector_map(folder: Path) -> dict[str, str]:
+    with open(folder / "sector_map.csv", encoding="utf-8", newline="") as fh:
+        return {" ".join(row["sector_raw"].split()).casefold(): row["sector"] for row in csv.DictReader(fh)}

@@ -9,6 +9,7 @@ import csv
 import datetime
 import io
 import math
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,42 +18,30 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from geo import boundaries, names
-from geo.paths import SEEDS_DIR
+from geo import boundaries, names, schema
 from geo.paths import seeds_dir as default_seeds_dir
-from geo.sectors import SECTORS, map_raw_label
+from geo.sectors import map_raw_label
 
-RECORD_COLUMNS = (
-    "id", "kind", "name", "project_type", "sector", "sector_raw", "state", "state_code",
-    "related_states", "place", "location_precision", "lon", "lat", "location_source", "year",
-    "year_basis", "notes",
-)  # fmt: skip
-CITATION_COLUMNS = ("record_id", "file", "section", "quote")
-FIGURE_COLUMNS = (
-    "record_id",
-    "metric",
-    "value",
-    "qualifier",
-    "unit",
-    "period",
-    "file",
-    "section",
-    "quote",
-)
-RECORD_FILES = {"clusters.csv": "cluster", "projects.csv": "project"}
+RECORD_COLUMNS = schema.RECORD_FILE.names
+CITATION_COLUMNS = schema.CITATIONS.names
+FIGURE_COLUMNS = schema.FIGURES.names
+RECORD_FILES = schema.RECORD_FILES
+REFERENCE_FILES = ("states.csv", "sector_map.csv")
 
-PROJECT_TYPES = ("investment", "cooperation", "institution", "facility", "event", "plant-location",
-                 "project-location")  # fmt: skip
-YEAR_BASES = ("founded", "started", "announced", "reported")
-PRECISIONS = ("city", "state", "none")
-METRICS = ("members", "companies", "jobs", "exports", "investment", "other")
+PROJECT_TYPES = schema.PROJECT_TYPES
+YEAR_BASES = schema.YEAR_BASES
+PRECISIONS = schema.PRECISIONS
+METRICS = schema.METRICS
 FIRST_YEAR = 1900
 # Mexico's extent with a small margin (Natural Earth admin-0), for catching swapped or stray points.
 MEXICO_BBOX = (-118.5, 14.4, -86.6, 32.8)
-# Text a spreadsheet would run as a formula when an analyst opens a CSV download (OWASP CSV injection).
-FORMULA_START = ("=", "+", "@", "\t", "\r")
-TEXT_COLUMNS = ("name", "sector_raw", "related_states", "place", "location_source", "notes", "qualifier", "unit",
-                "period", "section", "quote")  # fmt: skip
+# Text a spreadsheet would run as a formula when an analyst opens a CSV download (OWASP CSV injection):
+# its first character, after leading whitespace and NFKC normalisation (so fullwidth "＝" counts), is
+# one of these, or the leading whitespace holds a tab or a carriage return.
+FORMULA_START = ("=", "+", "-", "@")
+FORMULA_SPACE = ("\t", "\r")
+# Every text column of every seed file is checked for formula-like text.
+TEXT_COLUMNS = tuple(dict.fromkeys(c for table in schema.SEED_FILES.values() for c in table.text_columns))
 # City points may sit on a coastline the web boundaries simplify away; tolerance in degrees.
 INSIDE_TOLERANCE = 0.05
 
@@ -82,21 +71,29 @@ class _Problems(list):
 
 
 def load_records(seeds_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """The validated records frame; raises SeedError naming every problem found."""
-    seeds_dir = default_seeds_dir() if seeds_dir is None else seeds_dir
+    """The validated records frame; raises SeedError naming every problem found.
+
+    Every seed file (schema.SEED_FILES) is read from one folder, `seeds_dir` or else
+    geo.paths.seeds_dir() (ATLAS_SEEDS_DIR), including the states and sector tables.
+    """
+    folder = default_seeds_dir() if seeds_dir is None else Path(seeds_dir)
     problems = _Problems()
-    rows = []
-    for fname, kind in RECORD_FILES.items():
-        rows += [(row, kind) for row in _read_csv(seeds_dir / fname, RECORD_COLUMNS, problems)]
-    citations = _read_csv(seeds_dir / "citations.csv", CITATION_COLUMNS, problems)
-    figures = _read_csv(seeds_dir / "figures.csv", FIGURE_COLUMNS, problems)
+    files = {name: _read_csv(folder / name, table.names, problems) for name, table in schema.SEED_FILES.items()}
     if problems:  # structural problems make row checks meaningless
         raise SeedError(problems)
+    for name in REFERENCE_FILES:  # the records are checked against these two tables
+        _check_cells(files[name], schema.SEED_FILES[name], problems)
+    if problems:
+        raise SeedError(problems)
+    for name in (n for n in schema.SEED_FILES if n not in REFERENCE_FILES):
+        _check_cells(files[name], schema.SEED_FILES[name], problems)
+    rows = [(row, kind) for fname, kind in RECORD_FILES.items() for row in files[fname]]
+    citations, figures = files["citations.csv"], files["figures.csv"]
 
     states = boundaries.load_states("full")
     anchors = boundaries.anchor_points(states)
     shapes = dict(zip(states["state_code"], states.geometry, strict=True))
-    records = [_check_record(row, kind, problems, anchors, shapes, seeds_dir) for row, kind in rows]
+    records = [_check_record(row, kind, problems, anchors, shapes, folder) for row, kind in rows]
     ids = _check_unique_ids(rows, problems)
     by_record = _check_links(citations, figures, ids, problems)
     if problems:
@@ -131,14 +128,16 @@ def _read_csv(path: Path, columns: tuple[str, ...], problems: _Problems) -> list
         if missing or extra:
             return []
         rows = []
+        start = reader.line_num + 1
         for values in reader:
+            line, start = start, reader.line_num + 1  # a quoted value may span lines: name the first
             if not any(v.strip() for v in values):
                 continue
             if len(values) != len(header):
-                problems.add(name, reader.line_num, None, ",".join(values)[:80],
+                problems.add(name, line, None, ",".join(values)[:80],
                              f"{len(header)} fields (a comma or quote inside a value must be quoted)")  # fmt: skip
                 continue
-            rows.append(_Row(name, reader.line_num, dict(zip(header, values, strict=True))))
+            rows.append(_Row(name, line, dict(zip(header, values, strict=True))))
         return rows
     except csv.Error as err:
         problems.add(name, reader.line_num, None, None,
@@ -150,24 +149,24 @@ def _read_csv(path: Path, columns: tuple[str, ...], problems: _Problems) -> list
 def _check_record(row: _Row, kind: str, problems: _Problems, anchors, shapes, folder: Path) -> dict:
     v = {k: val.strip() for k, val in row.values.items()}
     bad = lambda col, expected: problems.add(row.file, row.line, col, v[col], expected)  # noqa: E731
-    _check_text(row, problems)
     if not v["id"]:
         bad("id", "a non-empty stable id")
-    if v["kind"] != kind:
+    # Values outside a column's closed set were reported by _check_cells; these are the rules
+    # that depend on the file or on another column.
+    if v["kind"] in schema.KINDS and v["kind"] != kind:
         bad("kind", f"'{kind}' in {row.file}")
     if not v["name"]:
         bad("name", "the organisation or project name as written in the source")
-    if kind == "project" and v["project_type"] not in PROJECT_TYPES:
-        bad("project_type", f"one of {', '.join(PROJECT_TYPES)}")
-    if kind == "cluster" and v["project_type"]:
+    if kind == "project" and not v["project_type"]:
+        bad("project_type", f"one of {', '.join(PROJECT_TYPES)} for a project")
+    if kind == "cluster" and v["project_type"] in PROJECT_TYPES:
         bad("project_type", "an empty value for a cluster")
-    if v["sector"] not in SECTORS:
-        bad("sector", f"one of {', '.join(SECTORS)}")
+    sectors = schema.RECORD_FILE["sector"].values
     for raw in filter(None, (s.strip() for s in v["sector_raw"].split(";"))):
-        mapped = map_raw_label(raw, folder if (folder / "sector_map.csv").exists() else SEEDS_DIR)
+        mapped = map_raw_label(raw, folder)
         if mapped is None:
             bad("sector_raw", f"a label listed in seeds/sector_map.csv (add '{raw}' there)")
-        elif mapped != v["sector"] and v["sector"] in SECTORS:
+        elif mapped != v["sector"] and v["sector"] in sectors:
             bad("sector_raw", f"a label that maps to '{v['sector']}' ('{raw}' maps to '{mapped}')")
     if not v["sector_raw"]:
         bad("sector_raw", "the sector as written in the source")
@@ -175,8 +174,8 @@ def _check_record(row: _Row, kind: str, problems: _Problems, anchors, shapes, fo
     state = code = ""
     if v["state"]:
         try:
-            state = names.normalise_state(v["state"])
-            code = names.state_code(state)
+            state = names.normalise_state(v["state"], folder)
+            code = names.state_code(state, folder)
         except names.UnknownStateError as err:
             bad("state", f"a Mexican state ({err})")
         if code and v["state_code"] and v["state_code"].zfill(2) != code:
@@ -186,7 +185,7 @@ def _check_record(row: _Row, kind: str, problems: _Problems, anchors, shapes, fo
     related = []
     for other in filter(None, (s.strip() for s in v["related_states"].split(";"))):
         try:
-            related.append(names.normalise_state(other))
+            related.append(names.normalise_state(other, folder))
         except names.UnknownStateError as err:
             bad("related_states", f"'; '-separated Mexican states ({err})")
 
@@ -197,23 +196,47 @@ def _check_record(row: _Row, kind: str, problems: _Problems, anchors, shapes, fo
         "sector": v["sector"], "sector_raw": v["sector_raw"], "state": state, "state_code": code,
         "related_states": "; ".join(related), "place": v["place"],
         "location_precision": v["location_precision"], "year": year,
-        "year_basis": v["year_basis"] if year is not None else "unknown", "notes": v["notes"],
+        "year_basis": v["year_basis"] if year is not None else schema.UNKNOWN_YEAR_BASIS, "notes": v["notes"],
         "location_source": v["location_source"], "geometry": point,
     }  # fmt: skip
 
 
-def _check_text(row: _Row, problems: _Problems) -> None:
-    for col in TEXT_COLUMNS:
-        if row.values.get(col, "").lstrip(" ").startswith(FORMULA_START):
-            problems.add(row.file, row.line, col, row.values[col],
-                         "text that does not start with = + @ (a spreadsheet would run it as a formula)")  # fmt: skip
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet would run `text` as a formula (see FORMULA_START)."""
+    normal = unicodedata.normalize("NFKC", text)
+    start = next((i for i, ch in enumerate(normal) if not _blank(ch)), len(normal))
+    return any(ch in normal[:start] for ch in FORMULA_SPACE) or normal[start:].startswith(FORMULA_START)
+
+
+def _blank(ch: str) -> bool:
+    """Whitespace, or an invisible format character such as a zero-width space or a BOM."""
+    return ch.isspace() or unicodedata.category(ch) == "Cf"
+
+
+def _check_cells(rows: list[_Row], table: schema.Table, problems: _Problems) -> None:
+    """The rules of single cells that the schema declares: no formula-like text in any text
+    column, and a value from the closed set where the column has one."""
+    for row in rows:
+        for column in table.columns:
+            value = row.values[column.name]
+            if column.is_text and formula_like(value):
+                problems.add(row.file, row.line, column.name, value,
+                             "text that does not start with =, +, -, @, a tab or a carriage return "
+                             "(a spreadsheet would run it as a formula; reword it)")  # fmt: skip
+            elif column.values and value.strip() not in column.values:
+                problems.add(row.file, row.line, column.name, value.strip(), f"one of {_one_of(column.values)}")
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    shown = ", ".join(v for v in values if v)
+    return f"{shown}, or empty" if "" in values else shown
 
 
 def _check_year(v: dict, bad) -> int | None:
     last_year = datetime.date.today().year
-    basis = v["year_basis"] or "unknown"
+    basis = v["year_basis"] or schema.UNKNOWN_YEAR_BASIS
     if not v["year"]:
-        if basis != "unknown":
+        if basis in YEAR_BASES:
             bad("year_basis", "'unknown' (or empty) when the year is unknown")
         return None
     try:
@@ -224,15 +247,14 @@ def _check_year(v: dict, bad) -> int | None:
     if not FIRST_YEAR <= year <= last_year:
         bad("year", f"a year between {FIRST_YEAR} and {last_year}, or empty when unknown")
         return None
-    if basis not in YEAR_BASES:
+    if basis == schema.UNKNOWN_YEAR_BASIS:
         bad("year_basis", f"one of {', '.join(YEAR_BASES)} for a known year")
     return year
 
 
 def _check_location(v: dict, state: str, code: str, bad, anchors, shapes) -> Point | None:
     precision = v["location_precision"]
-    if precision not in PRECISIONS:
-        bad("location_precision", f"one of {', '.join(PRECISIONS)}")
+    if precision not in PRECISIONS:  # reported by _check_cells
         return None
     if precision == "none":
         if state:
@@ -244,9 +266,7 @@ def _check_location(v: dict, state: str, code: str, bad, anchors, shapes) -> Poi
         return None
     if precision == "state":
         if v["lon"] or v["lat"]:
-            bad(
-                "lon", "empty lon/lat for a state-level location (the state's anchor point is used)"
-            )
+            bad("lon", "empty lon/lat for a state-level location (the state's anchor point is used)")
         return anchors[code]
     lon, lat = _number(v, "lon", bad), _number(v, "lat", bad)
     if not v["place"]:
@@ -305,28 +325,24 @@ def _check_links(citations: list[_Row], figures: list[_Row], ids: set[str], prob
         v = {k: val.strip() for k, val in row.values.items()}
         if not _linked(row, v, ids, problems):
             continue
-        if v["metric"] not in METRICS:
-            problems.add(row.file, row.line, "metric", v["metric"], f"one of {', '.join(METRICS)}")
+        if v["metric"] not in METRICS:  # reported by _check_cells
             continue
         try:
             value = float(v["value"])
         except ValueError:
-            problems.add(
-                row.file, row.line, "value", v["value"], "a number as stated in the source"
-            )
+            value = math.nan
+        if not (math.isfinite(value) and value >= 0):  # "-2+3" must not reach the figures text
+            problems.add(row.file, row.line, "value", v["value"], "a number as stated in the source, not negative")
             continue
         if not v["unit"]:
             problems.add(row.file, row.line, "unit", "", "the unit (and currency) of the figure")
         facts[v["record_id"]].append({**v, "value": value})
     for rid in sorted(ids - set(sources)):
-        problems.add(
-            "citations.csv", None, "record_id", rid, "at least one citation for every record"
-        )
+        problems.add("citations.csv", None, "record_id", rid, "at least one citation for every record")
     return sources, facts
 
 
 def _linked(row: _Row, v: dict, ids: set[str], problems: _Problems) -> bool:
-    _check_text(row, problems)
     ok = True
     if v["record_id"] not in ids:
         problems.add(
@@ -339,9 +355,7 @@ def _linked(row: _Row, v: dict, ids: set[str], problems: _Problems) -> bool:
         ok = False
     for col in ("file", "section", "quote"):
         if not v[col]:
-            problems.add(
-                row.file, row.line, col, "", "a non-empty value (seed file, section, short quote)"
-            )
+            problems.add(row.file, row.line, col, "", "a non-empty value (seed file, section, short quote)")
             ok = False
     return ok
 
@@ -356,6 +370,7 @@ def _frame(records: list[dict], sources: dict, facts: dict) -> gpd.GeoDataFrame:
     frame["year"] = pd.array(frame["year"], dtype="Int64")
     for col in ("members", "companies", "jobs"):
         frame[col] = pd.array(frame[col], dtype="Int64")
+    frame = frame[[*schema.RECORDS.names, frame.geometry.name]]  # the declared columns, in order
     return frame.sort_values(["kind", "state_code", "id"], ignore_index=True)
 
 

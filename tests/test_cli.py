@@ -5,7 +5,7 @@ import pytest
 
 from geo import boundaries, export, seeds
 from geo.cli import main
-from tests.test_export import assert_same_cells, frame_for, read_export, records_frame, states_frame
+from tests.helpers import assert_same_cells, frame_for, read_export, records_frame, states_frame
 
 
 @pytest.fixture

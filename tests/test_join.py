@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from geo.join import Filters, filter_records, sector_counts, state_counts, year_counts
+from geo.join import Filters, filter_records, sector_counts, state_counts, year_bounds, year_counts
 from geo.sectors import SECTORS
 
 
@@ -97,3 +97,24 @@ def test_sector_and_year_counts(records):
 def test_bad_filters_raise(records, filters):
     with pytest.raises(ValueError):
         filter_records(records, filters)
+
+
+@pytest.mark.parametrize(
+    ("years", "bounds"),
+    [
+        ([], None),  # no records
+        ([None, None], None),  # no known year
+        ([2016], (2016, 2016)),  # one year
+        ([None, 2004, None], (2004, 2004)),
+        ([2018, 1999, None, 2004], (1999, 2018)),  # unordered, unknown ignored
+    ],
+)
+def test_year_bounds(years, bounds):
+    records = pd.DataFrame({"year": pd.array(years, dtype="Int64")})
+    result = year_bounds(records)
+    assert result == bounds
+    assert result is None or all(type(y) is int for y in result)
+
+
+def test_year_bounds_of_the_fixture(records):
+    assert year_bounds(records) == (2004, 2018)

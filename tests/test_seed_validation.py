@@ -1,18 +1,17 @@
 """Seed files edited badly: one message per problem, naming file, line, column, value, expectation."""
 
-import shutil
+import csv
 
 import pytest
 
-from geo.paths import SEEDS_DIR
-from geo.seeds import SeedError, load_records
+from geo import names, schema, sectors
+from geo.seeds import SeedError, formula_like, load_records
+from tests.helpers import copy_seeds
 
 
 @pytest.fixture
 def seeds(tmp_path):
-    for name in ("clusters.csv", "projects.csv", "citations.csv", "figures.csv"):
-        shutil.copy(SEEDS_DIR / name, tmp_path / name)
-    return tmp_path
+    return copy_seeds(tmp_path / "seeds")
 
 
 def _edit(folder, name, old, new, count=1):
@@ -181,3 +180,148 @@ def test_every_problem_is_reported_not_just_the_first(seeds):
     with pytest.raises(SeedError) as err:
         load_records(seeds)
     assert len(err.value.problems) == 2
+
+
+def _rewrite_first_row(folder, name, change):
+    """Apply `change(row)` to the first data row of a seed CSV (line 2), keeping the rest."""
+    with open(folder / name, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields, rows = reader.fieldnames, list(reader)
+    change(rows[0])
+    with open(folder / name, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+# --- formula-like text (CSV injection) ----------------------------------------------------------
+
+FORMULAS = [  # text a spreadsheet would run, as it might be pasted into a seed cell
+    '=HYPERLINK("http://evil.example","click")',
+    " @SUM(1+1)",
+    "-2+3+cmd|' /C calc'!A0",
+    "+1",
+    "\t=1",  # a tab before anything
+    "\tabc",  # a leading tab alone is enough (OWASP)
+    "\rabc",
+    "＝1+2",  # fullwidth equals sign: NFKC makes it "="
+    "＋1",
+    "\u3000@SUM(1)",  # ideographic space
+    "\u00a0-1",  # no-break space
+    "\u200b=1",  # zero-width space
+    "\n=1",
+]
+NOT_FORMULAS = ["Cluster 3D", "e-mobility", "a = b", "100%", "(CONIMUEBLE)", "«ñ»", "#1", "", "1-2", "A+B", "x@y"]
+
+
+@pytest.mark.parametrize("text", FORMULAS, ids=repr)
+def test_formula_like_text(text):
+    assert formula_like(text)
+
+
+@pytest.mark.parametrize("text", NOT_FORMULAS, ids=repr)
+def test_ordinary_text(text):
+    assert not formula_like(text)
+
+
+TEXT_FIELDS = [(name, column) for name, table in schema.SEED_FILES.items() for column in table.text_columns]
+
+
+@pytest.mark.parametrize(("name", "column"), TEXT_FIELDS, ids=[f"{n}:{c}" for n, c in TEXT_FIELDS])
+def test_formula_in_any_text_field_is_reported(seeds, name, column):
+    """Every text column of every seed file, including ids, citation files and state names."""
+    hostile = FORMULAS[TEXT_FIELDS.index((name, column)) % len(FORMULAS)]
+    _rewrite_first_row(seeds, name, lambda row: row.update({column: hostile}))
+    with pytest.raises(SeedError) as err:
+        load_records(seeds)
+    expected = f"{name}, line 2, column '{column}': {hostile!r} — expected text that does not start with"
+    assert any(p.startswith(expected) and "a spreadsheet would run it as a formula" in p for p in err.value.problems), (
+        expected,
+        err.value.problems,
+    )
+
+
+@pytest.mark.parametrize("hostile", FORMULAS, ids=repr)
+def test_every_formula_form_is_reported(seeds, hostile):
+    _rewrite_first_row(seeds, "clusters.csv", lambda row: row.update(name=hostile))
+    with pytest.raises(SeedError) as err:
+        load_records(seeds)
+    assert f"clusters.csv, line 2, column 'name': {hostile!r}" in "\n".join(err.value.problems)
+
+
+def test_figure_values_are_not_negative(seeds):
+    _rewrite_first_row(seeds, "figures.csv", lambda row: row.update(value="-2"))
+    with pytest.raises(
+        SeedError, match="column 'value': '-2' — expected a number as stated in the source, not negative"
+    ):
+        load_records(seeds)
+
+
+# --- closed sets of values, from the schema ---------------------------------------------------
+
+CLOSED = [(name, c.name) for name, table in schema.SEED_FILES.items() for c in table.columns if c.values]
+
+
+@pytest.mark.parametrize(("name", "column"), CLOSED, ids=[f"{n}:{c}" for n, c in CLOSED])
+def test_every_closed_set_is_enforced(seeds, name, column):
+    _rewrite_first_row(seeds, name, lambda row: row.update({column: "bogus"}))
+    with pytest.raises(SeedError) as err:
+        load_records(seeds)
+    allowed = ", ".join(v for v in schema.SEED_FILES[name][column].values if v)
+    assert [p for p in err.value.problems if p.startswith(f"{name}, line 2, column '{column}': 'bogus'")] == [
+        f"{name}, line 2, column '{column}': 'bogus' — expected one of {allowed}"
+        + (", or empty" if "" in schema.SEED_FILES[name][column].values else "")
+    ]
+
+
+def test_facility_is_a_project_type(seeds):
+    _rewrite_first_row(seeds, "projects.csv", lambda row: row.update(project_type="facility"))
+    assert load_records(seeds)["project_type"].eq("facility").any()
+
+
+def test_the_records_frame_has_the_declared_columns():
+    frame = load_records()
+    assert list(frame.columns) == [*schema.RECORDS.names, "geometry"]
+    for column in schema.RECORDS.columns:
+        kind = {"text": "object", "integer": "Int64", "decimal": "float64"}[column.type]
+        assert str(frame[column.name].dtype) in (kind, "str", "string"), column.name
+        if column.values:
+            assert set(frame[column.name]) <= set(column.values), column.name
+
+
+# --- one seeds folder for every seed file -------------------------------------------------------
+
+
+def test_states_csv_is_read_from_the_seeds_folder(seeds, monkeypatch):
+    text = (seeds / "states.csv").read_text(encoding="utf-8")
+    (seeds / "states.csv").write_text(text.replace("32,Zacatecas,", "32,Zacatecas Test,"), encoding="utf-8")
+    assert names.normalise_state("zacatecas", seeds) == "Zacatecas Test"
+    monkeypatch.setenv("ATLAS_SEEDS_DIR", str(seeds))
+    assert names.normalise_state("Zacatecas") == "Zacatecas Test"
+    assert names.state_code("Zacatecas Test") == "32"
+    assert names.load_state_table().loc[31, "state"] == "Zacatecas Test"
+    monkeypatch.delenv("ATLAS_SEEDS_DIR")
+    assert names.normalise_state("Zacatecas") == "Zacatecas"  # the shipped table, cached apart
+    with pytest.raises(names.UnknownStateError):
+        names.state_code("Zacatecas Test")
+    assert set(load_records(seeds).query("state_code == '32'")["state"]) == {"Zacatecas Test"}
+
+
+def test_sector_map_csv_is_read_from_the_seeds_folder(seeds, monkeypatch):
+    text = (seeds / "sector_map.csv").read_text(encoding="utf-8")
+    (seeds / "sector_map.csv").write_text(
+        text.replace("Robotic,Advanced Manufacturing", "Robotic,ICT"), encoding="utf-8"
+    )
+    assert sectors.map_raw_label("robotic", seeds) == "ICT"
+    monkeypatch.setenv("ATLAS_SEEDS_DIR", str(seeds))
+    assert sectors.map_raw_label("Robotic") == "ICT" and sectors.sector_map()["robotic"] == "ICT"
+    monkeypatch.delenv("ATLAS_SEEDS_DIR")
+    assert sectors.map_raw_label("Robotic") == "Advanced Manufacturing"
+    with pytest.raises(SeedError, match="'Robotic' maps to 'ICT'"):  # cl-agu-craa is Advanced Manufacturing
+        load_records(seeds)
+
+
+def test_a_missing_states_csv_is_reported(seeds):
+    (seeds / "states.csv").unlink()
+    with pytest.raises(SeedError, match="states.csv — expected the file to exist"):
+        load_records(seeds)

@@ -13,6 +13,7 @@ from geo.view import (
     parse_year_range,
     view_to_params,
 )
+from tests.helpers import ANY_CHAR
 
 SECTORS = ("Aerospace", "Automotive", "ICT", "Energy", "Biotechnology")
 STATES = ("Ciudad de México", "Nuevo León", "Querétaro")
@@ -210,7 +211,7 @@ def test_round_trip(view):
     assert parse(view_to_params(view, DEFAULT)) == (view, [])
 
 
-_values = st.text(max_size=60) | st.lists(st.text(max_size=20), max_size=3)
+_values = st.text(ANY_CHAR, max_size=60) | st.lists(st.text(ANY_CHAR, max_size=20), max_size=3)
 
 
 @given(
