@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from geo import boundaries, export, join, seeds, synthetic
 from geo.profile import StateProfile, state_profile
 from geo.sectors import SECTORS
-from geo.view import View, parse_view, view_from_session, view_to_params, view_to_session
+from geo.view import View, clicked_state, parse_view, view_from_session, view_to_params, view_to_session
 from layers import assets, basemap, cards, server, style
 from layers.charts import bar_chart_spec
 
@@ -335,19 +335,12 @@ def main() -> None:
 
 def handle_click(out, view: View, states_list: list[str]) -> None:
     """What the map returned is the browser's word: only the name of one of the 32 states counts."""
-    clicked = clicked_state(out)
-    if clicked in states_list and clicked != st.session_state.get("last_click"):
+    clicked = clicked_state(out, states_list)
+    if clicked and clicked != st.session_state.get("last_click"):
         st.session_state["last_click"] = clicked
         if clicked != view.state:
             st.session_state["pending_state"] = clicked
             st.rerun()
-
-
-def clicked_state(out) -> str | None:
-    feature = out.get("last_active_drawing") if isinstance(out, dict) else None
-    properties = feature.get("properties") if isinstance(feature, dict) else None
-    state = properties.get("state") if isinstance(properties, dict) else None
-    return state if isinstance(state, str) else None
 
 
 try:

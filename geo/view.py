@@ -129,6 +129,15 @@ def view_to_params(view: View, defaults: View) -> dict[str, str]:
     return params
 
 
+def clicked_state(returned, states: Sequence[str]) -> str | None:
+    """The state a map click chose, from what st_folium returned (`last_active_drawing`, the
+    clicked feature). That value comes from the browser: anything but one of `states` is None."""
+    feature = returned.get("last_active_drawing") if isinstance(returned, Mapping) else None
+    properties = feature.get("properties") if isinstance(feature, Mapping) else None
+    state = properties.get("state") if isinstance(properties, Mapping) else None
+    return state if isinstance(state, str) and state in states else None
+
+
 def parse_year_range(text: str) -> tuple[int, int]:
     """`"2004-2018"` -> `(2004, 2018)`; ValueError saying what is expected otherwise."""
     match = _YEAR_RANGE.fullmatch(text.strip())
