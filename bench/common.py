@@ -35,7 +35,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from geo.sectors import SECTORS  # noqa: E402  (needs the repo root on sys.path)
-from tests.browser.conftest import (  # noqa: E402
+from tests.harness import (  # noqa: E402
     CHROMIUM,
     MAP_IFRAME,
     POLYGON,
