@@ -1,8 +1,9 @@
 """The bench's JavaScript is real, checked code: every bench/*.js passes `node --check`, and so
-does the init script bench/monitor.py assembles from monitor.js and a JSON configuration.
+does the init script bench/monitor.py assembles from monitor.js and a JSON configuration; and
+the monitor's call protocol works in a real page (the echo app's three-square map).
 
-Not a browser test (no Chromium, no server): it runs in the default suite. No Node is a failure
-with a message, never a skip.
+Only the last test is a browser test; the rest need no Chromium or server and run in the
+default suite. No Node is a failure with a message, never a skip.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import MAP_IFRAME, POLYGON, REPO_ROOT
+from tests.harness import MAP_IFRAME, POLYGON, REPO_ROOT, map_frame
 
 BENCH_DIR = REPO_ROOT / "bench"
+ECHO_APP = Path(__file__).with_name("_echo_app.py")
 SAMPLE_CONFIG = {
     "map": MAP_IFRAME,
     "polygon": POLYGON,
@@ -90,3 +92,34 @@ def test_missing_config_key_is_named():
     del config["watch"]
     with pytest.raises(ValueError, match=r"missing \['watch'\]"):
         _bench_monitor().init_script(config)
+
+
+@pytest.fixture(scope="module")
+def app_script():
+    return ECHO_APP
+
+
+@pytest.mark.browser
+def test_monitor_protocol_in_a_real_page(app_server, page, page_errors):
+    config = {**SAMPLE_CONFIG, "kind": "map", "watch": None, "polygons": 3}
+    page.context.add_init_script(script=_bench_monitor().init_script(config))
+    page.goto(app_server.url)
+    page.wait_for_function("() => !!window.__mon && window.__mon.isReady()", polling="raf", timeout=60_000)
+    assert page.evaluate("window.__mon.firstReadyAt()") > 0
+    status = page.evaluate("window.__mon.status()")
+    assert status["ready"] and status["last"]["count"] == 3 and status["errors"] == 0
+
+    frame = map_frame(page)
+    frame.evaluate("tag => window.__monFrame.setTag(tag)", "t1")
+    page.wait_for_function("tag => window.__mon.tagged(tag)", arg="t1", polling="raf", timeout=10_000)
+    assert frame.evaluate("step => window.__monFrame.panZoom(step)", {"zoom": 1}) >= 0
+    assert frame.evaluate("step => window.__monFrame.panZoom(step)", {"pan": [50, 0]}) >= 0
+
+    t0 = page.evaluate("window.__mon.events[0].t")
+    signature = page.evaluate("window.__mon.last.sig")
+    assert page.evaluate("s => window.__mon.shows(s)", signature)
+    assert page.evaluate("([t0, s]) => window.__mon.firstShownAt(t0, s)", [t0, signature]) >= t0
+    assert page.evaluate("t0 => window.__mon.eventsFrom(t0)", t0)[0]["t"] <= t0
+    seen = page.evaluate("([a, b]) => window.__mon.between(a, b)", [0, 1e15])
+    assert seen["ws"] and seen["renders"]  # websocket messages and the map's render message
+    assert page_errors == []
