@@ -11,7 +11,7 @@ Chromium with every request outside 127.0.0.1/localhost aborted. For each app:
 
 - first paint: navigation start -> the first frame with 32 state polygons (floor: its text),
   cold (first load after server start) and warm (second navigation, same browser context);
-- per filter change (the adapters in bench/common.py say how): latency from the pointerdown to
+- per filter change (the adapters in bench/adapters.py say how): latency from the pointerdown to
   the first frame showing the expected fills, median and p95; blank time (0 polygons on screen);
   whether the map iframe was remounted; websocket payload bytes received by the page (Playwright
   `framereceived`, i.e. after decompression) and TCP bytes the server sent (`ss`, i.e. on the wire);
@@ -28,26 +28,15 @@ import datetime
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path[:0] = [str(BENCH_DIR), str(BENCH_DIR.parent)]  # the bench's modules; geo/ and tests/
 
-from common import (  # noqa: E402
-    ADAPTERS,
-    PAN_ZOOM_JS,
-    RESULTS_DIR,
-    Session,
-    entry_script,
-    launch_chromium,
-    learn_signatures,
-    machine_info,
-    map_frame,
-    median,
-    percentile,
-    start_streamlit,
-    stop_streamlit,
-    usable_states,
-    with_script,
-    write_json,
-)
+from adapters import ADAPTERS, RESULTS_DIR, entry_script, with_script  # noqa: E402
+from measure import median, percentile  # noqa: E402
+from report import machine_info, write_json  # noqa: E402
+from session import Session, learn_signatures, usable_states  # noqa: E402
+
+from tests.harness import launch_chromium, start_streamlit, stop_streamlit  # noqa: E402
 
 SYNTHETIC_POINTS = "100000"
 PAN_ZOOM_STEPS = (
@@ -223,10 +212,9 @@ def _median_of(timings: list[dict], key: str) -> float | None:
 
 
 def _time_pan_zoom(session: Session) -> dict:
-    frame = map_frame(session.page)
     steps = []
     for step in PAN_ZOOM_STEPS:
-        steps.append(frame.evaluate(PAN_ZOOM_JS, step))
+        steps.append(session.pan_zoom(step))
         session.settle()
     return {"median": median(steps), "p95": percentile(steps, 95), "max": max(steps), "all": steps}
 

@@ -32,25 +32,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path[:0] = [str(BENCH_DIR), str(BENCH_DIR.parent)]  # the bench's modules; geo/ and tests/
 
-from common import (  # noqa: E402
-    RESULTS_DIR,
-    STATE_POLYGONS,
-    OursAdapter,
-    Session,
-    entry_script,
-    launch_chromium,
-    learn_signatures,
-    machine_info,
-    median,
-    percentile,
-    start_streamlit,
-    stop_streamlit,
-    usable_states,
-    with_script,
-    write_json,
-)
+from adapters import RESULTS_DIR, STATE_POLYGONS, OursAdapter, entry_script, with_script  # noqa: E402
+from measure import median, percentile  # noqa: E402
+from report import machine_info, write_json  # noqa: E402
+from session import Session, learn_signatures, usable_states  # noqa: E402
+
+from tests.harness import launch_chromium, start_streamlit, stop_streamlit  # noqa: E402
 
 CHANGE_TIMEOUT_S = 60
 DRAIN_TIMEOUT_S = 60
@@ -108,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             samples = _drive(drivers, signatures, usable, server, args.duration)
             memory["peak_during"] = max(samples)
             memory["median_during"] = median(samples)
-            frames = [d.session.page.evaluate("window.__mon.frames") for d in drivers]
+            frames = [d.session.monitor_frames() for d in drivers]
             for driver in drivers:
                 driver.session.close()
             memory["after_close"] = server.rss_kib()
@@ -182,7 +172,7 @@ def _step(driver: Driver, signatures, owner, usable, accepting: bool) -> None:
         if accepting:
             target = session.adapter.next_state(session.state, driver.index + 2 * driver.offset, usable)
             session.adapter.apply(session.page, session.state, target)
-            driver.t0 = session.page.evaluate("window.__mon.lastDown")
+            driver.t0 = session.pointerdown_at()
             driver.target, driver.started, driver.flagged = target, time.monotonic(), False
         return
     status = session.status()
@@ -192,11 +182,7 @@ def _step(driver: Driver, signatures, owner, usable, accepting: bool) -> None:
     if driver.target is not None:
         expected = signatures[driver.target]
         if last.get("sig") == expected and last.get("count", 0) >= STATE_POLYGONS:
-            t_done = session.page.evaluate(
-                "([t0, sig]) => window.__mon.events.find(e => e.t >= t0 && e.sig === sig).t",
-                [driver.t0, expected],
-            )
-            driver.latencies.append(t_done - driver.t0)
+            driver.latencies.append(session.first_shown_at(driver.t0, expected) - driver.t0)
             session.state, driver.target, driver.verify = driver.target, None, True
             driver.index += 1
         elif last.get("sig") in owner and owner[last["sig"]] not in (session.state, driver.target):

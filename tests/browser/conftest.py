@@ -1,277 +1,37 @@
-"""Harness for the few real browser tests: a Streamlit server per module, Debian Chromium.
+"""Fixtures for the few real browser tests, built from the harness library (tests/harness.py).
 
-- `app_server` (module scope) starts `streamlit run <app_script>` on a free localhost port in its
-  own process group, polls `/_stcore/health` until it answers, and kills the group at teardown.
-  Override the `app_script` / `app_env` fixtures in a test module to serve another script.
-- `browser` (session scope) is Debian's Chromium at /usr/bin/chromium driven by Playwright's sync
-  API (never a downloaded browser build). No Chromium is a failure, never a skip.
+- `app_server` (module scope) serves `app_script` with `app_env` (override either fixture in a
+  test module to serve another script) on a free localhost port, polled until it answers.
+- `browser` (session scope) is Debian's Chromium (never a downloaded build). No Chromium is a
+  failure, never a skip.
 - `page` is a fresh context in which every request to a host other than 127.0.0.1/localhost is
   aborted and recorded in `blocked_requests`, so a test can assert the app needed none.
   JavaScript errors land in `page_errors`, console errors and JavaScript errors (any frame) in
   `console_errors`. A failing test leaves a screenshot in tests/artifacts/.
 
-The plain functions (`start_streamlit`, `launch_chromium`, `block_outside`, `map_frame`,
-`wait_for_polygons`, `poll_until`, `watch_console`, `rss_kib`, ...) are reused by bench/bench.py
-and bench/load.py.
+Helpers a test calls itself (`map_frame`, `poll_until`, `wait_for_polygons`, ...) are imported from
+tests.harness, never from this file.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS_DIR = REPO_ROOT / "tests" / "artifacts"
-CHROMIUM = Path(os.environ.get("ATLAS_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = (
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+from tests.harness import (
+    CHROMIUM,
+    REPO_ROOT,
+    StreamlitServer,
+    chromium_missing_message,
+    launch_chromium,
+    new_context,
+    save_screenshot,
+    streamlit_server,
+    watch_console,
 )
-SERVER_START_TIMEOUT_S = 60.0
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
-POLYGON = "path.leaflet-interactive"
-# Any URL that is not http(s)/ws(s) to this machine. Matched inside Playwright's driver, so
-# local requests are never held up by a round trip to Python. (data: and blob: are not routed.)
-OUTSIDE_URL = re.compile(r"^(?!(?:https?|wss?)://(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?(?:/|$))")
-
-
-# --------------------------------------------------------------------------- server
-
-
-@dataclass
-class StreamlitServer:
-    script: Path
-    port: int
-    process: subprocess.Popen
-    log_path: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def rss_kib(self) -> int:
-        return rss_kib(self.pid)
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no server log)"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def rss_kib(pid: int) -> int:
-    """Resident memory of a process in KiB, read from /proc (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
-
-
-def start_streamlit(
-    script: str | os.PathLike,
-    *,
-    port: int | None = None,
-    env: Mapping[str, str] | None = None,
-    extra_args: Sequence[str] = (),
-    log_path: Path | None = None,
-    timeout: float = SERVER_START_TIMEOUT_S,
-) -> StreamlitServer:
-    """Start `streamlit run script` from the repo root and return once it answers."""
-    script = Path(script)
-    if not script.is_absolute():
-        script = REPO_ROOT / script
-    if not script.exists():
-        raise FileNotFoundError(f"no Streamlit script at {script}")
-    port = port or free_port()
-    if log_path is None:
-        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-        log_path = ARTIFACTS_DIR / f"server-{script.stem}-{port}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    # fmt: off
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(script),
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-        *extra_args,
-    ]
-    # fmt: on
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env={**os.environ, **(env or {})},
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # own process group: teardown kills all of it
-        )
-    server = StreamlitServer(script=script, port=port, process=process, log_path=log_path)
-    try:
-        wait_until_responds(f"{server.url}_stcore/health", timeout=timeout, server=server)
-    except BaseException:
-        stop_streamlit(server)
-        raise
-    return server
-
-
-def wait_until_responds(
-    url: str, *, timeout: float = SERVER_START_TIMEOUT_S, server: StreamlitServer | None = None
-) -> None:
-    """Poll `url` until it answers 200 (datasette's wait_until_responds); fail fast if the
-    server process has died, with the tail of its log."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if server is not None and server.process.poll() is not None:
-            raise RuntimeError(
-                f"streamlit exited with {server.process.returncode} before answering {url}\n{server.log_tail()}"
-            )
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        if time.monotonic() > deadline:
-            tail = server.log_tail() if server is not None else ""
-            raise TimeoutError(f"{url} did not answer within {timeout:.0f} s\n{tail}")
-        time.sleep(0.1)  # poll interval, not a wait for readiness
-
-
-def stop_streamlit(server: StreamlitServer, *, grace: float = 10.0) -> None:
-    """SIGTERM the server's process group, then SIGKILL whatever is left after `grace` s."""
-    if server.process.poll() is not None:
-        return
-    try:
-        os.killpg(server.process.pid, signal.SIGTERM)
-        server.process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.process.pid, signal.SIGKILL)
-        server.process.wait(timeout=grace)
-    except ProcessLookupError:
-        pass
-
-
-@contextmanager
-def streamlit_server(script: str | os.PathLike, **kwargs) -> Iterator[StreamlitServer]:
-    server = start_streamlit(script, **kwargs)
-    try:
-        yield server
-    finally:
-        stop_streamlit(server)
-
-
-# --------------------------------------------------------------------------- browser
-
-
-def chromium_missing_message() -> str:
-    return (
-        f"no Chromium at {CHROMIUM}: browser tests cannot run. "
-        "Install Debian's package (apt-get install -y chromium) or run `bash scripts/test.sh`, "
-        "which does; or set ATLAS_CHROMIUM. Deselect with -m 'not browser' to skip knowingly."
-    )
-
-
-def launch_chromium(playwright, **kwargs):
-    """Debian's Chromium, headless, with the flags this machine's closed network needs."""
-    if not CHROMIUM.exists():
-        raise FileNotFoundError(chromium_missing_message())
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS), headless=True, **kwargs)
-
-
-def block_outside(context, blocked: list[str]) -> None:
-    """Abort every request and websocket to a host other than this machine; record its URL."""
-
-    def _abort(route) -> None:
-        blocked.append(route.request.url)
-        route.abort("blockedbyclient")
-
-    def _refuse_websocket(ws) -> None:
-        blocked.append(ws.url)
-        ws.close()
-
-    context.route(OUTSIDE_URL, _abort)
-    context.route_web_socket(OUTSIDE_URL, _refuse_websocket)
-
-
-def map_frame(page, *, timeout: float = 30_000):
-    """The st_folium iframe's Frame."""
-    handle = page.wait_for_selector(MAP_IFRAME, timeout=timeout)
-    frame = handle.content_frame()
-    if frame is None:
-        raise AssertionError(f"{MAP_IFRAME} has no content frame")
-    return frame
-
-
-def wait_for_polygons(frame, n: int, *, timeout: float = 30_000) -> int:
-    """Poll until at least `n` `path.leaflet-interactive` are in the map frame; return the count.
-
-    Waits with `page.wait_for_timeout` (not time.sleep) so Playwright keeps processing events.
-    """
-    page = frame.page
-    deadline = time.monotonic() + timeout / 1000
-    count = 0
-    while True:
-        count = frame.locator(POLYGON).count()
-        if count >= n:
-            return count
-        if time.monotonic() > deadline:
-            raise AssertionError(f"map shows {count} {POLYGON}, expected >= {n} after {timeout} ms")
-        page.wait_for_timeout(100)
-
-
-def poll_until(page, check, *, timeout: float = 30_000, interval: float = 100, message: str = "condition"):
-    """Call `check()` until it returns something truthy and return that; fail after `timeout` ms.
-
-    Waits with `page.wait_for_timeout` (not time.sleep) so Playwright keeps processing events.
-    """
-    deadline = time.monotonic() + timeout / 1000
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{message} not met after {timeout:.0f} ms (last value: {value!r})")
-        page.wait_for_timeout(interval)
-
-
-def watch_console(page, errors: list[str]) -> None:
-    """Record the page's (and its frames') console errors and uncaught exceptions in `errors`."""
-    page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
-
-
-# --------------------------------------------------------------------------- fixtures
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -337,18 +97,15 @@ def console_errors() -> list[str]:
 
 @pytest.fixture
 def page(browser, blocked_requests, page_errors, console_errors, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
-    block_outside(context, blocked_requests)
+    context = new_context(browser, blocked_requests)
     page = context.new_page()
     page.on("pageerror", lambda error: page_errors.append(str(error)))
     watch_console(page, console_errors)
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
-        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
         try:
-            page.screenshot(path=str(ARTIFACTS_DIR / f"{name}.png"), full_page=True)
+            save_screenshot(page, request.node.nodeid)
         except Exception as error:  # a crashed page must not hide the test's own failure
             print(f"screenshot failed: {error}", file=sys.stderr)
     context.close()

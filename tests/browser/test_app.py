@@ -1,6 +1,6 @@
 """The atlas in real headless Chromium, with every request to another host aborted and recorded.
 
-One Streamlit server for the module (conftest's `app_server`), a fresh browser context per test.
+One Streamlit server for the module (the `app_server` fixture), a fresh browser context per test.
 What only a browser can show: the map draws with no outside request and no console error; a
 sector change repaints fills and tooltips in place (same iframe, same zoom); the URL holds the
 view and a reopened link restores it; a download is the filtered GeoJSON; a click on a state
@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import expect
 
 from geo import boundaries, export, join, seeds
-from tests.browser.conftest import MAP_IFRAME, POLYGON, map_frame, poll_until, wait_for_polygons, watch_console
+from tests.harness import MAP_IFRAME, POLYGON, map_frame, poll_until, wait_for_polygons, watch_console
 
 pytestmark = pytest.mark.browser
 

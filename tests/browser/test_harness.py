@@ -1,10 +1,10 @@
-"""Self-test of the browser harness (tests/browser/conftest.py) against a throwaway page."""
+"""Self-test of the browser harness (tests/harness.py and its fixtures) against a throwaway page."""
 
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import (
+from tests.harness import (
     OUTSIDE_URL,
     map_frame,
     rss_kib,

@@ -1,0 +1,205 @@
+"""How the bench drives each app: the adapters, and where an app's script runs from.
+
+Adapters are the only app-specific part of the bench: how to change the sector (`apply`), which
+states to cycle (`candidates`, `next_state`), and what a freshly opened page shows (`initial`).
+`ADAPTERS` maps the names bench/bench.py's `--apps` takes to their classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from geo.sectors import SECTORS
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+RESULTS_DIR = BENCH_DIR / "results"
+
+STATE_POLYGONS = 32  # a ready atlas or baseline map shows this many state polygons
+SENTINEL_ALL = "(all sectors)"
+
+
+@dataclass
+class Adapter:
+    """How the bench drives one app. Subclasses define `apply`, `next_state` and friends."""
+
+    name: str
+    script: Path
+    kind: str = "map"  # "map": judge by polygon fills; "text": judge by WATCH text
+    watch_text: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    extra_args: tuple[str, ...] = ("--server.enableStaticServing", "true")
+    candidates: tuple[str, ...] = ()
+    initial: str = SENTINEL_ALL
+
+    def pending_reason(self) -> str | None:
+        """Why this app cannot be measured yet (None when it can)."""
+        return None if self.script.exists() else f"{self.script} does not exist yet"
+
+    def needs_reset(self, page) -> bool:
+        """Whether a freshly loaded page is not at `initial` yet."""
+        return False
+
+    def reset(self, page) -> None:
+        """Bring a freshly loaded page to `initial` (one action that triggers a rerun)."""
+
+    def apply(self, page, current: str, target: str) -> None:
+        """Change the filter from `current` to `target`; the last pointerdown is the commit."""
+        raise NotImplementedError
+
+    def next_state(self, current: str, index: int, usable: list[str]) -> str:
+        """The state the i-th timed change goes to (one `apply` away from `current`)."""
+        raise NotImplementedError
+
+    def route(self, current: str, target: str) -> list[str]:
+        """States to pass through to reach `target` from `current`, one `apply` each."""
+        return [target]
+
+
+def _close_popups(page) -> None:
+    page.keyboard.press("Escape")
+
+
+def _choose_option(page, combobox, option: str) -> None:
+    """Open a Streamlit select/multiselect, filter by typing, click the option (= the commit)."""
+    combobox.click()
+    combobox.fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+class FloorAdapter(Adapter):
+    """bench/floor_app.py: a button; the text `floor clicks: N` is the expected result."""
+
+    def __init__(self):
+        super().__init__(
+            name="floor",
+            script=BENCH_DIR / "floor_app.py",
+            kind="text",
+            watch_text='[data-testid="stText"]',
+            extra_args=(),
+            initial="floor clicks: 0",
+        )
+
+    def apply(self, page, current, target):
+        page.get_by_role("button", name="Next").click()
+
+    def next_state(self, current, index, usable):
+        return f"floor clicks: {int(current.rsplit(' ', 1)[1]) + 1}"
+
+
+class BaselineAdapter(Adapter):
+    """bench/baseline_app.py: a main-area selectbox "Sector"; cycle through the candidates."""
+
+    def __init__(self):
+        super().__init__(
+            name="baseline",
+            script=BENCH_DIR / "baseline_app.py",
+            # Streamlit's defaults, not the atlas's .streamlit/config.toml, except static serving
+            extra_args=("--server.enableStaticServing", "true", "--server.enableWebsocketCompression", "false"),
+            candidates=("Energy", "Automotive", "ICT", "Aerospace", "Agrifood", "Health & Medical"),
+            initial=SECTORS[0],  # the selectbox's default
+        )
+
+    def pending_reason(self):
+        import importlib.util
+
+        reason = super().pending_reason()
+        if reason is None and "from layers.assets import" in self.script.read_text():
+            if importlib.util.find_spec("layers.assets") is None:
+                reason = "layers/assets.py missing (offline folium assets): the map cannot render"
+        return reason
+
+    def apply(self, page, current, target):
+        _close_popups(page)
+        box = page.locator('[data-testid="stMain"]').get_by_role("combobox", name="Sector")
+        _choose_option(page, box, target)
+
+    def next_state(self, current, index, usable):
+        options = [s for s in usable if s != current]
+        return options[index % len(options)]
+
+
+class OursAdapter(Adapter):
+    """app.py, the atlas. Contract it relies on (keep in step with app.py):
+
+    - a multiselect labelled "Sectors" in the sidebar, options named as geo.sectors.SECTORS,
+      empty = all sectors, empty when the page opens without query parameters;
+    - one st_folium map whose 32 state polygons (`path.leaflet-interactive`) change `fill` with
+      the sector filter.
+    A change is one click: ALL -> X selects X (dropdown opened and filtered first, not timed),
+    X -> ALL removes X's tag. So the plan alternates ALL, X1, ALL, X2, ...
+    """
+
+    def __init__(self, env=None):
+        super().__init__(
+            name="ours",
+            script=REPO_ROOT / "app.py",
+            env=dict(env or {}),
+            candidates=("Automotive", "Aerospace", "ICT", "Energy", "Agrifood", "Health & Medical"),
+        )
+
+    label = "Sectors"  # the multiselect's label in app.py
+
+    def _box(self, page):
+        return page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name=self.label)
+
+    def _widget(self, page):
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        return sidebar.locator('[data-testid="stMultiSelect"]').filter(
+            has=page.get_by_role("combobox", name=self.label)
+        )
+
+    def _clear(self, page):
+        return self._widget(page).locator('button[aria-label="Clear all"]')
+
+    def needs_reset(self, page):
+        return self._clear(page).count() > 0
+
+    def reset(self, page):
+        self._clear(page).first.click()
+
+    def apply(self, page, current, target):
+        _close_popups(page)
+        if target == SENTINEL_ALL:
+            self._widget(page).locator(f'button[aria-label="Remove {current}"]:visible').first.click()
+        else:
+            _choose_option(page, self._box(page), target)
+
+    def next_state(self, current, index, usable):
+        if current != SENTINEL_ALL:
+            return SENTINEL_ALL
+        return usable[(index // 2) % len(usable)]
+
+    def route(self, current, target):
+        if SENTINEL_ALL in (current, target):
+            return [target]
+        return [SENTINEL_ALL, target]
+
+
+ADAPTERS = {"floor": FloorAdapter, "baseline": BaselineAdapter, "ours": OursAdapter}
+
+
+def with_script(adapter: Adapter, path: str | None) -> Adapter:
+    """Point an adapter at another script (e.g. a candidate app.py) for a trial run."""
+    if path:
+        adapter.script = Path(path).resolve()
+    return adapter
+
+
+def entry_script(script: Path) -> Path:
+    """A path to run `script` from such that /app/static is the repo's static/ folder.
+
+    Streamlit serves `static/` beside the main script; bench apps live in bench/, so they run
+    through symlinks in bench/results/entry/<name>/ (gitignored) next to a link to static/.
+    """
+    if script.parent == REPO_ROOT or REPO_ROOT not in script.parents:
+        return script
+    entry = RESULTS_DIR / "entry" / script.stem
+    entry.mkdir(parents=True, exist_ok=True)
+    for name, target in ((script.name, script), ("static", REPO_ROOT / "static")):
+        link = entry / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(target)
+    return entry / script.name
