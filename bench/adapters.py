@@ -29,7 +29,7 @@ class Adapter:
     kind: str = "map"  # "map": judge by polygon fills; "text": judge by WATCH text
     watch_text: str | None = None
     env: dict[str, str] = field(default_factory=dict)
-    extra_args: tuple[str, ...] = ("--server.enableStaticServing", "true")
+    extra_args: tuple[str, ...] = ()
     candidates: tuple[str, ...] = ()
     initial: str = SENTINEL_ALL
 
@@ -95,20 +95,11 @@ class BaselineAdapter(Adapter):
         super().__init__(
             name="baseline",
             script=BENCH_DIR / "baseline_app.py",
-            # Streamlit's defaults, not the atlas's .streamlit/config.toml, except static serving
-            extra_args=("--server.enableStaticServing", "true", "--server.enableWebsocketCompression", "false"),
+            # Streamlit's defaults, not the atlas's .streamlit/config.toml
+            extra_args=("--server.enableWebsocketCompression", "false"),
             candidates=("Energy", "Automotive", "ICT", "Aerospace", "Agrifood", "Health & Medical"),
             initial=SECTORS[0],  # the selectbox's default
         )
-
-    def pending_reason(self):
-        import importlib.util
-
-        reason = super().pending_reason()
-        if reason is None and "from layers.assets import" in self.script.read_text():
-            if importlib.util.find_spec("layers.assets") is None:
-                reason = "layers/assets.py missing (offline folium assets): the map cannot render"
-        return reason
 
     def apply(self, page, current, target):
         _close_popups(page)
@@ -185,21 +176,3 @@ def with_script(adapter: Adapter, path: str | None) -> Adapter:
     if path:
         adapter.script = Path(path).resolve()
     return adapter
-
-
-def entry_script(script: Path) -> Path:
-    """A path to run `script` from such that /app/static is the repo's static/ folder.
-
-    Streamlit serves `static/` beside the main script; bench apps live in bench/, so they run
-    through symlinks in bench/results/entry/<name>/ (gitignored) next to a link to static/.
-    """
-    if script.parent == REPO_ROOT or REPO_ROOT not in script.parents:
-        return script
-    entry = RESULTS_DIR / "entry" / script.stem
-    entry.mkdir(parents=True, exist_ok=True)
-    for name, target in ((script.name, script), ("static", REPO_ROOT / "static")):
-        link = entry / name
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(target)
-    return entry / script.name

@@ -5,7 +5,8 @@ builds a new `folium.Map`, a `folium.Choropleth` of the full-resolution states, 
 `folium.Marker` per record, and calls `st_folium(m)` with default arguments.
 
 Two departures from the tutorial, both needed to render at all with no network:
-- folium's CDN assets are pointed at the app's local copies (layers.assets, as app.py does);
+- the map loads Leaflet from the app itself (`layers.basemap.AtlasMap` with the served folders
+  of `layers.assets`, as app.py does) instead of folium's CDNs;
 - the Choropleth's legend is dropped: for any branca colormap st_folium loads d3 from two CDNs
   that cannot be redirected, and one failed script leaves the map blank (shared/FIELD_NOTES.md).
   Without the legend the baseline does slightly less work than the tutorial, never more.
@@ -20,9 +21,14 @@ from streamlit_folium import st_folium
 from geo.paths import GEO_DATA_DIR
 from geo.sectors import SECTORS
 from geo.seeds import load_records
-from layers.assets import use_local_assets
+from layers import assets, server
+from layers.basemap import AtlasMap
 
-use_local_assets()
+
+@st.cache_resource
+def map_assets() -> assets.MapAssets:
+    return assets.map_assets(server.serve(assets.folders(assets.data_dir())))
+
 
 st.title("Mexico clusters (naive baseline)")
 sector = st.selectbox("Sector", SECTORS)
@@ -33,7 +39,7 @@ selected = records[(records["sector"] == sector) & records["lat"].notna()]
 counts = selected.groupby("state_code").size().rename("records").reset_index()
 data = states[["state_code"]].merge(counts, on="state_code", how="left").fillna({"records": 0})
 
-m = folium.Map(location=[23.6, -102.5], zoom_start=5)
+m = AtlasMap(assets=map_assets(), location=[23.6, -102.5], zoom_start=5)
 choropleth = folium.Choropleth(
     geo_data=states.to_json(),
     data=data,

@@ -31,7 +31,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH_DIR), str(BENCH_DIR.parent)]  # the bench's modules; geo/ and tests/
 
-from adapters import ADAPTERS, RESULTS_DIR, entry_script, with_script  # noqa: E402
+from adapters import ADAPTERS, RESULTS_DIR, with_script  # noqa: E402
 from measure import median, percentile  # noqa: E402
 from report import machine_info, write_json  # noqa: E402
 from session import Session, learn_signatures, usable_states  # noqa: E402
@@ -121,9 +121,7 @@ def _run_app(browser, adapter, changes: int, args) -> dict:
     server = None
     sessions: list[Session] = []
     try:
-        server = start_streamlit(
-            entry_script(adapter.script), env=adapter.env, extra_args=adapter.extra_args, log_path=log
-        )
+        server = start_streamlit(adapter.script, env=adapter.env, extra_args=adapter.extra_args, log_path=log)
         result = {"status": "ok", "script": str(adapter.script), "rss_kib_idle": server.rss_kib()}
         main_session = Session(browser, server.url, adapter)
         sessions.append(main_session)

@@ -35,7 +35,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH_DIR), str(BENCH_DIR.parent)]  # the bench's modules; geo/ and tests/
 
-from adapters import RESULTS_DIR, STATE_POLYGONS, OursAdapter, entry_script, with_script  # noqa: E402
+from adapters import RESULTS_DIR, STATE_POLYGONS, OursAdapter, with_script  # noqa: E402
 from measure import median, percentile  # noqa: E402
 from report import machine_info, write_json  # noqa: E402
 from session import Session, learn_signatures, usable_states  # noqa: E402
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"PENDING: {reason}")
         return 2
     log = RESULTS_DIR / "server-load.log"
-    server = start_streamlit(entry_script(adapter.script), env=adapter.env, extra_args=adapter.extra_args, log_path=log)
+    server = start_streamlit(adapter.script, env=adapter.env, extra_args=adapter.extra_args, log_path=log)
     memory = {"idle": server.rss_kib()}
     drivers: list[Driver] = []
     try:

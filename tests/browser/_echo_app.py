@@ -37,9 +37,9 @@ if st.button("Add one"):
 st.write(f"clicks: {clicks}")
 st.markdown(f'<img src="{OUTSIDE_PIXEL}" alt="outside pixel">', unsafe_allow_html=True)
 
-folium.Map.default_js = [("leaflet", _data_url("leaflet.js", "text/javascript"))]
-folium.Map.default_css = [("leaflet_css", _data_url("leaflet.css", "text/css"))]
 m = folium.Map(location=[20.5, -100.5], zoom_start=6, tiles=None)
+m.default_js = [("leaflet", _data_url("leaflet.js", "text/javascript"))]  # this map only
+m.default_css = [("leaflet_css", _data_url("leaflet.css", "text/css"))]
 squares = [_square(-102 + i * 1.2, 20, f"{i:02d}") for i in range(3)]
 folium.GeoJson({"type": "FeatureCollection", "features": squares}).add_to(m)
 st_folium(m, key="map", height=300, width=500, returned_objects=[])
