@@ -4,7 +4,8 @@
 #   1. pick the interpreter (python3.11, else python3/python if it is 3.11-3.13);
 #   2. find uv (on PATH, or installed earlier by this script), else install the pinned uv
 #      with `pip install --user`, falling back to a small bootstrap venv in the user cache;
-#   3. `uv sync --frozen`: install exactly what uv.lock pins into .venv (dev group included).
+#   3. `uv sync --frozen`: install exactly what uv.lock pins into .venv (extra arguments, e.g.
+#      `--no-dev` for serving the app, go to uv sync).
 # Every step is idempotent: a second run finds everything in place and only checks it.
 # Never downloads a Python build (UV_PYTHON_DOWNLOADS=never).
 
@@ -68,10 +69,11 @@ atlas_find_uv() {
     ATLAS_UV="$bootstrap_dir/bin/uv"
 }
 
-atlas_sync() {  # everything uv.lock pins, into $ATLAS_ROOT/.venv
+atlas_sync() {  # what uv.lock pins, into $ATLAS_ROOT/.venv; arguments go to uv sync
     atlas_pick_python
     atlas_find_uv
     cd "$ATLAS_ROOT"
-    "$ATLAS_UV" sync --frozen --quiet \
+    "$ATLAS_UV" sync --frozen --quiet "$@" \
         || atlas_die "uv sync --frozen failed (is uv.lock in step with pyproject.toml?)"
+    unset UV_PYTHON  # chosen for the sync; `uv run` now uses .venv as it is
 }

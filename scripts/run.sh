@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Quickstart command 1: install everything uv.lock pins, then serve the app.
+# Quickstart command 1: install what uv.lock pins for the app (not the test tools), then serve it.
 #   bash scripts/run.sh                         -> http://localhost:8501
 #   bash scripts/run.sh --server.port 8600      (extra arguments go to `streamlit run`)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_bootstrap.sh"
-atlas_sync
+atlas_sync --no-dev
 
 port_args=(--server.port 8501)
 for arg in "$@"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Quickstart command 2: install everything uv.lock pins plus Debian's Chromium, then run the
-# whole test suite, browser tests included. Extra arguments go to pytest; the exit code is
-# pytest's. A missing browser is an error here, never a skip.
+# Quickstart command 2: install everything uv.lock pins plus Debian's Chromium, check the code
+# (ruff check, ruff format --check, node --check on every JS file of ours), then run the whole
+# test suite, browser tests included. Extra arguments go to pytest. Exits non-zero when a check
+# or a test fails (the tests run either way). A missing browser is an error here, never a skip.
 #   bash scripts/test.sh                 # everything
 #   bash scripts/test.sh -m browser -x   # only the browser tests
 # ATLAS_CHROMIUM=/path/to/chromium points the browser tests at another Chromium build.
@@ -29,11 +30,26 @@ ensure_chromium() {
     (Never a downloaded browser build: 'playwright install' is not used by this project.)"
 }
 
+lint() {  # every check runs; non-zero when any failed
+    local failed=0 js
+    "$ATLAS_UV" run --frozen --no-sync ruff check --quiet . || failed=1
+    "$ATLAS_UV" run --frozen --no-sync ruff format --check --quiet . || failed=1
+    command -v node >/dev/null 2>&1 || atlas_die "node is needed to check the JavaScript files"
+    while IFS= read -r -d '' js; do
+        node --check "$js" || { atlas_say "node --check failed: $js"; failed=1; }
+    done < <(git ls-files -z --cached --others --exclude-standard -- '*.js')
+    [ "$failed" = 0 ] && atlas_say "lint: ruff check, ruff format --check, node --check passed"
+    return "$failed"
+}
+
 atlas_sync
 ensure_chromium
 cd "$ATLAS_ROOT"
 set +e
+lint
+lint_status=$?
 "$ATLAS_UV" run --frozen --no-sync pytest "$@"
 status=$?
 set -e
+[ "$lint_status" = 0 ] || { atlas_say "ERROR: the lint checks above failed"; [ "$status" = 0 ] && status=1; }
 exit "$status"

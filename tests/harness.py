@@ -64,10 +64,12 @@ class StreamlitServer:
     port: int
     process: subprocess.Popen
     log_path: Path
+    base_path: str = ""  # `--server.baseUrlPath`, e.g. "atlas" behind a proxy's sub-path
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+        """The app's root, under its base path."""
+        return f"http://127.0.0.1:{self.port}/" + (f"{self.base_path}/" if self.base_path else "")
 
     @property
     def pid(self) -> int:
@@ -105,8 +107,10 @@ def start_streamlit(
     extra_args: Sequence[str] = (),
     log_path: Path | None = None,
     timeout: float = SERVER_START_TIMEOUT_S,
+    base_path: str = "",
 ) -> StreamlitServer:
-    """Start `streamlit run script` from the repo root and return once it answers."""
+    """Start `streamlit run script` from the repo root and return once it answers; `base_path`
+    serves it under a sub-path (`--server.baseUrlPath`), as behind a reverse proxy."""
     script = Path(script)
     if not script.is_absolute():
         script = REPO_ROOT / script
@@ -125,6 +129,7 @@ def start_streamlit(
         "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
+        *(("--server.baseUrlPath", base_path) if base_path else ()),
         *extra_args,
     ]
     # fmt: on
@@ -138,7 +143,7 @@ def start_streamlit(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # own process group: teardown kills all of it
         )
-    server = StreamlitServer(script=script, port=port, process=process, log_path=log_path)
+    server = StreamlitServer(script=script, port=port, process=process, log_path=log_path, base_path=base_path)
     try:
         wait_until_responds(f"{server.url}_stcore/health", timeout=timeout, server=server)
     except BaseException:

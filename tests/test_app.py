@@ -14,8 +14,10 @@ data is then cached for every later AppTest in the same process.
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -448,3 +450,83 @@ def test_a_link_with_zoom_and_center_opens_the_map_there_and_keeps_it_in_the_lin
 def test_without_a_link_view_the_map_opens_on_mexico(default_app):
     args = map_args(default_app)
     assert args["zoom"] == 5 and args["center"] == [23.8, -102.0]
+
+
+# --------------------------------------------------------------------------- unlucky machines and odd data
+
+
+def test_no_writable_folder_for_the_map_files_is_a_clear_message(tmp_path, monkeypatch, fresh_caches):
+    blocker = tmp_path / "read-only"
+    blocker.write_text("a file where a folder should be: nothing can be created below it")
+    monkeypatch.setenv("ATLAS_CACHE_DIR", str(blocker / "map-data"))
+    at = run_app()
+    assert not at.exception, at.exception
+    [error] = at.error
+    assert "The map cannot be shown" in error.value and "Set ATLAS_CACHE_DIR to a writable folder" in error.value
+    assert not map_elements(at)
+
+
+def test_map_files_deleted_while_the_app_runs_are_published_again(tmp_path, monkeypatch, fresh_caches):
+    monkeypatch.setenv("ATLAS_CACHE_DIR", str(tmp_path))
+    at = run_app()
+    published = sorted(p.name for p in tmp_path.glob("*-*.*json"))
+    assert len(published) == 3  # states, outline, records
+    for path in tmp_path.glob("*-*.*json"):
+        path.unlink()
+    at.radio(key="metric").set_value("clusters").run()
+    assert not at.exception and map_elements(at)
+    assert sorted(p.name for p in tmp_path.glob("*-*.*json")) == published
+
+
+def _set_years(folder: Path, keep: set[str]) -> None:
+    """Make every record's year unknown except those of the ids in `keep`."""
+
+    def change(row):
+        if row["year"] and row["id"] not in keep:
+            row.update(year="", year_basis="unknown")
+            return True
+        return False
+
+    for name in ("clusters.csv", "projects.csv"):
+        rewrite_csv(folder / name, change)
+
+
+@pytest.mark.parametrize(
+    ("kept", "caption", "title"),
+    [
+        (0, "Years: no record has a known year.", "All sectors, years unknown"),
+        (1, "Years: every dated record is from ", "All sectors, "),
+    ],
+)
+def test_seeds_with_no_or_one_known_year_render(kept, caption, title, tmp_path, monkeypatch, fresh_caches, records):
+    folder = copy_seeds(tmp_path / "seeds")
+    dated = records[records["year"].notna()]
+    keep = set(dated["id"].iloc[:kept])
+    _set_years(folder, keep)
+    monkeypatch.setenv("ATLAS_SEEDS_DIR", str(folder))
+    at = run_app({"years": "2000-2010"})
+    assert not at.exception, at.exception
+    assert any(c.value.startswith(caption) for c in at.sidebar.caption), [c.value for c in at.sidebar.caption]
+    assert not at.get("slider") and map_elements(at)
+    assert title in at.title[0].value
+    if kept:
+        year = int(dated["year"].iloc[0])
+        assert f"from {year}." in " ".join(c.value for c in at.sidebar.caption)
+    at.toggle(key="known").set_value(True).run()
+    counts = re.match(r"#### (\d+) clusters? and (\d+) projects?", summary(at))
+    assert not at.exception and int(counts[1]) + int(counts[2]) == kept
+
+
+def test_a_failure_inside_the_page_shows_a_plain_message_and_logs_the_details(monkeypatch, caplog):
+    from layers import style
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("classification exploded at /srv/secret/path")
+
+    monkeypatch.setattr(style, "classify", broken)
+    with caplog.at_level("ERROR", logger="atlas"):
+        at = run_app()
+    assert not at.exception, at.exception  # no traceback element for users
+    assert any("Something went wrong while drawing this page" in e.value for e in at.error)
+    assert "/srv/secret" not in json.dumps([e.value for e in at.error])
+    assert any("classification exploded" in record.exc_text for record in caplog.records if record.exc_text)

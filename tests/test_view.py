@@ -8,10 +8,14 @@ from hypothesis import strategies as st
 
 from geo.view import (
     ECHO_CHARS,
+    FIELDS,
     View,
+    clicked_state,
     parse_view,
     parse_year_range,
+    view_from_session,
     view_to_params,
+    view_to_session,
 )
 from tests.helpers import ANY_CHAR
 
@@ -226,3 +230,43 @@ def test_any_params_give_a_valid_view_and_safe_notices(params):
     assert view.state in (None, *STATES)
     assert view.basemap in BASEMAPS
     assert all("<" not in notice and ">" not in notice for notice in notices)
+
+
+@pytest.mark.parametrize(
+    ("returned", "expected"),
+    [
+        ({"last_active_drawing": {"properties": {"state": "Querétaro"}}}, "Querétaro"),
+        ({"last_active_drawing": {"properties": {"state": "Atlantis"}}}, None),  # not one of the states
+        ({"last_active_drawing": {"properties": {"state": "<b>x</b>"}}}, None),
+        ({"last_active_drawing": {"properties": {"state": ["Querétaro"]}}}, None),  # forged types
+        ({"last_active_drawing": {"properties": "Querétaro"}}, None),
+        ({"last_active_drawing": "Querétaro"}, None),
+        ({"last_active_drawing": None}, None),
+        ({}, None),
+        (None, None),
+        ("Querétaro", None),
+        ([{"properties": {"state": "Querétaro"}}], None),
+    ],
+)
+def test_only_a_click_on_a_known_state_selects_it(returned, expected):
+    assert clicked_state(returned, STATES) == expected
+
+
+@given(views())
+def test_session_state_round_trip(view):
+    session = view_to_session(view)
+    assert isinstance(session["sectors"], list)
+    assert view_from_session(session, sectors=SECTORS) == view
+    assert set(session) == {key for _, key in FIELDS.values()}
+
+
+def test_a_year_range_needs_data_with_known_years():
+    view, notices = parse_view(
+        {"years": "2000-2010", "metric": "clusters"},
+        sectors=SECTORS,
+        year_bounds=None,
+        states=STATES,
+        basemaps=BASEMAPS,
+    )
+    assert view.years is None and view.metric == "clusters"
+    assert notices == ['Ignored years="2000-2010": no record in the data has a known year. Using the default.']
