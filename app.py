@@ -241,9 +241,9 @@ def downloads(filters: join.Filters) -> None:
     for layer in export.LAYERS:
         cols = st.columns(len(export.FORMATS) + 1)
         cols[0].markdown(f"**{layer.capitalize()}**")
-        for col, fmt in zip(cols[1:], export.FORMATS, strict=True):
+        for col, (fmt, spec) in zip(cols[1:], export.FORMATS.items(), strict=True):
             col.download_button(
-                fmt.upper() if fmt != "gpkg" else "GeoPackage",
+                spec.label,
                 data=lambda layer=layer, fmt=fmt: _bundle(filters, layer, fmt),
                 file_name=export.bundle_name(layer, fmt),
                 mime=export.BUNDLE_MIME,

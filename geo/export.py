@@ -23,6 +23,7 @@ import os
 import re
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
@@ -40,16 +41,16 @@ LAYERS = ("states", "clusters", "projects")
 
 
 class Format(NamedTuple):
+    """One export format: how its file is named, typed and labelled, and its writer
+    `write(frame, layer) -> bytes`."""
+
     extension: str
     mime: str
+    label: str
+    write: Callable[[gpd.GeoDataFrame, str], bytes]
 
 
 BUNDLE_MIME = "application/zip"
-FORMATS = {
-    "geojson": Format(".geojson", "application/geo+json"),
-    "csv": Format(".csv", "text/csv"),
-    "gpkg": Format(".gpkg", "application/geopackage+sqlite3"),
-}
 
 # Column -> (type, meaning), from geo/schema.py; the order is the export's column order.
 POINT_COLUMNS = {column.name: (column.type, column.meaning) for column in schema.RECORDS.columns}
@@ -121,13 +122,8 @@ def export_file(layer: str, fmt: str, frame: gpd.GeoDataFrame) -> tuple[str, byt
     """(file name, bytes, MIME type) of `frame` as one data file, e.g. for a download button."""
     _check_choice(layer, LAYERS, "layer")
     _check_choice(fmt, FORMATS, "format")
-    if fmt == "geojson":
-        data = to_geojson(frame)
-    elif fmt == "csv":
-        data = to_csv(frame)
-    else:
-        data = to_gpkg(frame, layer, geometry_type=schema.LAYER_GEOMETRY[layer])
-    return f"atlas-{layer}{FORMATS[fmt].extension}", data, FORMATS[fmt].mime
+    chosen = FORMATS[fmt]
+    return f"atlas-{layer}{chosen.extension}", chosen.write(frame, layer), chosen.mime
 
 
 def export_bundle(layer: str, fmt: str, frame: gpd.GeoDataFrame) -> tuple[str, bytes, str]:
@@ -184,6 +180,19 @@ def to_gpkg(gdf: gpd.GeoDataFrame, layer_name: str, *, geometry_type: str | None
     buffer = io.BytesIO()
     pyogrio.write_dataframe(frame, buffer, layer=layer_name, driver="GPKG", geometry_type=geometry_type)
     return buffer.getvalue()
+
+
+# The registry: one entry per format, used by the app's download panel and `atlas export`.
+FORMATS = {
+    "geojson": Format(".geojson", "application/geo+json", "GeoJSON", lambda frame, _: to_geojson(frame)),
+    "csv": Format(".csv", "text/csv", "CSV", lambda frame, _: to_csv(frame)),
+    "gpkg": Format(
+        ".gpkg",
+        "application/geopackage+sqlite3",
+        "GeoPackage",
+        lambda frame, layer: to_gpkg(frame, layer, geometry_type=schema.LAYER_GEOMETRY[layer]),
+    ),
+}
 
 
 def data_dictionary(layer: str) -> str:
