@@ -269,6 +269,7 @@ def unmapped(points) -> None:
 
 
 def main() -> None:
+    st.html(assets.PAGE_CSS)  # the map starts within the first screen; its height follows the window
     try:
         states_list, bounds = overview(SYNTHETIC_POINTS)
     except seeds.SeedError as err:
@@ -305,15 +306,18 @@ def main() -> None:
     map_col, side_col = st.columns([2.2, 1], gap="medium")
     classes = style.classify(counts[view.metric], k=5)
     with map_col:
-        groups = basemap.map_layers(counts, points, metric=view.metric, classes=classes, selected=view.state, data=data)
+        groups = basemap.map_layers(
+            counts, points, metric=view.metric, classes=classes, selected=view.state, data=data, basemap=view.basemap
+        )
         out = st_folium(
-            basemap.base_map(basemap=view.basemap, assets=map_assets),  # constant: never remounts
+            basemap.base_map(assets=map_assets),  # constant: the iframe never remounts
             key=basemap.MAP_KEY,
             feature_group_to_add=groups,
             layer_control=basemap.layer_control(),
-            # constant for the session: st_folium applies it once, so the user's own pan and zoom are kept
-            center=view.center or basemap.MEXICO_CENTER,
-            zoom=basemap.DEFAULT_ZOOM if view.zoom is None else view.zoom,
+            # a link's view, constant for the session: applied once, then the user's own pan and zoom
+            # are kept; without one the map opens on all of Mexico (the base map fits it)
+            center=view.center,
+            zoom=view.zoom,
             returned_objects=["last_active_drawing"],  # a state click, nothing on pan or zoom
             height=basemap.MAP_HEIGHT,
             use_container_width=True,

@@ -6,10 +6,11 @@ import geopandas as gpd
 from shapely import Point
 from shapely.geometry.base import BaseGeometry
 
+from geo import names
 from geo.paths import GEO_DATA_DIR
 
 RESOLUTIONS = {"web": "states_web.geojson", "full": "states_full.geojson"}
-COLUMNS = ["state_code", "state", "state_official", "geometry"]
+COLUMNS = ["state_code", "state", "state_official", "abbr", "geometry"]
 
 
 def load_states(resolution: str = "web") -> gpd.GeoDataFrame:
@@ -45,6 +46,9 @@ def anchor_points(states: gpd.GeoDataFrame) -> dict[str, Point]:
 @lru_cache(maxsize=len(RESOLUTIONS))
 def _read_states(resolution: str) -> gpd.GeoDataFrame:
     states = gpd.read_file(GEO_DATA_DIR / RESOLUTIONS[resolution])
+    # The map's state labels: the ISO 3166-2 subdivision code without its "MX-" ("QUE", "CMX").
+    codes = names.load_state_table().set_index("state_code")["iso_3166_2"].str.removeprefix("MX-")
+    states["abbr"] = states["state_code"].map(codes)
     return states[COLUMNS].sort_values("state_code", ignore_index=True)
 
 

@@ -37,6 +37,7 @@ from layers.markers import MarkerTable, marker_table
 RUNTIME_DIR = Path(__file__).resolve().parent / "static"
 RUNTIME_JS = "atlas-runtime.js"
 RUNTIME_CSS = "atlas-map.css"
+PAGE_CSS = RUNTIME_DIR / "atlas-page.css"  # the page around the map (app.py draws it with st.html)
 FOLDERS = ("leaflet", "markercluster", "runtime", "data")
 CACHE_ENV = "ATLAS_CACHE_DIR"
 _FOLIUM_LEAFLET_VERSION = "1.9.3"  # the version folium 0.20 asks its CDN for

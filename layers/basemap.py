@@ -11,15 +11,14 @@ The app, with streamlit-folium 0.27.4:
 
     # every run: a NEW map (never cache or reuse a folium.Map) and NEW layers
     st_folium(
-        basemap.base_map(basemap=view.basemap, assets=assets.map_assets(prefixes)),
+        basemap.base_map(assets=assets.map_assets(prefixes)),   # opens on all of Mexico
         key=basemap.MAP_KEY,                           # "atlas-map", constant
         feature_group_to_add=basemap.map_layers(
             counts, points, metric=view.metric, classes=classes,
-            selected=view.state, data=data,            # counts/points: the filtered frames
+            selected=view.state, data=data, basemap=view.basemap,  # the filtered frames
         ),
         layer_control=basemap.layer_control(),         # a new LayerControl each run
-        center=basemap.MEXICO_CENTER,                  # constant: applied once, the view is kept
-        zoom=basemap.DEFAULT_ZOOM,                     # change only to move the view on purpose
+        center=view.center, zoom=view.zoom,            # a link's view (or None): applied once
         returned_objects=["last_active_drawing"],      # a state click, nothing on pan or zoom
         height=basemap.MAP_HEIGHT,                     # constant (a change re-adds every layer)
         use_container_width=True,
@@ -43,6 +42,7 @@ import xyzservices
 
 from layers.choropleth import choropleth, country_outline_layer
 from layers.markers import markers
+from layers.runtime import AtlasCall
 from layers.style import Classes
 
 if TYPE_CHECKING:
@@ -52,10 +52,13 @@ MAP_KEY = "atlas-map"
 MAP_HEIGHT = 720
 MEXICO_CENTER = (23.8, -102.0)
 DEFAULT_ZOOM = 5
-MIN_ZOOM = 4
+MIN_ZOOM = 3  # low enough to fit all of Mexico in a narrow map
 MAX_ZOOM = 18  # Leaflet.markercluster needs the map's maxZoom; folium's max_zoom is the tiles'
-# South-west and north-east corners (lat, lon) the view may not leave: Mexico with a margin.
-MEXICO_BOUNDS = ((10.0, -124.0), (36.5, -82.0))
+# South-west and north-east corners (lat, lon) the view may not leave: Mexico with a margin (room
+# above the north for a popup to pan into).
+MEXICO_BOUNDS = ((10.0, -124.0), (39.0, -82.0))
+# Mexico's extent (lat, lon corners, Natural Earth admin-0): the opening view fits it.
+MEXICO_EXTENT = ((14.5, -118.4), (32.72, -86.7))
 
 # Key -> label for a picker. "none" draws no tiles and needs no network; the others load tiles
 # from the internet through xyzservices providers (attribution included).
@@ -88,9 +91,10 @@ class AtlasMap(folium.Map):
         self.default_css = list(assets.css)
 
 
-def base_map(*, assets: MapAssets, basemap: str = "none") -> AtlasMap:
-    """A map of Mexico with no data on it; the same arguments always give the same JavaScript."""
-    provider = _provider(basemap)
+def base_map(*, assets: MapAssets) -> AtlasMap:
+    """A map of Mexico with no data on it, opening on all of Mexico whatever the map's size; the
+    same arguments always give the same JavaScript (the basemap's tiles are a data layer,
+    `basemap_layer()`, so switching them keeps the view)."""
     (south, west), (north, east) = MEXICO_BOUNDS
     m = AtlasMap(
         assets=assets,
@@ -108,17 +112,26 @@ def base_map(*, assets: MapAssets, basemap: str = "none") -> AtlasMap:
         minZoom=MIN_ZOOM,
         maxZoom=MAX_ZOOM,
         maxBoundsViscosity=0.8,
+        zoomSnap=0.25,  # fits Mexico closely at any map size
+        zoomDelta=0.5,
+        atlasFit=MEXICO_EXTENT,  # the runtime fits it at creation and on resizes (fitExtent)
     )
-    if provider is not None:
-        folium.TileLayer(
-            tiles=provider,
-            name=basemap,
-            overlay=False,
-            control=False,
-            max_zoom=MAX_ZOOM,
-            max_native_zoom=provider.get("max_zoom", MAX_ZOOM),
-        ).add_to(m)
     return m
+
+
+def basemap_layer(basemap: str) -> folium.FeatureGroup | None:
+    """The tiles of an online basemap as a data layer (not in the layer control); None for none."""
+    provider = _provider(basemap)
+    if provider is None:
+        return None
+    group = folium.FeatureGroup(name=BASEMAPS[basemap], control=False)
+    AtlasCall(
+        "tiles",
+        url=provider.build_url(),
+        attribution=provider.html_attribution,
+        maxNativeZoom=provider.get("max_zoom", MAX_ZOOM),
+    ).add_to(group)
+    return group
 
 
 def map_layers(
@@ -130,15 +143,19 @@ def map_layers(
     sectors: Sequence[str] | None = None,
     selected: str | None = None,
     data: MapData,
+    basemap: str = "none",
 ) -> list[folium.FeatureGroup]:
-    """The data layers in a fixed order: states, clusters, projects, Mexico's outline.
+    """The data layers in a fixed order: the basemap's tiles (if online), states, clusters,
+    projects, Mexico's outline.
 
     `states_counts` and `records` are the filtered frames (geo.join); `data` is where the constant
     geometry and marker details were published (`layers.assets.publish_map_data`, done once), so a
     filter change sends a few kB. Both marker groups are always present (maybe empty), so
     positions and the layer control stay the same whatever the filters.
     """
+    tiles = basemap_layer(basemap)
     return [
+        *([tiles] if tiles is not None else []),
         choropleth(
             states_counts,
             metric=metric,

@@ -63,19 +63,31 @@ def choropleth(
     _check_states(states, metric, sectors)
     view = _view(states, metric=metric, classes=classes, sectors=sectors, selected=selected)
     group = folium.FeatureGroup(name=STATES_LAYER, control=True)
-    AtlasCall("states", src=geometry_url, view=view).add_to(group)
+    AtlasCall("states", src=geometry_url, view=view, layer=STATES_LAYER).add_to(group)
     return group
 
 
 def states_geometry(states: gpd.GeoDataFrame) -> dict:
-    """The states as a compact GeoJSON FeatureCollection: id = state code, property `state`."""
+    """The states as a compact GeoJSON FeatureCollection: id = state code, properties `state`
+    and, when the frame has an `abbr` column, `abbr` with its `label` point ([lat, lon] inside
+    the state) and `area` for the map's state labels."""
     ids = _ids(states)
     geoms = _round(states.geometry.to_numpy())
     names = states["state"].astype(str) if "state" in states.columns else ids
+    abbrs = states["abbr"].astype(str) if "abbr" in states.columns else [None] * len(ids)
     return _collection(
-        {"type": "Feature", "id": fid, "properties": {"state": str(name)}, "geometry": geom}
-        for fid, name, geom in zip(ids, names, geoms, strict=True)
+        {"type": "Feature", "id": fid, "properties": _properties(name, abbr, geom), "geometry": geom}
+        for fid, name, abbr, geom in zip(ids, names, abbrs, geoms, strict=True)
     )
+
+
+def _properties(name: str, abbr: str | None, geom) -> dict:
+    properties = {"state": str(name)}
+    if abbr and geom is not None and not geom.is_empty:
+        point = geom.representative_point()
+        area = round(float(geom.area), 4)  # square degrees: which label wins where two would overlap
+        properties.update(abbr=html.escape(abbr), label=[round(point.y, 4), round(point.x, 4)], area=area)
+    return properties
 
 
 def country_outline_layer(*, url: str) -> folium.FeatureGroup:

@@ -33,6 +33,10 @@ from layers.style import KIND_LABELS
 
 KINDS = ("cluster", "project")
 PIN_SIZE = {"cluster": 22, "project": 20}
+# Markers show from this zoom: at national zoom (5-6) their bubbles would cover the small central
+# states (CDMX, Tlaxcala, Morelos...), which then could not be hovered or clicked; the choropleth
+# and the state story carry the counts there.
+MIN_ZOOM = 7
 CLUSTER_OPTIONS = {
     "showCoverageOnHover": False,
     "spiderfyOnMaxZoom": True,
@@ -98,6 +102,8 @@ def markers(records: gpd.GeoDataFrame, *, kind: str, table: MarkerTable) -> foli
         kind=kind,
         size=PIN_SIZE[kind],
         clusterOptions=CLUSTER_OPTIONS,
+        layer=KIND_LABELS[kind],
+        minZoom=MIN_ZOOM,
     ).add_to(group)
     return group
 

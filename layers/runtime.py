@@ -19,9 +19,10 @@ from folium.template import Template
 
 # Runtime function -> the option names it takes (all required).
 FUNCTIONS = {
-    "states": ("src", "view"),
+    "states": ("src", "view", "layer"),
     "outline": ("src", "style"),
-    "markers": ("src", "selection", "kind", "size", "clusterOptions"),
+    "markers": ("src", "selection", "kind", "size", "clusterOptions", "layer", "minZoom"),
+    "tiles": ("url", "attribution", "maxNativeZoom"),
 }
 _JS_UNSAFE = str.maketrans(
     {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027",

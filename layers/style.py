@@ -184,7 +184,9 @@ def marker_legend_html() -> str:
     ]
     return (
         '<div class="atlas-legend" style="font-size:1.15rem;line-height:1.6;">'
-        '<ul style="list-style:none;margin:0;padding:0;">' + "".join(rows) + "</ul></div>"
+        '<ul style="list-style:none;margin:0;padding:0;">' + "".join(rows) + "</ul>"
+        '<div style="font-size:0.95rem;font-style:italic;margin-top:0.3em;">'
+        "Zoom in to see each cluster and project; at national zoom the states carry the counts.</div></div>"
     )
 
 

@@ -28,6 +28,7 @@ from geo.sectors import SECTORS
 from tests.helpers import (
     REPO,
     assert_safe_notice,
+    atlas_calls,
     copy_seeds,
     layers,
     map_args,
@@ -200,9 +201,10 @@ def test_a_filter_change_reaches_title_url_counts_and_map(
         assert title == before_title
     assert (summary(at) != before_summary) == counts_change
     after = layers(at)
-    if name == "basemap":  # a new base map (tiles, attribution), the same data
-        script = map_args(at)["script"]
-        assert script != before_script and "openstreetmap" in script.lower()
+    if name == "basemap":  # the same base map (so the view is kept), tiles as a data layer
+        assert map_args(at)["script"] == before_script
+        [tiles] = [options for function, options in atlas_calls(map_args(at)["feature_group"]) if function == "tiles"]
+        assert "openstreetmap" in tiles["url"] and "OpenStreetMap" in tiles["attribution"]
         assert after == before
     elif name == "metric":
         assert after["states"]["fills"] != before["states"]["fills"]
@@ -447,9 +449,10 @@ def test_a_link_with_zoom_and_center_opens_the_map_there_and_keeps_it_in_the_lin
     assert map_args(at)["zoom"] == 8  # unchanged, so st_folium does not move the user's view
 
 
-def test_without_a_link_view_the_map_opens_on_mexico(default_app):
+def test_without_a_link_view_the_map_opens_on_all_of_mexico(default_app):
     args = map_args(default_app)
-    assert args["zoom"] == 5 and args["center"] == [23.8, -102.0]
+    assert args["zoom"] is None and args["center"] is None  # st_folium leaves the view to the map
+    assert '"atlasFit": [[14.5, -118.4], [32.72, -86.7]]' in args["script"]  # which fits Mexico
 
 
 # --------------------------------------------------------------------------- unlucky machines and odd data

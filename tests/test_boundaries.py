@@ -29,7 +29,7 @@ def states(request):
 
 
 def test_states_frame_contract(states):
-    assert list(states.columns) == ["state_code", "state", "state_official", "geometry"]
+    assert list(states.columns) == ["state_code", "state", "state_official", "abbr", "geometry"]
     assert states.crs.to_epsg() == 4326
     assert list(states["state_code"]) == [f"{code:02d}" for code in range(1, 33)]
     assert set(states.geom_type) <= {"Polygon", "MultiPolygon"}
@@ -38,8 +38,14 @@ def test_states_frame_contract(states):
 
 
 def test_names_match_seed_table(states):
-    seeds = load_state_table()[["state_code", "state", "state_official"]]
-    assert states.drop(columns="geometry").to_dict("records") == seeds.to_dict("records")
+    seeds = load_state_table()[["state_code", "state", "state_official", "iso_3166_2"]]
+    expected = seeds.assign(abbr=seeds.pop("iso_3166_2").str.removeprefix("MX-"))
+    assert states.drop(columns="geometry").to_dict("records") == expected.to_dict("records")
+    assert states.set_index("state")["abbr"][["Ciudad de México", "Querétaro", "Tlaxcala"]].tolist() == [
+        "CMX",
+        "QUE",
+        "TLA",
+    ]
 
 
 def test_lies_within_mexico(states):

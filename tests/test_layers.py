@@ -134,8 +134,8 @@ def records() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
 
 
-def render(*groups, basemap_name: str = "none") -> str:
-    m = basemap.base_map(assets=map_assets(), basemap=basemap_name)
+def render(*groups) -> str:
+    m = basemap.base_map(assets=map_assets())
     for group in groups:
         group.add_to(m)
     return m.get_root().render()
@@ -402,7 +402,7 @@ def test_markers_call_the_runtime_with_named_options(records, data):
     [
         ("draw", {}, "Unknown atlas runtime function 'draw'; use one of: states, outline, markers"),
         ("outline", {"src": "/x"}, "atlas.outline takes the options src, style; got src"),
-        ("states", {"src": "/x", "view": {}, "extra": 1}, "takes the options src, view; got extra, src, view"),
+        ("states", {"src": "/x", "view": {}, "extra": 1}, "takes the options src, view, layer; got extra, src, view"),
     ],
 )
 def test_runtime_calls_are_checked(function, options, message):
@@ -466,14 +466,12 @@ def test_safe_json_cannot_close_a_script_or_string():
 def test_base_map_js_is_identical_across_calls():
     """st_folium remounts when this hash changes; it strips ids exactly like this."""
 
-    def js_hash(**kwargs) -> str:
-        m = basemap.base_map(assets=map_assets(), **kwargs)
+    def js_hash() -> str:
+        m = basemap.base_map(assets=map_assets())
         m.get_root().render()
         return generate_js_hash(_get_map_string(m), basemap.MAP_KEY)
 
-    assert js_hash() == js_hash()
-    assert js_hash(basemap="osm") == js_hash(basemap="osm")
-    assert js_hash(basemap="osm") != js_hash()
+    assert js_hash() == js_hash()  # and no other argument: a basemap is a data layer
 
 
 def test_base_map_is_offline_with_max_zoom_and_loads_the_runtime_files():
@@ -488,11 +486,28 @@ def test_base_map_is_offline_with_max_zoom_and_loads_the_runtime_files():
     assert runtime.split("?")[0].endswith(assets.RUNTIME_JS)
 
 
-def test_online_basemap_carries_attribution():
-    page = render(basemap_name="osm")
-    assert "tile.openstreetmap.org" in page and "OpenStreetMap" in page
+@pytest.mark.parametrize(
+    ("name", "url", "credit"),
+    [("osm", "tile.openstreetmap.org", "OpenStreetMap"), ("grey", "World_Light_Gray_Base", "Esri")],
+)
+def test_online_basemap_is_a_data_layer_with_attribution(name, url, credit, states, records, data):
+    group = basemap.basemap_layer(name)
+    assert not group.control
+    [options] = [options for function, options in atlas_calls(render(group)) if function == "tiles"]
+    assert url in options["url"] and credit in options["attribution"]
+    layers = basemap.map_layers(states, records, metric="records", classes=style.classify([1]), data=data, basemap=name)
+    assert layers[0] is not None and [layer.layer_name for layer in layers[1:]] == [
+        "States",
+        "Clusters",
+        "Projects",
+        "Mexico outline",
+    ]
+
+
+def test_no_basemap_needs_no_network_and_unknown_ones_are_refused():
+    assert basemap.basemap_layer("none") is None
     with pytest.raises(ValueError, match="Unknown basemap 'carto'; use one of: none, grey, osm"):
-        basemap.base_map(assets=map_assets(), basemap="carto")
+        basemap.basemap_layer("carto")
 
 
 def test_map_layers_come_in_a_stable_order(states, records, data):

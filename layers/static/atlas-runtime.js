@@ -5,15 +5,23 @@
  * static files fetched once per page and kept in memory.
  *
  * Call protocol (layers/runtime.py `AtlasCall` writes these calls; options are one JSON object):
- *   atlas.states(group, {src, view})          states polygons from the GeoJSON at `src`, styled
- *                                             and tooltipped by `view` (layers/choropleth.py)
+ *   atlas.states(group, {src, view, layer})   states polygons from the GeoJSON at `src`, styled
+ *                                             and tooltipped by `view` (layers/choropleth.py),
+ *                                             with their abbreviations as labels; the selected
+ *                                             state outlined above everything and brought into view
  *   atlas.outline(group, {src, style})        a non-interactive outline from the GeoJSON at `src`
- *   atlas.markers(group, {src, selection, kind, size, clusterOptions})
+ *   atlas.markers(group, {src, selection, kind, size, clusterOptions, layer, minZoom})
  *                                             clustered markers of one kind from the table at
  *                                             `src`; `selection` = [start, stop, base64 bitmask
- *                                             or null] (layers/markers.py)
+ *                                             or null] (layers/markers.py); shown from `minZoom`
+ *   atlas.tiles(group, {url, attribution, maxNativeZoom})
+ *                                             an online basemap, as a data layer (the base map
+ *                                             stays the same, so switching keeps the view)
+ * `layer` is the group's name in the layer control: a layer the user unticked stays off when
+ * st_folium swaps in the next run's groups.
  * Pure helpers, also used by the tests: atlas.stateTip(view, id), atlas.popup(table, row).
- * Every map created after this file loads focuses without scrolling the page (keepScroll).
+ * Every map created after this file loads focuses without scrolling the page (keepScroll) and
+ * remembers which layers the user switched off (rememberLayers).
  *
  * Escaping contract: every data string a layer sends is already HTML-escaped in Python; this
  * file only concatenates those strings with fixed markup and numbers.
@@ -89,7 +97,33 @@
   function setTip(l, tip) {
     if (!tip) { l.unbindTooltip(); }
     else if (l.getTooltip()) { l.setTooltipContent(tip); }
-    else { l.bindTooltip(tip, {sticky: true, className: "atlas-tip"}); }
+    else { l.bindTooltip(tip, {sticky: true, direction: "auto", className: "atlas-tip"}); }
+  }
+
+  // st_folium reports a click only when what it returns changes: a click number in the clicked
+  // feature makes a second click on the same state (after choosing another one elsewhere) count.
+  var clicks = 0;
+  function countClick(e) { e.target.feature.properties.click = ++clicks; }
+
+  // Layers the user unticked in the layer control, by name. st_folium adds every new group to
+  // the map; such a group is taken off again before the frame is painted.
+  var hidden = {};
+  function rememberLayers() {
+    document.addEventListener("change", function (e) {
+      var input = e.target;
+      if (!input.matches || !input.matches(".leaflet-control-layers-overlays input")) { return; }
+      var label = input.closest("label");
+      if (label) { hidden[label.textContent.trim()] = !input.checked; }
+    }, true);
+  }
+  function keepHidden(group, name) {
+    if (!name) { return; }
+    group.once("add", function () {
+      var map = group._map;
+      Promise.resolve().then(function () {
+        if (hidden[name] && map.hasLayer(group)) { map.removeLayer(group); }
+      });
+    });
   }
 
   // The state polygons outlive the feature group they are drawn in:
@@ -108,12 +142,13 @@
         setTip(l, stateTip(v, l.feature.id));
       });
     } else {
-      k = {v: v, group: null};
+      k = {v: v, group: null, selected: null};
       k.layer = L.geoJson(null, {
         style: function (f) { return stateStyle(k.v, f); },
         onEachFeature: function (f, l) {
           setTip(l, stateTip(k.v, f.id));
           l.on({
+            click: countClick,
             mouseover: function (e) { e.target.setStyle(k.v.highlight); },
             mouseout: function (e) { k.layer.resetStyle(e.target); }
           });
@@ -123,16 +158,73 @@
       withData(src, function (data) { k.layer.addData(data); });
     }
     follow(k, group);
+    keepHidden(group, options.layer);
+    labels(group, src);
     if (v.selected !== null) {
       var selected = L.geoJson(null, {
         filter: function (f) { return f.id === v.selected; },
         style: function () { return v.selectedStyle; },
-        interactive: false
+        interactive: false,
+        pane: "atlasSelected"
       });
       selected.addTo(group);
-      withData(src, function (data) { selected.addData(data); });
+      withData(src, function (data) {
+        selected.addData(data);
+        if (k.selected !== v.selected) { bringIntoView(group, selected); }
+        k.selected = v.selected;
+      });
+    } else {
+      k.selected = null;
     }
     return k.layer;
+  }
+
+  // A newly chosen state comes into view when less than all of it is on screen.
+  function bringIntoView(group, layer) {
+    var show = function () {
+      var map = group._map, bounds = layer.getBounds();
+      if (map && bounds.isValid() && !map.getBounds().contains(bounds)) {
+        map.flyToBounds(bounds, {padding: [40, 40], maxZoom: Math.max(map.getZoom(), 7), duration: 0.6});
+      }
+    };
+    if (group._map) { show(); } else { group.once("add", show); }
+  }
+
+  // State abbreviations at their label points (features' `abbr` and `label` [lat, lon]), in a
+  // pane under the markers; they never take a click from the polygons.
+  var labelLayers = {};
+  function labels(group, src) {
+    var layer = labelLayers[src];
+    if (!layer) {
+      layer = labelLayers[src] = L.layerGroup();
+      withData(src, function (data) {
+        data.features.forEach(function (f) {
+          if (!f.properties.abbr || !f.properties.label) { return; }
+          L.marker(f.properties.label, {
+            icon: L.divIcon({className: "atlas-label", html: "<span>" + f.properties.abbr + "</span>",
+                             iconSize: null}),
+            interactive: false, keyboard: false, pane: "atlasLabels", atlasArea: f.properties.area
+          }).addTo(layer);
+        });
+        if (layer._map) { declutter(layer._map, layer); }
+      });
+      layer.on("add", function () {
+        var map = layer._map, tidy = function () { declutter(map, layer); };
+        map.on("zoomend resize", tidy);
+        layer.once("remove", function () { map.off("zoomend resize", tidy); });
+        tidy();
+      });
+    }
+    group.on("add", function () { if (!group._map.hasLayer(layer)) { group._map.addLayer(layer); } });
+    group.on("remove", function () {
+      var map = group._map;
+      setTimeout(function () {
+        var shown = false;
+        map.eachLayer(function (l) { if (l !== group && l._atlasLabels === src) { shown = true; } });
+        if (!shown && map.hasLayer(layer)) { map.removeLayer(layer); }
+      }, 0);
+    });
+    group._atlasLabels = src;
   }
 
   // Kept polygons go on and off the map with `group`, the group that last drew them, and always
@@ -261,6 +353,8 @@
   function markers(group, options) {
     var src = options.src, selection = options.selection, kind = options.kind,
       size = options.size;
+    keepHidden(group, options.layer);
+    hideBelow(group, kind, options.minZoom);
     var key = JSON.stringify([src, selection, kind, size]);
     var stats = {kind: kind, reused: false, start: performance.now()};
     atlas.stats[kind] = stats;
@@ -291,6 +385,31 @@
     return cluster;
   }
 
+  // Below `minZoom` a kind's markers are hidden (a class on the map's container), so that at
+  // national zoom every state, however small, takes its own hover and click.
+  function hideBelow(group, kind, minZoom) {
+    var update = function (map) {
+      L.DomUtil[map.getZoom() < minZoom ? "addClass" : "removeClass"](
+        map.getContainer(), "atlas-hide-" + kind);
+    };
+    var watch = function () {
+      var map = group._map;
+      if (map._atlasZoomWatch && map._atlasZoomWatch[kind]) { update(map); return; }
+      map._atlasZoomWatch = Object.assign(map._atlasZoomWatch || {}, {[kind]: true});
+      map.on("zoomend", function () { update(map); });
+      update(map);
+    };
+    if (group._map) { watch(); } else { group.once("add", watch); }
+  }
+
+  function tiles(group, options) {
+    var layer = L.tileLayer(options.url, {
+      attribution: options.attribution, maxNativeZoom: options.maxNativeZoom, maxZoom: 18
+    });
+    layer.addTo(group);
+    return layer;
+  }
+
   // Leaflet focuses the map on mousedown (for keyboard panning). With the map's iframe partly out
   // of view, that focus scrolls the page mid-click, the mouseup lands elsewhere and the click is
   // lost (a state is not selected, a count bubble does not open). Focus without scrolling.
@@ -301,10 +420,66 @@
     };
   }
 
-  if (window.L && L.Map) { L.Map.addInitHook(function () { keepScroll(this); }); }
+  // A map with the `atlasFit` option (south-west and north-east corners) opens on that extent,
+  // and fits it again whenever its frame is resized until someone moves it: the page sizes the
+  // frame from the window after the map is made, and a link's own view moves it on purpose.
+  function fitExtent(map) {
+    var extent = map.options.atlasFit;
+    if (!extent) { return; }
+    var fitting = false, moved = false;
+    var fit = function () {
+      fitting = true;
+      map.fitBounds(extent, {padding: [8, 8], animate: false});
+      fitting = false;
+    };
+    map.on("movestart", function () { if (!fitting) { moved = true; } });
+    map.on("resize", function () { if (!moved) { fit(); } });
+    fit();
+  }
+
+  // Panes for what must sit between Leaflet's own: state labels above the polygons (400) and
+  // under the markers (600); the selected state's outline above the markers, under tooltips (650).
+  function makePanes(map) {
+    map.createPane("atlasLabels").style.zIndex = 450;
+    map.createPane("atlasSelected").style.zIndex = 640;
+  }
+
+  // Leaflet measures its container once; the page resizes the frame (and so the container) with
+  // the window. Measure again whenever it changes.
+  function trackSize(map) {
+    if (!window.ResizeObserver) { return; }
+    new ResizeObserver(function () { map.invalidateSize({pan: false}); }).observe(map.getContainer());
+  }
+
+  // Labels that would overlap a larger state's label are left out at this zoom.
+  function declutter(map, layer) {
+    var placed = [];
+    var items = [];
+    layer.eachLayer(function (m) { items.push(m); });
+    items.sort(function (a, b) { return b.options.atlasArea - a.options.atlasArea; });
+    items.forEach(function (m) {
+      var el = m.getElement(), span = el && el.firstChild;
+      if (!span) { return; }
+      var p = map.latLngToContainerPoint(m.getLatLng());
+      var w = span.offsetWidth + 4, h = span.offsetHeight + 2;
+      var box = [p.x - w / 2, p.y - h / 2, p.x + w / 2, p.y + h / 2];
+      var clash = placed.some(function (o) {
+        return box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3];
+      });
+      el.style.visibility = clash ? "hidden" : "";
+      if (!clash) { placed.push(box); }
+    });
+  }
+
+  if (window.L && L.Map) {
+    L.Map.addInitHook(function () {
+      makePanes(this); keepScroll(this); trackSize(this); fitExtent(this);
+    });
+    rememberLayers();
+  }
 
   var atlas = window.atlas = {
-    states: states, outline: outline, markers: markers,
+    states: states, outline: outline, markers: markers, tiles: tiles,
     stateTip: stateTip, popup: popup, stats: {}
   };
 })();
