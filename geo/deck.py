@@ -220,11 +220,13 @@ def _view(entry: dict, report: _Report, context: dict) -> View:
         for notice in notices:
             report(param, notice)
         parsed[param] = getattr(one, PARAMS[param])
-    # The map area is a pair: a zoom without a center (or the reverse) is not a place.
+    # The map area is a pair: a zoom without a center (or the reverse) is not a place, so one is
+    # used only with the other (when the other is given but bad, it has been reported already).
     for given, missing in (("zoom", "center"), ("center", "zoom")):
-        if given in parsed and missing not in parsed and missing not in entry:
-            report(given, f"set without {missing}; give both zoom and center (or neither). Using the default.")
-            del parsed[given]
+        if parsed.get(given) is not None and parsed.get(missing) is None:
+            if missing not in entry:
+                report(given, f"set without {missing}; give both zoom and center (or neither). Using the default.")
+            parsed[given] = None
     return replace(view, **{PARAMS[param]: value for param, value in parsed.items()})
 
 
@@ -381,7 +383,7 @@ def _kind(value) -> str:
     if isinstance(value, str):
         return f"string {_echo(value)}"
     if isinstance(value, list):
-        return f"an array of {len(value)}"
+        return f"an array of {len(value)} value(s)"
     if isinstance(value, dict):
         return "a table"
     return type(value).__name__  # dates and times
