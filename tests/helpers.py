@@ -298,3 +298,36 @@ def read_export(path, fmt, like):
     return pd.read_csv(
         path, dtype=dict.fromkeys(text, str), keep_default_na=False, na_values=dict.fromkeys(numbers, [""])
     )
+
+
+# --- decks ---
+
+GOOD_SCENE = """
+[[scenes]]
+title = "Querétaro: the Aerocluster"
+caption = "Over 60 members."
+sectors = ["Aerospace"]
+state = "Querétaro"
+[[scenes.cites]]
+file = "000_97e5dc63d500ae07.txt"
+section = "The Querétaro Aerocluster Model (introduction)"
+quote = "now encompassing over 60 global corporations and organizations"
+"""
+
+
+def write_deck(folder: Path, name: str, text: str) -> Path:
+    """`text` as `<folder>/decks/<name>.toml` (so messages name it `decks/<name>.toml`)."""
+    path = folder / "decks" / f"{name}.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def squash(text: str) -> str:
+    """Whitespace removed, as quotes are compared with the PDF-extracted documents."""
+    return re.sub(r"\s+", "", text)
+
+
+def caption_numbers(text: str) -> list[str]:
+    """Digit runs in a caption, thousands separators dropped: "$1,616 million" -> ["1616"]."""
+    return [match.replace(",", "") for match in re.findall(r"\d[\d,.]*\d|\d", text)]
