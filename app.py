@@ -338,12 +338,13 @@ def main() -> None:
 
 
 def handle_click(out, view: View, states_list: list[str]) -> None:
-    """What the map returned is the browser's word: only the name of one of the 32 states counts."""
+    """A new click on a state selects it (what the map returned is the browser's word: only the
+    name of one of the 32 states counts); the same click seen again on a later run does not."""
     clicked = clicked_state(out, states_list)
     if clicked and clicked != st.session_state.get("last_click"):
         st.session_state["last_click"] = clicked
-        if clicked != view.state:
-            st.session_state["pending_state"] = clicked
+        if clicked[0] != view.state:
+            st.session_state["pending_state"] = clicked[0]
             st.rerun()
 
 

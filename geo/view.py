@@ -129,13 +129,18 @@ def view_to_params(view: View, defaults: View) -> dict[str, str]:
     return params
 
 
-def clicked_state(returned, states: Sequence[str]) -> str | None:
-    """The state a map click chose, from what st_folium returned (`last_active_drawing`, the
-    clicked feature). That value comes from the browser: anything but one of `states` is None."""
+def clicked_state(returned, states: Sequence[str]) -> tuple[str, int | None] | None:
+    """(state, click number) of the last click on a state, from what st_folium returned
+    (`last_active_drawing`, the clicked feature, numbered by the map runtime so that a second
+    click on the same state is a new click). That value comes from the browser: anything but one
+    of `states` is None, and a click number that is not a whole number is None."""
     feature = returned.get("last_active_drawing") if isinstance(returned, Mapping) else None
     properties = feature.get("properties") if isinstance(feature, Mapping) else None
     state = properties.get("state") if isinstance(properties, Mapping) else None
-    return state if isinstance(state, str) and state in states else None
+    if not isinstance(state, str) or state not in states:
+        return None
+    click = properties.get("click")
+    return state, click if isinstance(click, int) and not isinstance(click, bool) else None
 
 
 def parse_year_range(text: str) -> tuple[int, int]:

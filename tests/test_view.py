@@ -235,7 +235,10 @@ def test_any_params_give_a_valid_view_and_safe_notices(params):
 @pytest.mark.parametrize(
     ("returned", "expected"),
     [
-        ({"last_active_drawing": {"properties": {"state": "Querétaro"}}}, "Querétaro"),
+        ({"last_active_drawing": {"properties": {"state": "Querétaro"}}}, ("Querétaro", None)),
+        ({"last_active_drawing": {"properties": {"state": "Querétaro", "click": 3}}}, ("Querétaro", 3)),
+        ({"last_active_drawing": {"properties": {"state": "Querétaro", "click": "3"}}}, ("Querétaro", None)),
+        ({"last_active_drawing": {"properties": {"state": "Querétaro", "click": True}}}, ("Querétaro", None)),
         ({"last_active_drawing": {"properties": {"state": "Atlantis"}}}, None),  # not one of the states
         ({"last_active_drawing": {"properties": {"state": "<b>x</b>"}}}, None),
         ({"last_active_drawing": {"properties": {"state": ["Querétaro"]}}}, None),  # forged types

@@ -102,8 +102,12 @@
 
   // st_folium reports a click only when what it returns changes: a click number in the clicked
   // feature makes a second click on the same state (after choosing another one elsewhere) count.
+  // A new properties object each time: st_folium keeps the one it sent last and compares with it.
   var clicks = 0;
-  function countClick(e) { e.target.feature.properties.click = ++clicks; }
+  function countClick(e) {
+    var f = e.target.feature;
+    f.properties = Object.assign({}, f.properties, {click: ++clicks});
+  }
 
   // Layers the user unticked in the layer control, by name. st_folium adds every new group to
   // the map; such a group is taken off again before the frame is painted.
