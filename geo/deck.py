@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from geo.paths import REPO_ROOT
-from geo.view import DEFAULT_BASEMAP, PARAMS, YEAR_RANGE_FORMAT, View, parse_view
+from geo.view import DEFAULT_BASEMAP, PARAMS, PRESENTER_PARAMS, YEAR_RANGE_FORMAT, View, parse_view
 
 DECKS_DIR = REPO_ROOT / "decks"
 VERSION = 1
@@ -30,7 +30,8 @@ VERSION = 1
 LAYERS = ("States", "Clusters", "Projects")
 
 DECK_KEYS = ("version", "title", "description", "scenes")
-VIEW_KEYS = tuple(PARAMS)  # the URL's parameters: sectors, years, known, metric, state, basemap, zoom, center
+# The URL's parameters that name a view: sectors, years, known, metric, state, basemap, zoom, center
+VIEW_KEYS = tuple(param for param in PARAMS if param not in PRESENTER_PARAMS)
 SCENE_KEYS = ("title", "caption", *VIEW_KEYS, "layers", "cites")
 CITE_KEYS = ("file", "section", "quote")
 TITLE_ECHO = 40

@@ -12,8 +12,11 @@ Parameters (all optional; an absent or empty parameter means its default):
 | `basemap` | one of the app's basemap keys, any letter case    | `none`           | `none`         |
 | `zoom`    | whole number 0-18                                 | `7`              | the app's      |
 | `center`  | `LAT,LON` in decimal degrees                      | `20.59,-100.39`  | the app's      |
+| `present` | presenter mode: `light` or `dark` (`1` = `light`)  | `dark`           | off            |
+| `deck`    | a scene deck's name (a file in `decks/`)          | `bajio-aerospace`| none           |
+| `scene`   | the deck's scene, from 1                           | `3`              | 1 with a deck  |
 
-Bad values never raise. A value that is unknown, malformed, out of range, repeated, longer than
+Tracking parameters (`utm_*`, `fbclid`, `gclid`, ...) are dropped silently. Bad values never raise. A value that is unknown, malformed, out of range, repeated, longer than
 `MAX_VALUE_CHARS` or that contains markup falls back to its default and adds a plain-text notice.
 Two partial cases keep what is usable, also with a notice: unknown names in `sectors` are dropped
 and the known ones kept; a year range that overlaps the data's bounds is clamped to them (one
@@ -43,10 +46,19 @@ FIELDS = {
     "basemap": ("basemap", "basemap"),
     "zoom": ("zoom", "zoom"),
     "center": ("center", "center"),
+    "present": ("present", "present"),
+    "deck": ("deck", "deck"),
+    "scene": ("scene", "scene"),
 }
+PRESENTER_PARAMS = ("present", "deck", "scene")  # how the view is shown, not which view (not in decks)
+PRESENT_MODES = ("light", "dark")
+MAX_SCENE = 99
+MAX_NOTICES = 3
 PARAMS = {param: field for param, (field, _) in FIELDS.items()}  # URL parameter -> View field
 # Streamlit adds these itself; they are not ours to complain about.
 _STREAMLIT_PARAMS = frozenset({"embed", "embed_options"})
+# Added by mail and ad campaigns to shared links: never ours, never worth a notice.
+TRACKING = re.compile(r"(utm_[a-z]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl)", re.IGNORECASE)
 _UNSAFE = re.compile(r"[<>\x00-\x1f\x7f]")
 _YEAR_RANGE = re.compile(r"([0-9]{4})-([0-9]{4})")
 _ZOOM = re.compile(r"[0-9]{1,2}")
@@ -63,6 +75,9 @@ class View:
     basemap: str = DEFAULT_BASEMAP
     zoom: int | None = None
     center: tuple[float, float] | None = None  # (lat, lon)
+    present: str | None = None  # presenter mode: "light" or "dark"; None = the normal page
+    deck: str | None = None  # a scene deck's name (geo.deck)
+    scene: int | None = None  # 1-based scene of `deck`
 
 
 def parse_view(
@@ -72,6 +87,7 @@ def parse_view(
     year_bounds: tuple[int, int] | None,
     states: Sequence[str],
     basemaps: Sequence[str],
+    decks: Sequence[str] = (),
 ) -> tuple[View, list[str]]:
     """The view in `params` and a plain-text notice for every value not used (escape before display).
 
@@ -89,6 +105,9 @@ def parse_view(
         "basemap": lambda text: (_choice(text, (DEFAULT_BASEMAP, *basemaps), "basemap"), None),
         "zoom": _zoom,
         "center": _center,
+        "present": _present,
+        "deck": lambda text: (_choice(text, decks, "deck") if decks else _no_decks(), None),
+        "scene": _scene,
     }
     values = {}
     for param, text in texts.items():
@@ -99,7 +118,15 @@ def parse_view(
             continue
         if notice:
             notices.append(notice)
-    return replace(View(years=year_bounds), **values), notices
+    return replace(View(years=year_bounds), **values), _capped(notices)
+
+
+def _capped(notices: list[str]) -> list[str]:
+    """At most MAX_NOTICES notices: a link with 300 bad parameters gets one summary line."""
+    if len(notices) <= MAX_NOTICES:
+        return notices
+    rest = len(notices) - (MAX_NOTICES - 1)
+    return [*notices[: MAX_NOTICES - 1], f"… and {rest} more values of the link were ignored."]
 
 
 def view_to_session(view: View) -> dict:
@@ -160,7 +187,7 @@ def _single_texts(params: Mapping[str, str | list[str]], notices: list[str]) -> 
     for key, value in params.items():
         values = [value] if isinstance(value, str) else list(value)
         if key not in PARAMS:
-            if key not in _STREAMLIT_PARAMS:
+            if key not in _STREAMLIT_PARAMS and not TRACKING.fullmatch(key):
                 notices.append(f"Ignored unknown link parameter {_shown(key)}.")
             continue
         if len(values) > 1:
@@ -249,6 +276,23 @@ def _center(text: str) -> tuple[tuple[float, float], None]:
     if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValueError("latitude must be within -90..90 and longitude within -180..180")
     return (lat, lon), None
+
+
+def _present(text: str) -> tuple[str, None]:
+    mode = "light" if text == "1" else text.casefold()
+    if mode not in PRESENT_MODES:
+        raise ValueError("expected light, dark or 1")
+    return mode, None
+
+
+def _no_decks():
+    raise ValueError("no scene decks are available")
+
+
+def _scene(text: str) -> tuple[int, None]:
+    if not _ZOOM.fullmatch(text) or not 1 <= int(text) <= MAX_SCENE:
+        raise ValueError(f"expected a scene number 1-{MAX_SCENE}")
+    return int(text), None
 
 
 def _format(param: str, value: object) -> str:

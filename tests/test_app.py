@@ -330,7 +330,7 @@ BAD_LINKS = [
     ({"state": LONG}, ["state"], "Ignored state: the value is 10000 characters long (limit 200)"),
     ({"sectors": "Aerospace," + "B" * 150}, [], "Ignored unknown sector(s)"),  # long, under the limit
     ({"sectors": ["Aerospace", "ICT"]}, ["sectors"], "Ignored sectors: it appears 2 times"),
-    ({"utm_source": "newsletter"}, [], 'Ignored unknown link parameter "utm_source"'),
+    ({"newsletter": "june"}, [], 'Ignored unknown link parameter "newsletter"'),
     ({LONG[:300]: "1"}, [], "Ignored unknown link parameter"),  # a long unknown name
     ({"state": "[click me](https://evil.example)"}, ["state"], "unknown state"),  # markdown in the echo
     ({"metric": ":red[big] $x^2$ **b** `c`"}, ["metric"], "unknown metric"),
@@ -364,6 +364,11 @@ def test_a_bad_link_falls_back_with_a_safe_visible_notice(params, defaulted, fra
     for key, value in params.items():
         assert at.query_params.get(key) != value or key == "sectors"
     assert all(len(v) <= 200 for v in at.query_params.values())
+
+
+def test_tracking_parameters_are_dropped_silently():
+    at = run_app({"utm_source": "newsletter", "fbclid": "x1", "metric": "clusters"})
+    assert notices(at) == [] and dict(at.query_params) == {"metric": "clusters"}
 
 
 def test_good_and_bad_values_in_one_link_keep_the_good_ones(bounds):

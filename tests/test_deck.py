@@ -16,7 +16,7 @@ from geo.join import year_bounds
 from geo.paths import SEEDS_DIR, source_docs_dir
 from geo.sectors import SECTORS
 from geo.seeds import load_records
-from geo.view import PARAMS, parse_view, view_to_params
+from geo.view import PARAMS, PRESENTER_PARAMS, parse_view, view_to_params
 from layers.choropleth import STATES_LAYER
 from layers.style import KIND_LABELS
 from tests.helpers import GOOD_SCENE, caption_numbers, squash, write_deck
@@ -209,9 +209,10 @@ layers = ["Clusters", "States"]
     assert (again, notices) == (view, [])
 
 
-def test_every_url_parameter_is_a_deck_key():
-    assert deck_module.VIEW_KEYS == tuple(PARAMS)
-    assert set(deck_module._PARAM_TEXT) == set(PARAMS)  # each needs its TOML type
+def test_every_url_parameter_of_a_view_is_a_deck_key():
+    view_params = tuple(param for param in PARAMS if param not in PRESENTER_PARAMS)
+    assert deck_module.VIEW_KEYS == view_params and set(PRESENTER_PARAMS) <= set(PARAMS)
+    assert set(deck_module._PARAM_TEXT) == set(view_params)  # each needs its TOML type
 
 
 def test_layer_names_are_the_maps():

@@ -23,6 +23,7 @@ SECTORS = ("Aerospace", "Automotive", "ICT", "Energy", "Biotechnology")
 STATES = ("Ciudad de México", "Nuevo León", "Querétaro")
 BASEMAPS = ("none", "CartoDB.Positron", "OpenStreetMap.Mapnik")
 BOUNDS = (1990, 2025)
+DECKS = ("bajio-aerospace", "renewable-energy")
 DEFAULT = View(years=BOUNDS)
 
 
@@ -53,7 +54,7 @@ def fake_names(monkeypatch):
 
 
 def parse(params):
-    return parse_view(params, sectors=SECTORS, year_bounds=BOUNDS, states=STATES, basemaps=BASEMAPS)
+    return parse_view(params, sectors=SECTORS, year_bounds=BOUNDS, states=STATES, basemaps=BASEMAPS, decks=DECKS)
 
 
 @pytest.mark.parametrize(
@@ -207,6 +208,9 @@ def views(draw):
         basemap=draw(st.sampled_from(BASEMAPS)),
         zoom=draw(st.none() | st.integers(0, 18)),
         center=draw(st.none() | center),
+        present=draw(st.none() | st.sampled_from(("light", "dark"))),
+        deck=draw(st.none() | st.sampled_from(DECKS)),
+        scene=draw(st.none() | st.integers(1, 99)),
     )
 
 
@@ -273,3 +277,32 @@ def test_a_year_range_needs_data_with_known_years():
     )
     assert view.years is None and view.metric == "clusters"
     assert notices == ['Ignored years="2000-2010": no record in the data has a known year. Using the default.']
+
+
+@pytest.mark.parametrize(
+    ("params", "expected", "notice"),
+    [
+        ({"present": "1"}, {"present": "light"}, None),
+        ({"present": "DARK"}, {"present": "dark"}, None),
+        ({"present": "neon"}, {}, 'Ignored present="neon": expected light, dark or 1.'),
+        ({"deck": "Bajio-Aerospace", "scene": "3"}, {"deck": "bajio-aerospace", "scene": 3}, None),
+        ({"deck": "atlantis"}, {}, "unknown deck (valid: bajio-aerospace, renewable-energy)"),
+        ({"scene": "0"}, {}, "expected a scene number 1-99"),
+        ({"scene": "100"}, {}, "expected a scene number 1-99"),
+        ({"utm_source": "mail", "UTM_Campaign": "x", "fbclid": "abc", "gclid": "1"}, {}, None),  # silently
+    ],
+)
+def test_presenter_and_tracking_parameters(params, expected, notice):
+    view, notices = parse_view(
+        params, sectors=SECTORS, year_bounds=BOUNDS, states=STATES, basemaps=BASEMAPS, decks=DECKS
+    )
+    assert {k: getattr(view, k) for k in ("present", "deck", "scene") if getattr(view, k) is not None} == expected
+    assert notices == ([] if notice is None else [n for n in notices if notice in n])
+    assert len(notices) == (0 if notice is None else 1)
+
+
+def test_a_link_with_hundreds_of_bad_values_gets_a_short_list_of_notices():
+    params = {f"junk{i}": "x" for i in range(300)} | {"metric": "nope"}
+    _, notices = parse_view(params, sectors=SECTORS, year_bounds=BOUNDS, states=STATES, basemaps=BASEMAPS)
+    assert len(notices) == 3
+    assert notices[-1] == "… and 299 more values of the link were ignored."  # 301 in all
