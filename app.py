@@ -2,15 +2,25 @@
 
 import logging
 import os
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import boundaries, export, join, seeds, synthetic
+from geo import boundaries, deck, export, join, seeds, synthetic
 from geo.profile import StateProfile, state_profile
 from geo.sectors import SECTORS
-from geo.view import View, clicked_state, parse_view, view_from_session, view_to_params, view_to_session
+from geo.view import (
+    View,
+    clicked_state,
+    parse_view,
+    step_sector,
+    step_years,
+    view_from_session,
+    view_to_params,
+    view_to_session,
+)
 from layers import assets, basemap, cards, server, style
 from layers.charts import bar_chart_spec
 
@@ -19,6 +29,7 @@ st.set_page_config(page_title="Mexico Cluster Atlas", page_icon="🗺️", layou
 SYNTHETIC_POINTS = int(os.environ.get("ATLAS_SYNTHETIC_POINTS", "0") or 0)
 LOG = logging.getLogger("atlas")
 METRIC_LABELS = {"records": "Clusters + projects", "clusters": "Clusters", "projects": "Projects"}
+PRESENT_LABELS = {None: "Off", "light": "Projector, light", "dark": "Projector, dark"}
 
 
 @st.cache_data(show_spinner="Loading the atlas data…")
@@ -111,11 +122,71 @@ def init_state(defaults: View, states_list: list[str]) -> None:
         return
     params = {k: st.query_params.get_all(k) for k in st.query_params}
     view, notices = parse_view(
-        params, sectors=SECTORS, year_bounds=defaults.years, states=states_list, basemaps=tuple(basemap.BASEMAPS)
+        params,
+        sectors=SECTORS,
+        year_bounds=defaults.years,
+        states=states_list,
+        basemaps=tuple(basemap.BASEMAPS),
+        decks=tuple(deck.list_decks()),
     )
     # zoom and center: a link's map view, applied when the map opens, then left to the user
     st.session_state.update(defaults=defaults, notices=notices, last_click=None, **view_to_session(view))
     st.query_params.from_dict(view_to_params(view, defaults))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def scene_deck(name: str, modified: int, bounds: tuple[int, int] | None, states_list: tuple[str, ...]) -> deck.Deck:
+    """A deck file, loaded and checked once per version of the file (`modified`)."""
+    path = deck.list_decks()[name]
+    return deck.load_deck(
+        path, sectors=SECTORS, year_bounds=bounds, states=states_list, basemaps=tuple(basemap.BASEMAPS)
+    )
+
+
+def current_deck(view: View, bounds, states_list: list[str]) -> deck.Deck | None:
+    paths = deck.list_decks()
+    if view.deck not in paths:
+        return None
+    return scene_deck(view.deck, paths[view.deck].stat().st_mtime_ns, bounds, tuple(states_list))
+
+
+def apply_scene(chosen: deck.Deck | None) -> None:
+    """A newly chosen scene sets the view (filters, state, map area, layers); runs before the widgets."""
+    ss = st.session_state
+    if chosen is None or not chosen.scenes:
+        ss.pop("scene_applied", None)
+        return
+    number = min(ss.get("scene") or 1, len(chosen.scenes))
+    if ss.get("scene_applied") == (chosen.name, number):
+        return
+    scene = chosen.scenes[number - 1]
+    view = current_view()
+    ss.update(view_to_session(replace(scene.view, present=view.present, deck=chosen.name, scene=number)))
+    ss.update(scene_applied=(chosen.name, number), scene_layers=scene.layers)
+    sync_url()
+
+
+def step_scene(step: int, count: int) -> None:
+    ss = st.session_state
+    ss["scene"] = max(1, min(count, (ss.get("scene") or 1) + step))
+    sync_url()
+
+
+def step_sector_filter(step: int) -> None:
+    ss = st.session_state
+    ss["sectors"] = list(step_sector(current_view().sectors, SECTORS, step))
+    sync_url()
+
+
+def step_year_filter(step: int) -> None:
+    ss = st.session_state
+    ss["years"] = step_years(current_view().years, ss["defaults"].years, step)
+    sync_url()
+
+
+def choose_deck() -> None:
+    st.session_state["scene"] = 1 if st.session_state.get("deck") else None
+    sync_url()
 
 
 def apply_map_click(states_list: list[str]) -> None:
@@ -160,6 +231,68 @@ def sidebar(states_list: list[str], bounds: tuple[int, int] | None) -> None:
         st.selectbox(
             "Basemap", list(basemap.BASEMAPS), key="basemap", format_func=basemap.BASEMAPS.get, on_change=sync_url
         )
+        st.header("Present")
+        names = deck.list_decks()
+        st.selectbox(
+            "Scene deck",
+            [None, *names],
+            key="deck",
+            format_func=lambda name: "None" if name is None else name.replace("-", " ").capitalize(),
+            on_change=choose_deck,
+            help="A deck is a sequence of views with cited captions (decks/). PageDown / PageUp step through it.",
+        )
+        st.radio(
+            "Presenter mode",
+            list(PRESENT_LABELS),
+            key="present",
+            format_func=PRESENT_LABELS.get,
+            on_change=sync_url,
+            help="No sidebar, large type, keys: PageDown/PageUp scenes, Shift+arrows sectors and years.",
+        )
+
+
+def presenter_bar(view: View, chosen: deck.Deck | None) -> None:
+    """Scene, sector and year keys (a presentation clicker sends PageDown / PageUp), fullscreen."""
+    count = len(chosen.scenes) if chosen else 0
+    number = min(view.scene or 1, count) if count else 0
+    bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    bar.button("◀ Scene", shortcut="PageUp", on_click=step_scene, args=(-1, count), disabled=number <= 1)
+    bar.button("Scene ▶", shortcut="PageDown", on_click=step_scene, args=(1, count), disabled=number >= count)
+    bar.button("◀ Sector", shortcut="Shift+Left", on_click=step_sector_filter, args=(-1,))
+    bar.button("Sector ▶", shortcut="Shift+Right", on_click=step_sector_filter, args=(1,))
+    known = view.years is not None
+    bar.button("◀ Year", shortcut="Shift+Down", on_click=step_year_filter, args=(-1,), disabled=not known)
+    bar.button("Year ▶", shortcut="Shift+Up", on_click=step_year_filter, args=(1,), disabled=not known)
+    with bar:
+        st.html(
+            '<button data-atlas-fullscreen class="atlas-fullscreen">Full screen</button>'
+            f"<script>{present_js()}</script>",
+            unsafe_allow_javascript=True,
+            width="content",
+        )
+    if view.present:
+        bar.button("Exit presenter mode", on_click=exit_presenter, help="Back to the normal page with its sidebar.")
+
+
+@st.cache_resource(show_spinner=False)
+def present_js() -> str:
+    return assets.PRESENT_JS.read_text(encoding="utf-8")
+
+
+def exit_presenter() -> None:
+    st.session_state["present"] = None
+    sync_url()
+
+
+def scene_text(chosen: deck.Deck, view: View) -> None:
+    """The scene's title and caption, with the documents its figures come from."""
+    number = min(view.scene or 1, len(chosen.scenes))
+    scene = chosen.scenes[number - 1]
+    st.subheader(f"{cards.md_text(chosen.title)} · {number}/{len(chosen.scenes)}: {cards.md_text(scene.title)}")
+    st.markdown(cards.md_text(scene.caption))
+    if scene.cites:
+        sources = "; ".join(dict.fromkeys(f"{cite.file}, {cite.section}" for cite in scene.cites))
+        st.caption(cards.md_text(f"Sources: {sources}"))
 
 
 def title(view: View, counts, points) -> None:
@@ -289,11 +422,25 @@ def main() -> None:
     settle_heap()
     defaults = View(years=bounds)
     init_state(defaults, states_list)
+    chosen = current_deck(current_view(), bounds, states_list)
+    apply_scene(chosen)
     apply_map_click(states_list)
     sidebar(states_list, defaults.years)
     view = current_view()
-    for notice in st.session_state.get("notices", []):
+    if view.present:
+        st.html(assets.PRESENT_CSS)
+        if view.present == "dark":
+            st.html(assets.PRESENT_DARK_CSS)
+    notices = st.session_state.get("notices", [])
+    for notice in notices:
         st.warning(cards.md_text(notice), icon="⚠️")  # notices echo link text: show it as text, never markdown
+    if notices:
+        st.button("Dismiss the link notices", on_click=st.session_state.update, kwargs={"notices": []})
+    if chosen is not None:
+        for problem in chosen.problems:
+            st.warning(cards.md_text(problem), icon="⚠️")
+    if view.present or chosen is not None:
+        presenter_bar(view, chosen)
     if SYNTHETIC_POINTS:
         st.warning(f"Benchmark mode: {SYNTHETIC_POINTS:,} SYNTHETIC project points are added. They are not real data.")
 
@@ -301,13 +448,22 @@ def main() -> None:
     key = (view.sectors, view.years, view.known_years_only, SYNTHETIC_POINTS)  # primitive cache keys
     counts, points = filtered(*key)
     title(view, counts, points)
+    if chosen is not None and chosen.scenes:
+        scene_text(chosen, view)
 
     profile = profile_of(view.state, *key) if view.state else None
     map_col, side_col = st.columns([2.2, 1], gap="medium")
     classes = style.classify(counts[view.metric], k=5)
     with map_col:
         groups = basemap.map_layers(
-            counts, points, metric=view.metric, classes=classes, selected=view.state, data=data, basemap=view.basemap
+            counts,
+            points,
+            metric=view.metric,
+            classes=classes,
+            selected=view.state,
+            data=data,
+            basemap=view.basemap,
+            shown=st.session_state.pop("scene_layers", None),  # a new scene decides the layers once
         )
         out = st_folium(
             basemap.base_map(assets=map_assets),  # constant: the iframe never remounts

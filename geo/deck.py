@@ -14,6 +14,7 @@ is skipped. Unknown keys are problems (a typo such as `centre` must not silently
 """
 
 import difflib
+import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -68,9 +69,10 @@ class Deck:
     problems: tuple[str, ...]  # plain text, one per problem; empty for a good deck
 
 
-def list_decks(folder: Path = DECKS_DIR) -> dict[str, Path]:
-    """Deck name (file stem) -> path, for every `*.toml` in `folder`, sorted by name."""
-    folder = Path(folder)
+def list_decks(folder: Path | None = None) -> dict[str, Path]:
+    """Deck name (file stem) -> path, for every `*.toml` in `folder` (decks/ unless ATLAS_DECKS_DIR
+    points elsewhere), sorted by name."""
+    folder = Path(os.environ.get("ATLAS_DECKS_DIR", DECKS_DIR) if folder is None else folder)
     if not folder.is_dir():
         return {}
     return {path.stem: path for path in sorted(folder.glob("*.toml"))}

@@ -313,3 +313,24 @@ def _shown(text: str) -> str:
     if len(safe) > ECHO_CHARS:
         safe = safe[:ECHO_CHARS] + "…"
     return f'"{safe}"'
+
+
+def step_sector(chosen: Sequence[str], sectors: Sequence[str], step: int) -> tuple[str, ...]:
+    """A presenter's next (+1) or previous (-1) single sector: from all sectors (or several) the
+    first (or last); from one, its neighbour, wrapping around."""
+    if len(chosen) != 1:
+        return (sectors[0] if step > 0 else sectors[-1],)
+    return (sectors[(sectors.index(chosen[0]) + step) % len(sectors)],)
+
+
+def step_years(years: tuple[int, int] | None, bounds: tuple[int, int] | None, step: int) -> tuple[int, int] | None:
+    """A presenter's next (+1) or previous (-1) single year within `bounds`: from a range, the
+    first (or last) year; from one year, the next (or previous), wrapping around."""
+    if bounds is None:
+        return None
+    low, high = bounds
+    if years is None or years[0] != years[1]:
+        year = low if step > 0 else high
+    else:
+        year = low + (years[0] - low + step) % (high - low + 1)
+    return (year, year)

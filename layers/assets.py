@@ -37,7 +37,11 @@ from layers.markers import MarkerTable, marker_table
 RUNTIME_DIR = Path(__file__).resolve().parent / "static"
 RUNTIME_JS = "atlas-runtime.js"
 RUNTIME_CSS = "atlas-map.css"
-PAGE_CSS = RUNTIME_DIR / "atlas-page.css"  # the page around the map (app.py draws it with st.html)
+# The page around the map and presenter mode (app.py draws them with st.html).
+PAGE_CSS = RUNTIME_DIR / "atlas-page.css"
+PRESENT_CSS = RUNTIME_DIR / "atlas-present.css"
+PRESENT_DARK_CSS = RUNTIME_DIR / "atlas-present-dark.css"
+PRESENT_JS = RUNTIME_DIR / "atlas-present.js"
 FOLDERS = ("leaflet", "markercluster", "runtime", "data")
 CACHE_ENV = "ATLAS_CACHE_DIR"
 _FOLIUM_LEAFLET_VERSION = "1.9.3"  # the version folium 0.20 asks its CDN for

@@ -40,10 +40,10 @@ import folium
 import geopandas as gpd
 import xyzservices
 
-from layers.choropleth import choropleth, country_outline_layer
+from layers.choropleth import STATES_LAYER, choropleth, country_outline_layer
 from layers.markers import markers
 from layers.runtime import AtlasCall
-from layers.style import Classes
+from layers.style import KIND_LABELS, Classes
 
 if TYPE_CHECKING:
     from layers.assets import MapAssets, MapData
@@ -144,6 +144,7 @@ def map_layers(
     selected: str | None = None,
     data: MapData,
     basemap: str = "none",
+    shown: Sequence[str] | None = None,
 ) -> list[folium.FeatureGroup]:
     """The data layers in a fixed order: the basemap's tiles (if online), states, clusters,
     projects, Mexico's outline.
@@ -151,8 +152,13 @@ def map_layers(
     `states_counts` and `records` are the filtered frames (geo.join); `data` is where the constant
     geometry and marker details were published (`layers.assets.publish_map_data`, done once), so a
     filter change sends a few kB. Both marker groups are always present (maybe empty), so
-    positions and the layer control stay the same whatever the filters.
+    positions and the layer control stay the same whatever the filters. `shown` (layer names, e.g.
+    a scene's) switches the named layers on and the others off; None leaves that to the user.
     """
+
+    def show(name: str) -> bool | None:
+        return None if shown is None else name in shown
+
     tiles = basemap_layer(basemap)
     return [
         *([tiles] if tiles is not None else []),
@@ -163,9 +169,10 @@ def map_layers(
             sectors=sectors,
             selected=selected,
             geometry_url=data.geometry_url,
+            show=show(STATES_LAYER),
         ),
-        markers(records, kind="cluster", table=data.table),
-        markers(records, kind="project", table=data.table),
+        markers(records, kind="cluster", table=data.table, show=show(KIND_LABELS["cluster"])),
+        markers(records, kind="project", table=data.table, show=show(KIND_LABELS["project"])),
         country_outline_layer(url=data.outline_url),
     ]
 

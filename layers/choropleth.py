@@ -51,19 +51,21 @@ def choropleth(
     sectors: Sequence[str] | None = None,
     selected: str | None = None,
     geometry_url: str,
+    show: bool | None = None,
 ) -> folium.FeatureGroup:
     """States coloured by `metric` in `classes`, highlighted on hover, with a tooltip giving the
     state's clusters/projects/records and its non-zero counts for `sectors`.
 
     `states` is `geo.join.state_counts(...)`. `sectors` defaults to every sector column present.
     `selected` (a state name or code) gets a heavy outline. `geometry_url` is where the
-    `states_geometry()` of the same states is published.
+    `states_geometry()` of the same states is published. `show` switches the layer on or off
+    (None: as the user left it).
     """
     sectors = _sectors(states, sectors)
     _check_states(states, metric, sectors)
     view = _view(states, metric=metric, classes=classes, sectors=sectors, selected=selected)
     group = folium.FeatureGroup(name=STATES_LAYER, control=True)
-    AtlasCall("states", src=geometry_url, view=view, layer=STATES_LAYER).add_to(group)
+    AtlasCall("states", src=geometry_url, view=view, layer=STATES_LAYER, show=show).add_to(group)
     return group
 
 

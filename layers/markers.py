@@ -84,12 +84,15 @@ class MarkerTable:
         return replace(self, url=url, data=None)
 
 
-def markers(records: gpd.GeoDataFrame, *, kind: str, table: MarkerTable) -> folium.FeatureGroup:
+def markers(
+    records: gpd.GeoDataFrame, *, kind: str, table: MarkerTable, show: bool | None = None
+) -> folium.FeatureGroup:
     """The records of one `kind` ("cluster" or "project") as a clustered, toggleable layer.
 
     `table` is the published `marker_table()` of all records; `records` only selects which of its
     rows to show, by `id` (rows without a point are not in the table).
     The group is returned even when empty, so layer order and layer control stay the same.
+    `show` switches the layer on or off (None: as the user left it).
     """
     _check(records, kind)
     if table.url is None:
@@ -104,6 +107,7 @@ def markers(records: gpd.GeoDataFrame, *, kind: str, table: MarkerTable) -> foli
         clusterOptions=CLUSTER_OPTIONS,
         layer=KIND_LABELS[kind],
         minZoom=MIN_ZOOM,
+        show=show,
     ).add_to(group)
     return group
 

@@ -19,9 +19,9 @@ from folium.template import Template
 
 # Runtime function -> the option names it takes (all required).
 FUNCTIONS = {
-    "states": ("src", "view", "layer"),
+    "states": ("src", "view", "layer", "show"),
     "outline": ("src", "style"),
-    "markers": ("src", "selection", "kind", "size", "clusterOptions", "layer", "minZoom"),
+    "markers": ("src", "selection", "kind", "size", "clusterOptions", "layer", "minZoom", "show"),
     "tiles": ("url", "attribution", "maxNativeZoom"),
 }
 _JS_UNSAFE = str.maketrans(

@@ -23,7 +23,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from geo import seeds
+from geo import deck, seeds
 from geo.sectors import SECTORS
 from tests.helpers import (
     REPO,
@@ -538,3 +538,62 @@ def test_a_failure_inside_the_page_shows_a_plain_message_and_logs_the_details(mo
     assert any("Something went wrong while drawing this page" in e.value for e in at.error)
     assert "/srv/secret" not in json.dumps([e.value for e in at.error])
     assert any("classification exploded" in record.exc_text for record in caplog.records if record.exc_text)
+
+
+# --------------------------------------------------------------------------- presenter mode and decks
+
+
+def test_a_deck_link_opens_its_scene_and_the_keys_step_through_it():
+    chosen = deck.load_deck(
+        deck.list_decks()["bajio-aerospace"],
+        sectors=SECTORS,
+        year_bounds=None,
+        states=list(seeds.load_records()["state"].unique()),
+    )
+    at = run_app({"deck": "bajio-aerospace", "scene": "2", "present": "1"})
+    assert not at.exception, at.exception
+    second = chosen.scenes[1]
+    assert any(second.title in shown(h.value) for h in at.subheader), [h.value for h in at.subheader]
+    assert at.multiselect(key="sectors").value == list(second.view.sectors)
+    assert at.selectbox(key="state").value == second.view.state
+    assert map_args(at)["zoom"] == second.view.zoom and tuple(map_args(at)["center"]) == second.view.center
+    assert at.query_params["deck"] == "bajio-aerospace" and at.query_params["scene"] == "2"
+    assert any("Presenter mode" in h.proto.body and "stSidebar" in h.proto.body for h in at.get("html"))
+
+    next(b for b in at.button if b.label == "Scene ▶").click().run()
+    third = chosen.scenes[2]
+    assert not at.exception and at.query_params["scene"] == "3"
+    assert any(third.title in shown(h.value) for h in at.subheader)
+    assert at.multiselect(key="sectors").value == list(third.view.sectors)
+    next(b for b in at.button if b.label == "◀ Scene").click().run()
+    assert at.query_params["scene"] == "2"
+
+
+def test_presenter_keys_step_sectors_and_years(bounds):
+    at = run_app({"present": "1"})
+    next(b for b in at.button if b.label == "Sector ▶").click().run()
+    assert at.multiselect(key="sectors").value == [SECTORS[0]]
+    next(b for b in at.button if b.label == "Sector ▶").click().run()
+    assert at.multiselect(key="sectors").value == [SECTORS[1]]
+    next(b for b in at.button if b.label == "Year ▶").click().run()
+    assert at.query_params["years"] == f"{bounds[0]}-{bounds[0]}"
+    next(b for b in at.button if b.label == "Exit presenter mode").click().run()
+    assert "present" not in at.query_params and not any(b.label == "Sector ▶" for b in at.button)
+
+
+def test_a_bad_deck_names_file_scene_and_field_and_the_rest_plays(tmp_path, monkeypatch, fresh_caches):
+    (tmp_path / "broken.toml").write_text(
+        'version = 1\ntitle = "Broken"\n'
+        '[[scenes]]\ntitle = "Fine"\ncaption = "All sectors."\n'
+        '[[scenes]]\ntitle = "Bad"\ncaption = "One sector."\nsectors = ["Rocketry"]\n'
+        '[[scenes]]\ntitle = "Also fine"\ncaption = "Clusters."\nmetric = "clusters"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("ATLAS_DECKS_DIR", str(tmp_path))
+    at = run_app({"deck": "broken", "scene": "2"})
+    assert not at.exception, at.exception
+    [problem] = [shown(w.value) for w in at.warning if "broken.toml" in shown(w.value)]
+    assert "scene 2" in problem and "sectors" in problem and "Rocketry" in problem
+    assert map_elements(at)  # the bad scene plays with its default sectors
+    next(b for b in at.button if b.label == "Scene ▶").click().run()
+    assert at.radio(key="metric").value == "clusters" and at.query_params["scene"] == "3"

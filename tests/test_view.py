@@ -13,6 +13,8 @@ from geo.view import (
     clicked_state,
     parse_view,
     parse_year_range,
+    step_sector,
+    step_years,
     view_from_session,
     view_to_params,
     view_to_session,
@@ -306,3 +308,34 @@ def test_a_link_with_hundreds_of_bad_values_gets_a_short_list_of_notices():
     _, notices = parse_view(params, sectors=SECTORS, year_bounds=BOUNDS, states=STATES, basemaps=BASEMAPS)
     assert len(notices) == 3
     assert notices[-1] == "… and 299 more values of the link were ignored."  # 301 in all
+
+
+@pytest.mark.parametrize(
+    ("chosen", "step", "expected"),
+    [
+        ((), 1, ("Aerospace",)),
+        ((), -1, ("Biotechnology",)),
+        (("Aerospace", "ICT"), 1, ("Aerospace",)),
+        (("Aerospace",), 1, ("Automotive",)),
+        (("Biotechnology",), 1, ("Aerospace",)),  # wraps
+        (("Aerospace",), -1, ("Biotechnology",)),
+    ],
+)
+def test_presenter_steps_through_sectors(chosen, step, expected):
+    assert step_sector(chosen, SECTORS, step) == expected
+
+
+@pytest.mark.parametrize(
+    ("years", "step", "expected"),
+    [
+        ((1990, 2025), 1, (1990, 1990)),
+        ((1990, 2025), -1, (2025, 2025)),
+        ((2000, 2000), 1, (2001, 2001)),
+        ((2025, 2025), 1, (1990, 1990)),  # wraps
+        ((1990, 1990), -1, (2025, 2025)),
+        (None, 1, (1990, 1990)),
+    ],
+)
+def test_presenter_steps_through_years(years, step, expected):
+    assert step_years(years, BOUNDS, step) == expected
+    assert step_years(years, None, step) is None

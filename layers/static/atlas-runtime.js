@@ -5,12 +5,13 @@
  * static files fetched once per page and kept in memory.
  *
  * Call protocol (layers/runtime.py `AtlasCall` writes these calls; options are one JSON object):
- *   atlas.states(group, {src, view, layer})   states polygons from the GeoJSON at `src`, styled
+ *   atlas.states(group, {src, view, layer, show})
+ *                                             states polygons from the GeoJSON at `src`, styled
  *                                             and tooltipped by `view` (layers/choropleth.py),
  *                                             with their abbreviations as labels; the selected
  *                                             state outlined above everything and brought into view
  *   atlas.outline(group, {src, style})        a non-interactive outline from the GeoJSON at `src`
- *   atlas.markers(group, {src, selection, kind, size, clusterOptions, layer, minZoom})
+ *   atlas.markers(group, {src, selection, kind, size, clusterOptions, layer, minZoom, show})
  *                                             clustered markers of one kind from the table at
  *                                             `src`; `selection` = [start, stop, base64 bitmask
  *                                             or null] (layers/markers.py); shown from `minZoom`
@@ -18,7 +19,8 @@
  *                                             an online basemap, as a data layer (the base map
  *                                             stays the same, so switching keeps the view)
  * `layer` is the group's name in the layer control: a layer the user unticked stays off when
- * st_folium swaps in the next run's groups.
+ * st_folium swaps in the next run's groups. `show` true/false switches it on/off (a presenter's
+ * scene decides), null leaves it as the user set it.
  * Pure helpers, also used by the tests: atlas.stateTip(view, id), atlas.popup(table, row).
  * Every map created after this file loads focuses without scrolling the page (keepScroll) and
  * remembers which layers the user switched off (rememberLayers).
@@ -120,8 +122,9 @@
       if (label) { hidden[label.textContent.trim()] = !input.checked; }
     }, true);
   }
-  function keepHidden(group, name) {
+  function keepHidden(group, name, show) {
     if (!name) { return; }
+    if (show === true || show === false) { hidden[name] = !show; }
     group.once("add", function () {
       var map = group._map;
       Promise.resolve().then(function () {
@@ -162,7 +165,7 @@
       withData(src, function (data) { k.layer.addData(data); });
     }
     follow(k, group);
-    keepHidden(group, options.layer);
+    keepHidden(group, options.layer, options.show);
     labels(group, src);
     if (v.selected !== null) {
       var selected = L.geoJson(null, {
@@ -357,7 +360,7 @@
   function markers(group, options) {
     var src = options.src, selection = options.selection, kind = options.kind,
       size = options.size;
-    keepHidden(group, options.layer);
+    keepHidden(group, options.layer, options.show);
     hideBelow(group, kind, options.minZoom);
     var key = JSON.stringify([src, selection, kind, size]);
     var stats = {kind: kind, reused: false, start: performance.now()};

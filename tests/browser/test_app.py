@@ -23,7 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from geo import boundaries, export, join, seeds
+from geo import boundaries, deck, export, join, seeds
+from geo.sectors import SECTORS
 from tests.harness import MAP_IFRAME, POLYGON, map_frame, poll_until, wait_for_polygons, watch_console
 
 pytestmark = pytest.mark.browser
@@ -420,4 +421,34 @@ def test_a_northern_popup_opens_inside_the_map(app_server, page, console_errors)
         return box or None
 
     poll_until(page, inside, timeout=CHANGE_MS, message="the popup inside the map (auto-pan)")
+    assert console_errors == []
+
+
+def test_a_clicker_steps_through_a_deck_and_the_screen_follows(app_server, page, truth, console_errors):
+    states = sorted(truth["states"]["state"])
+    chosen = deck.load_deck(
+        deck.list_decks()["bajio-aerospace"], sectors=SECTORS, year_bounds=truth["years"], states=states
+    )
+    frame = open_atlas(page, app_server, "?deck=bajio-aerospace&present=1")
+    expect(page.locator('section[data-testid="stSidebar"]')).to_be_hidden()
+    for number in (2, 3):
+        scene = chosen.scenes[number - 1]
+        before = fills(frame)
+        page.locator("h1").first.click()  # the page, not the map, has the keyboard
+        page.keyboard.press("PageDown")
+        expect(page.get_by_text(scene.title, exact=False).first).to_be_visible(timeout=CHANGE_MS)
+        poll_until(page, lambda n=number: query(page).get("scene") == [str(n)], message=f"scene {number} in the URL")
+        if scene.view.zoom is not None:
+            poll_until(
+                page,
+                lambda s=scene: round(frame.evaluate("() => window.map.getZoom()")) == s.view.zoom,
+                message="the scene's map area",
+            )
+        if (
+            scene.view.sectors != chosen.scenes[number - 2].view.sectors
+            or scene.view.metric != chosen.scenes[number - 2].view.metric
+        ):
+            wait_for_new_fills(page, frame, before)
+    page.keyboard.press("PageUp")
+    poll_until(page, lambda: query(page).get("scene") == ["2"], message="back to scene 2")
     assert console_errors == []
