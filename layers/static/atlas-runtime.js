@@ -22,8 +22,9 @@
  * st_folium swaps in the next run's groups. `show` true/false switches it on/off (a presenter's
  * scene decides), null leaves it as the user set it.
  * Pure helpers, also used by the tests: atlas.stateTip(view, id), atlas.popup(table, row).
- * Every map created after this file loads focuses without scrolling the page (keepScroll) and
- * remembers which layers the user switched off (rememberLayers).
+ * Every map created after this file loads focuses without scrolling the page (keepScroll),
+ * remembers which layers the user switched off (rememberLayers), keeps its area in the page's
+ * URL (holdView) and has a "Copy link" button.
  *
  * Escaping contract: every data string a layer sends is already HTML-escaped in Python; this
  * file only concatenates those strings with fixed markup and numbers.
@@ -165,6 +166,7 @@
       withData(src, function (data) { k.layer.addData(data); });
     }
     follow(k, group);
+    group.once("add", function () { holdView(group._map); });  // the app has just rewritten the URL
     keepHidden(group, options.layer, options.show);
     labels(group, src);
     if (v.selected !== null) {
@@ -433,14 +435,15 @@
   function fitExtent(map) {
     var extent = map.options.atlasFit;
     if (!extent) { return; }
-    var fitting = false, moved = false;
+    var fitting = false;
     var fit = function () {
       fitting = true;
       map.fitBounds(extent, {padding: [8, 8], animate: false});
       fitting = false;
     };
-    map.on("movestart", function () { if (!fitting) { moved = true; } });
-    map.on("resize", function () { if (!moved) { fit(); } });
+    map._atlasFitted = true;  // the view is the fitted extent: a link needs no map area
+    map.on("movestart", function () { if (!fitting) { map._atlasFitted = false; } });
+    map.on("resize", function () { if (map._atlasFitted) { fit(); } });
     fit();
   }
 
@@ -455,7 +458,7 @@
   // the window. Measure again whenever it changes.
   function trackSize(map) {
     if (!window.ResizeObserver) { return; }
-    new ResizeObserver(function () { map.invalidateSize({pan: false}); }).observe(map.getContainer());
+    new ResizeObserver(function () { map.invalidateSize(); }).observe(map.getContainer());  // keeps the centre
   }
 
   // Labels that would overlap a larger state's label are left out at this zoom.
@@ -478,9 +481,71 @@
     });
   }
 
+  // The page's URL holds the map area too: after a pan or zoom (and after every run of the app,
+  // which rewrites the URL from its widgets) `zoom` and `center` are set to what the map shows,
+  // so a copied link reopens the same area. The map's frame is the app's own page (same origin).
+  function parentUrl() {
+    try { return new URL(window.parent.location.href); } catch (err) { return null; }
+  }
+  function viewUrl(map) {
+    var url = parentUrl();
+    if (!url) { return null; }
+    if (map._atlasFitted) {  // all of Mexico, fitted to whatever screen opens the link
+      url.searchParams.delete("zoom");
+      url.searchParams.delete("center");
+      return url;
+    }
+    var c = map.getCenter();
+    url.searchParams.set("zoom", String(Math.round(map.getZoom())));
+    url.searchParams.set("center", c.lat.toFixed(4) + "," + c.lng.toFixed(4));
+    return url;
+  }
+  var urlTimer = null;
+  function holdView(map) {
+    clearTimeout(urlTimer);
+    urlTimer = setTimeout(function () {
+      var url = viewUrl(map);
+      if (url && url.href !== window.parent.location.href) {
+        window.parent.history.replaceState(window.parent.history.state, "", url.href);
+      }
+    }, 400);
+  }
+
+  // "Copy link to this view": the page's link with the map area, to the clipboard (or shown, to
+  // copy by hand, where the browser allows no clipboard, e.g. a plain-http LAN address).
+  var CopyLink = window.L && L.Control.extend({
+    options: {position: "topleft"},
+    onAdd: function (map) {
+      var button = L.DomUtil.create("button", "atlas-copy-link");
+      button.type = "button";
+      button.title = "Copy a link that reopens this view";
+      button.textContent = "Copy link";
+      L.DomEvent.disableClickPropagation(button);
+      L.DomEvent.on(button, "click", function () {
+        var url = viewUrl(map);
+        if (!url) { return; }
+        var done = function () { flash(button, "Link copied"); };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(url.href).then(done, function () { window.prompt("Copy this link:", url.href); });
+        } else {
+          window.prompt("Copy this link:", url.href);
+        }
+      });
+      return button;
+    }
+  });
+  function flash(button, text) {
+    var before = button.textContent;
+    button.textContent = text;
+    setTimeout(function () { button.textContent = before; }, 1500);
+  }
+
   if (window.L && L.Map) {
     L.Map.addInitHook(function () {
-      makePanes(this); keepScroll(this); trackSize(this); fitExtent(this);
+      var map = this;
+      makePanes(map); keepScroll(map); trackSize(map); fitExtent(map);
+      map.on("moveend", function () { holdView(map); });
+      map.addControl(new CopyLink());
     });
     rememberLayers();
   }

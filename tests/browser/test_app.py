@@ -452,3 +452,29 @@ def test_a_clicker_steps_through_a_deck_and_the_screen_follows(app_server, page,
     page.keyboard.press("PageUp")
     poll_until(page, lambda: query(page).get("scene") == ["2"], message="back to scene 2")
     assert console_errors == []
+
+
+def test_the_url_holds_the_map_area_and_copy_link_reopens_it(app_server, page, browser, console_errors):
+    frame = open_atlas(page, app_server, f"?sectors={SECTOR}")
+    assert "zoom" not in query(page)  # all of Mexico, fitted: a link needs no map area
+    frame.evaluate("() => window.map.setView([20.6, -100.4], 8, {animate: false})")  # as a user's pan and zoom
+    poll_until(page, lambda: query(page).get("zoom") == ["8"], message="zoom in the URL")
+    centre = frame.evaluate("() => window.map.getCenter()")
+    assert query(page)["center"] == [f"{centre['lat']:.4f},{centre['lng']:.4f}"] and query(page)["sectors"] == [SECTOR]
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    frame.get_by_role("button", name="Copy link").click()
+    expect(frame.get_by_role("button", name="Link copied")).to_be_visible()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert parse_qs(urlsplit(copied).query) == query(page)
+
+    other = page.context.new_page()
+    try:
+        again = open_atlas(other, app_server, "?" + urlsplit(copied).query)
+        poll_until(other, lambda: round(again.evaluate("() => window.map.getZoom()")) == 8, message="zoom restored")
+        reopened = again.evaluate("() => window.map.getCenter()")
+        assert abs(reopened["lat"] - centre["lat"]) < 0.01 and abs(reopened["lng"] - centre["lng"]) < 0.01
+        assert parse_qs(urlsplit(other.url).query)["sectors"] == [SECTOR]
+    finally:
+        other.close()
+    assert console_errors == []
