@@ -2,10 +2,19 @@
 
 import logging
 import os
+import sys
 from dataclasses import replace
 
-import pandas as pd
 import streamlit as st
+
+st.set_page_config(page_title="Mexico Cluster Atlas", page_icon="🗺️", layout="wide")
+# The first visitor after a start waits for the imports below (pandas, geopandas, folium and the
+# data: seconds on a small machine). Say so at once rather than show a blank page.
+LOADING = st.empty()
+if "geopandas" not in sys.modules:
+    LOADING.info("Starting the atlas: loading its libraries and data. This takes a few seconds after a restart…")
+
+import pandas as pd
 from streamlit_folium import st_folium
 
 from geo import boundaries, deck, export, join, seeds, synthetic
@@ -23,8 +32,6 @@ from geo.view import (
 )
 from layers import assets, basemap, cards, server, style
 from layers.charts import bar_chart_spec
-
-st.set_page_config(page_title="Mexico Cluster Atlas", page_icon="🗺️", layout="wide")
 
 SYNTHETIC_POINTS = int(os.environ.get("ATLAS_SYNTHETIC_POINTS", "0") or 0)
 LOG = logging.getLogger("atlas")
@@ -403,6 +410,7 @@ def unmapped(points) -> None:
 
 def main() -> None:
     st.html(assets.PAGE_CSS)  # the map starts within the first screen; its height follows the window
+    LOADING.empty()
     try:
         states_list, bounds = overview(SYNTHETIC_POINTS)
     except seeds.SeedError as err:

@@ -16,7 +16,8 @@ Parameters (all optional; an absent or empty parameter means its default):
 | `deck`    | a scene deck's name (a file in `decks/`)          | `bajio-aerospace`| none           |
 | `scene`   | the deck's scene, from 1                           | `3`              | 1 with a deck  |
 
-Tracking parameters (`utm_*`, `fbclid`, `gclid`, ...) are dropped silently. Bad values never raise. A value that is unknown, malformed, out of range, repeated, longer than
+Tracking parameters (`utm_*`, `fbclid`, `gclid`, ...) are dropped silently.
+Bad values never raise. A value that is unknown, malformed, out of range, repeated, longer than
 `MAX_VALUE_CHARS` or that contains markup falls back to its default and adds a plain-text notice.
 Two partial cases keep what is usable, also with a notice: unknown names in `sectors` are dropped
 and the known ones kept; a year range that overlaps the data's bounds is clamped to them (one
@@ -53,7 +54,7 @@ FIELDS = {
 PRESENTER_PARAMS = ("present", "deck", "scene")  # how the view is shown, not which view (not in decks)
 PRESENT_MODES = ("light", "dark")
 MAX_SCENE = 99
-MAX_NOTICES = 3
+MAX_NOTICES = 5
 PARAMS = {param: field for param, (field, _) in FIELDS.items()}  # URL parameter -> View field
 # Streamlit adds these itself; they are not ours to complain about.
 _STREAMLIT_PARAMS = frozenset({"embed", "embed_options"})
