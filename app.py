@@ -120,15 +120,23 @@ def current_view() -> View:
 
 def sync_url() -> None:
     """Widget on_change: the URL always holds the view, so a link reopens it."""
-    st.query_params.from_dict(view_to_params(current_view(), st.session_state["defaults"]))
+    params = view_to_params(current_view(), st.session_state["defaults"])
+    st.query_params.from_dict(params)
+    st.session_state["url_written"] = link_key(params)
 
 
-def init_state(defaults: View, states_list: list[str]) -> None:
-    """First run of a session: widgets start from the URL (bad values fall back, with notices)."""
-    if "defaults" in st.session_state:
-        return
-    params = {k: st.query_params.get_all(k) for k in st.query_params}
-    view, notices = parse_view(
+def link_key(params) -> dict:
+    """A link's parameters as compared for Back/Forward: as lists, without the map area (which
+    the map itself keeps in the URL, unknown to the server until the next link is opened)."""
+    return {k: [v] if isinstance(v, str) else list(v) for k, v in params.items() if k not in ("zoom", "center")}
+
+
+def url_params() -> dict[str, list[str]]:
+    return {k: st.query_params.get_all(k) for k in st.query_params}
+
+
+def link_view(params, defaults: View, states_list: list[str]) -> tuple[View, list[str]]:
+    return parse_view(
         params,
         sectors=SECTORS,
         year_bounds=defaults.years,
@@ -136,9 +144,30 @@ def init_state(defaults: View, states_list: list[str]) -> None:
         basemaps=tuple(basemap.BASEMAPS),
         decks=tuple(deck.list_decks()),
     )
+
+
+def follow_history(states_list: list[str]) -> None:
+    """Back/Forward: Streamlit reruns with the URL the browser went back to; when that is not the
+    link this session last wrote, the page shows that link's view (before the widgets are drawn)."""
+    ss = st.session_state
+    params = url_params()
+    if link_key(params) == ss.get("url_written"):
+        return
+    view, notices = link_view(params, ss["defaults"], states_list)
+    ss.update(notices=notices, url_written=link_key(params), **view_to_session(view))
+    ss.pop("scene_applied", None)
+
+
+def init_state(defaults: View, states_list: list[str]) -> None:
+    """First run of a session: widgets start from the URL (bad values fall back, with notices)."""
+    if "defaults" in st.session_state:
+        return
+    view, notices = link_view(url_params(), defaults, states_list)
     # zoom and center: a link's map view, applied when the map opens, then left to the user
     st.session_state.update(defaults=defaults, notices=notices, last_click=None, **view_to_session(view))
-    st.query_params.from_dict(view_to_params(view, defaults))
+    params = view_to_params(view, defaults)
+    st.query_params.from_dict(params)
+    st.session_state["url_written"] = link_key(params)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -430,6 +459,7 @@ def main() -> None:
     settle_heap()
     defaults = View(years=bounds)
     init_state(defaults, states_list)
+    follow_history(states_list)
     chosen = current_deck(current_view(), bounds, states_list)
     apply_scene(chosen)
     apply_map_click(states_list)

@@ -478,3 +478,20 @@ def test_the_url_holds_the_map_area_and_copy_link_reopens_it(app_server, page, b
     finally:
         other.close()
     assert console_errors == []
+
+
+def test_back_and_forward_move_between_the_views_the_user_made(app_server, page, console_errors):
+    frame = open_atlas(page, app_server)
+    first = fills(frame)
+    choose_sector(page, SECTOR)
+    second = wait_for_new_fills(page, frame, first)
+    poll_until(page, lambda: query(page).get("sectors") == [SECTOR], message="the sector in the URL")
+
+    page.go_back()
+    poll_until(page, lambda: "sectors" not in query(page), message="the URL went back")
+    assert wait_for_new_fills(page, frame, second) == first  # the map shows the earlier view again
+    expect(page.locator("h1").first).to_contain_text("All sectors")  # title and widgets agree
+    page.go_forward()
+    poll_until(page, lambda: query(page).get("sectors") == [SECTOR], message="the URL went forward")
+    assert wait_for_new_fills(page, frame, first) == second
+    assert console_errors == []
