@@ -288,17 +288,12 @@ def sidebar(states_list: list[str], bounds: tuple[int, int] | None) -> None:
 
 
 def presenter_bar(view: View, chosen: deck.Deck | None) -> None:
-    """Scene, sector and year keys (a presentation clicker sends PageDown / PageUp), fullscreen."""
+    """Above the map: scene keys (a presentation clicker sends PageDown / PageUp), fullscreen, exit."""
     count = len(chosen.scenes) if chosen else 0
     number = min(view.scene or 1, count) if count else 0
     bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
     bar.button("◀ Scene", shortcut="PageUp", on_click=step_scene, args=(-1, count), disabled=number <= 1)
     bar.button("Scene ▶", shortcut="PageDown", on_click=step_scene, args=(1, count), disabled=number >= count)
-    bar.button("◀ Sector", shortcut="Shift+Left", on_click=step_sector_filter, args=(-1,))
-    bar.button("Sector ▶", shortcut="Shift+Right", on_click=step_sector_filter, args=(1,))
-    known = view.years is not None
-    bar.button("◀ Year", shortcut="Shift+Down", on_click=step_year_filter, args=(-1,), disabled=not known)
-    bar.button("Year ▶", shortcut="Shift+Up", on_click=step_year_filter, args=(1,), disabled=not known)
     with bar:
         st.html(
             '<button data-atlas-fullscreen class="atlas-fullscreen">Full screen</button>'
@@ -308,6 +303,16 @@ def presenter_bar(view: View, chosen: deck.Deck | None) -> None:
         )
     if view.present:
         bar.button("Exit presenter mode", on_click=exit_presenter, help="Back to the normal page with its sidebar.")
+
+
+def stepping_keys(view: View) -> None:
+    """Below the map: sector and year keys (Shift+arrows), for stepping through them live."""
+    bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    bar.button("◀ Sector", shortcut="Shift+Left", on_click=step_sector_filter, args=(-1,))
+    bar.button("Sector ▶", shortcut="Shift+Right", on_click=step_sector_filter, args=(1,))
+    known = view.years is not None
+    bar.button("◀ Year", shortcut="Shift+Down", on_click=step_year_filter, args=(-1,), disabled=not known)
+    bar.button("Year ▶", shortcut="Shift+Up", on_click=step_year_filter, args=(1,), disabled=not known)
 
 
 @st.cache_resource(show_spinner=False)
@@ -521,6 +526,8 @@ def main() -> None:
         st.html(style.legend_html(classes, title=METRIC_LABELS[view.metric]))
         st.html(style.marker_legend_html())
         state_summary(profile)
+    if view.present or chosen is not None:
+        stepping_keys(view)
     if profile is not None:
         state_records(profile)
     charts(*chart_counts(*key))

@@ -402,7 +402,11 @@ def test_markers_call_the_runtime_with_named_options(records, data):
     [
         ("draw", {}, "Unknown atlas runtime function 'draw'; use one of: states, outline, markers"),
         ("outline", {"src": "/x"}, "atlas.outline takes the options src, style; got src"),
-        ("states", {"src": "/x", "view": {}, "extra": 1}, "takes the options src, view, layer, show; got extra, src, view"),
+        (
+            "states",
+            {"src": "/x", "view": {}, "extra": 1},
+            "takes the options src, view, layer, show; got extra, src, view",
+        ),
     ],
 )
 def test_runtime_calls_are_checked(function, options, message):
