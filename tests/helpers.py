@@ -13,6 +13,7 @@ import csv
 import html
 import json
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ import branca.colormap
 import folium.elements
 import geopandas as gpd
 import pandas as pd
+import pytest
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from shapely.geometry import Point, box
@@ -29,6 +31,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.export import POINT_COLUMNS, layer_frame
 from geo.join import Filters
+from geo.paths import source_docs_dir
 from geo.view import ECHO_CHARS
 from layers import assets
 
@@ -326,6 +329,17 @@ def write_deck(folder: Path, name: str, text: str) -> Path:
 def squash(text: str) -> str:
     """Whitespace removed, as quotes are compared with the PDF-extracted documents."""
     return re.sub(r"\s+", "", text)
+
+
+def source_documents() -> dict[str, str]:
+    """The source documents (../shared/seeds) by file name, squashed: a test finds each quote in
+    its file. Missing documents fail under CI (every quote must be checked there), else skip."""
+    folder = source_docs_dir()
+    if not folder.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"source documents missing at {folder}: CI must check every quote")
+        pytest.skip(f"source documents not found at {folder} (set ATLAS_SOURCE_DOCS)")
+    return {p.name: squash(p.read_text(encoding="utf-8")) for p in folder.glob("*.txt")}
 
 
 def caption_numbers(text: str) -> list[str]:

@@ -3,7 +3,6 @@
 import csv
 import json
 import math
-import os
 import re
 
 import pytest
@@ -13,13 +12,13 @@ from hypothesis import strategies as st
 from geo import deck as deck_module
 from geo.deck import LAYERS, Cite, list_decks, load_deck
 from geo.join import year_bounds
-from geo.paths import SEEDS_DIR, source_docs_dir
+from geo.paths import SEEDS_DIR
 from geo.sectors import SECTORS
 from geo.seeds import load_records
 from geo.view import PARAMS, PRESENTER_PARAMS, parse_view, view_to_params
 from layers.choropleth import STATES_LAYER
 from layers.style import KIND_LABELS
-from tests.helpers import GOOD_SCENE, caption_numbers, squash, write_deck
+from tests.helpers import GOOD_SCENE, caption_numbers, source_documents, squash, write_deck
 
 BOUNDS = (2004, 2020)
 STATES = ("Querétaro", "Nuevo León", "Baja California", "Guanajuato")
@@ -276,12 +275,7 @@ def real_context():
 
 @pytest.fixture(scope="module")
 def documents():
-    folder = source_docs_dir()
-    if not folder.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"source documents missing at {folder}: CI must check every quote")
-        pytest.skip(f"source documents not found at {folder} (set ATLAS_SOURCE_DOCS)")
-    return {p.name: squash(p.read_text(encoding="utf-8")) for p in folder.glob("*.txt")}
+    return source_documents()
 
 
 def test_at_least_two_decks_ship():

@@ -1,16 +1,16 @@
 """Every shipped seed row, checked against the rules and against the source documents it cites."""
 
 import csv
-import os
 import re
 
 import pandas as pd
 import pytest
 
 from geo import boundaries
-from geo.paths import SEEDS_DIR, source_docs_dir
+from geo.paths import SEEDS_DIR
 from geo.sectors import SECTORS
 from geo.seeds import load_records
+from tests.helpers import source_documents, squash
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                 "eight": 8, "nine": 9, "ten": 10}  # fmt: skip
@@ -21,10 +21,6 @@ def _rows(name):
         return list(csv.DictReader(fh))
 
 
-def _squash(text):
-    return re.sub(r"\s+", "", text)
-
-
 @pytest.fixture(scope="module")
 def records():
     return load_records()
@@ -32,12 +28,7 @@ def records():
 
 @pytest.fixture(scope="module")
 def documents():
-    folder = source_docs_dir()
-    if not folder.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"source documents missing at {folder}: CI must check every quote")
-        pytest.skip(f"source documents not found at {folder} (set ATLAS_SOURCE_DOCS)")
-    return {p.name: _squash(p.read_text(encoding="utf-8")) for p in folder.glob("*.txt")}
+    return source_documents()
 
 
 CITED = [(f"citations.csv:{i}", r) for i, r in enumerate(_rows("citations.csv"), start=2)] + [
@@ -48,7 +39,7 @@ CITED = [(f"citations.csv:{i}", r) for i, r in enumerate(_rows("citations.csv"),
 @pytest.mark.parametrize(("where", "row"), CITED, ids=[w for w, _ in CITED])
 def test_quote_occurs_in_cited_document(documents, where, row):
     assert row["file"] in documents, f"{where}: unknown seed file {row['file']}"
-    assert _squash(row["quote"]) in documents[row["file"]], f"{where}: quote not in {row['file']}"
+    assert squash(row["quote"]) in documents[row["file"]], f"{where}: quote not in {row['file']}"
     assert len(row["quote"]) <= 260, f"{where}: keep quotes short and cite instead"
 
 
