@@ -30,6 +30,7 @@ class Adapter:
     watch_text: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     extra_args: tuple[str, ...] = ()
+    launcher: str = "streamlit"  # the module `python -m` runs: `layers.server` warms the atlas first
     candidates: tuple[str, ...] = ()
     initial: str = SENTINEL_ALL
 
@@ -127,6 +128,7 @@ class OursAdapter(Adapter):
             name="ours",
             script=REPO_ROOT / "app.py",
             env=dict(env or {}),
+            launcher="layers.server",  # as scripts/run.sh serves it
             candidates=("Automotive", "Aerospace", "ICT", "Energy", "Agrifood", "Health & Medical"),
         )
 

@@ -121,7 +121,9 @@ def _run_app(browser, adapter, changes: int, args) -> dict:
     server = None
     sessions: list[Session] = []
     try:
-        server = start_streamlit(adapter.script, env=adapter.env, extra_args=adapter.extra_args, log_path=log)
+        server = start_streamlit(
+            adapter.script, env=adapter.env, extra_args=adapter.extra_args, log_path=log, launcher=adapter.launcher
+        )
         result = {"status": "ok", "script": str(adapter.script), "rss_kib_idle": server.rss_kib()}
         main_session = Session(browser, server.url, adapter)
         sessions.append(main_session)

@@ -74,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"PENDING: {reason}")
         return 2
     log = RESULTS_DIR / "server-load.log"
-    server = start_streamlit(adapter.script, env=adapter.env, extra_args=adapter.extra_args, log_path=log)
+    server = start_streamlit(
+        adapter.script, env=adapter.env, extra_args=adapter.extra_args, log_path=log, launcher=adapter.launcher
+    )
     memory = {"idle": server.rss_kib()}
     drivers: list[Driver] = []
     try:

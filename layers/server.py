@@ -37,3 +37,45 @@ def settle_heap() -> None:
     Frozen objects are still freed by reference counting; only cycles among them are never found."""
     gc.collect()
     gc.freeze()
+
+
+# What the first visitor would otherwise wait for: Streamlit imports the app's script only when the
+# first session opens, and these imports take seconds on a small machine (mapclassify alone pulls
+# scipy.stats). Imported before the server starts listening, they are in memory for that visitor.
+# Not streamlit_folium: it declares its component when imported, which Streamlit only registers
+# inside a running app.
+PRELOAD = ("pandas", "geopandas", "shapely", "pyogrio", "folium", "mapclassify", "geo.seeds", "geo.export",
+           "layers.basemap", "layers.assets")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m layers.server run app.py [streamlit options]`: `streamlit run`, warmed.
+
+    Imports PRELOAD and reads the boundaries and seeds once (a broken seed file is left for the
+    page to report), then hands over to Streamlit's own command line in this same process.
+    """
+    import importlib
+    import sys
+
+    from streamlit.web import cli
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    _warm_data()
+    sys.argv = ["streamlit", *(sys.argv[1:] if argv is None else argv)]
+    return cli.main()
+
+
+def _warm_data() -> None:
+    from geo import boundaries, seeds
+
+    boundaries.load_states("web")
+    boundaries.load_states("full")
+    try:
+        seeds.load_records()
+    except seeds.SeedError:
+        pass  # the page lists the problems to whoever opens it
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

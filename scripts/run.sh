@@ -10,4 +10,6 @@ port_args=(--server.port 8501)
 for arg in "$@"; do
     case "$arg" in --server.port|--server.port=*) port_args=() ;; esac
 done
-exec "$ATLAS_UV" run --frozen --no-sync streamlit run app.py "${port_args[@]}" "$@"
+# `streamlit run`, with the heavy libraries imported before the server listens (layers/server.py),
+# so the first visitor does not wait for them
+exec "$ATLAS_UV" run --frozen --no-sync python -m layers.server run app.py "${port_args[@]}" "$@"

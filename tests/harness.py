@@ -108,9 +108,11 @@ def start_streamlit(
     log_path: Path | None = None,
     timeout: float = SERVER_START_TIMEOUT_S,
     base_path: str = "",
+    launcher: str = "streamlit",
 ) -> StreamlitServer:
     """Start `streamlit run script` from the repo root and return once it answers; `base_path`
-    serves it under a sub-path (`--server.baseUrlPath`), as behind a reverse proxy."""
+    serves it under a sub-path (`--server.baseUrlPath`), as behind a reverse proxy. `launcher` is
+    the module run with `python -m` (`layers.server`: the atlas's warmed `streamlit run`)."""
     script = Path(script)
     if not script.is_absolute():
         script = REPO_ROOT / script
@@ -123,7 +125,7 @@ def start_streamlit(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # fmt: off
     command = [
-        sys.executable, "-m", "streamlit", "run", str(script),
+        sys.executable, "-m", launcher, "run", str(script),
         "--server.headless", "true",
         "--server.port", str(port),
         "--server.address", "127.0.0.1",

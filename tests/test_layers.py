@@ -423,7 +423,7 @@ def test_marker_table_stores_each_distinct_fragment_once(records):
 
 
 def test_markers_with_a_published_table_send_only_the_selection(records):
-    table = markers.marker_table(records).published("/app/static/generated/records-0123.json")
+    table = markers.marker_table(records).published("/component/test.atlas_data/records-0123.json")
     assert table.data is None and table.ranges == {"cluster": (0, 2), "project": (2, 4)}
 
     def selection(frame, kind):

@@ -56,7 +56,8 @@ def app_env() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def app_server(app_script, app_env, tmp_path_factory) -> Iterator[StreamlitServer]:
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    with streamlit_server(app_script, env=app_env, log_path=log_path) as server:
+    launcher = "layers.server" if app_script.name == "app.py" else "streamlit"  # the atlas as run.sh serves it
+    with streamlit_server(app_script, env=app_env, log_path=log_path, launcher=launcher) as server:
         yield server
 
 

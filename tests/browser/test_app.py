@@ -398,27 +398,40 @@ def test_an_unticked_layer_stays_off_after_a_sector_change(app_server, page, con
 def test_a_northern_popup_opens_inside_the_map(app_server, page, console_errors):
     frame = open_atlas(page, app_server, "?sectors=Automotive&state=Nuevo%20Le%C3%B3n")
     poll_until(page, lambda: frame.evaluate(MARKERS_DONE_JS), timeout=CHANGE_MS, message="markers built")
-    # Monterrey near the map's top edge, at a zoom where its pins show
+    frame.evaluate("() => window.map.setView([25.67, -100.31], 9, {animate: false})")  # Monterrey, pins shown
+    # the first marker or count bubble on screen, moved 30 px below the map's top edge, clicked (a
+    # bubble spreads into pins), then the first pin clicked, as a user would
+    find = """() => { let found = null;
+        window.map.eachLayer(l => { if (!found && (l.atlasRow !== undefined || l.getChildCount)) found = l; });
+        return found; }"""
+    frame.wait_for_function(f"() => !!({find})()", timeout=CHANGE_MS)
     frame.evaluate(
-        """() => { const m = window.map, size = m.getSize();
-            const p = m.project([25.67, -100.31], 9).subtract([0, size.y / 2 - 40]);
-            m.setView(m.unproject(p, 9), 9, {animate: false}); }"""
+        f"""() => {{ const m = window.map, first = ({find})();
+            const p = m.latLngToContainerPoint(first.getLatLng());
+            m.panBy([0, p.y - 30], {{animate: false}});
+            if (first.getChildCount) {{ first.spiderfy(); }} }}"""
     )
-    marker = frame.locator(".atlas-mc-cluster, .atlas-pin-cluster").first
-    marker.click(timeout=CHANGE_MS)
-    pin = frame.locator(".atlas-pin-cluster").first
-    expect(pin).to_be_visible(timeout=CHANGE_MS)
-    pin.click(timeout=CHANGE_MS)
+    frame.wait_for_function(
+        "() => { let n = 0; window.map.eachLayer(l => { if (l.atlasRow !== undefined) n++; }); return n > 0; }",
+        timeout=CHANGE_MS,
+    )
+    frame.evaluate(
+        """() => { let pin = null;
+            window.map.eachLayer(l => { if (!pin && l.atlasRow !== undefined) pin = l; });
+            pin.fire('click', {latlng: pin.getLatLng()}, true); }"""
+    )
     popup = frame.locator(".leaflet-popup")
     expect(popup).to_be_visible(timeout=CHANGE_MS)
 
     def inside():
-        box = frame.evaluate(
-            """() => { const p = document.querySelector('.leaflet-popup').getBoundingClientRect();
+        return (
+            frame.evaluate(
+                """() => { const p = document.querySelector('.leaflet-popup').getBoundingClientRect();
                 const c = window.map.getContainer().getBoundingClientRect();
                 return p.top >= c.top && p.left >= c.left && p.right <= c.right && p.bottom <= c.bottom; }"""
+            )
+            or None
         )
-        return box or None
 
     poll_until(page, inside, timeout=CHANGE_MS, message="the popup inside the map (auto-pan)")
     assert console_errors == []

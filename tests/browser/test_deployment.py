@@ -29,6 +29,7 @@ def proxied_server(cache_dir, tmp_path_factory):
         "app.py",
         env={"ATLAS_CACHE_DIR": str(cache_dir)},
         base_path=BASE,
+        launcher="layers.server",
         log_path=log_path,
     ) as server:
         yield server

@@ -1,0 +1,34 @@
+"""layers.server's warmed launcher: the heavy imports and the data load happen before Streamlit
+starts, and a broken seed file is left for the page to report (the launcher still starts)."""
+
+import os
+import subprocess
+import sys
+
+from tests.helpers import REPO, copy_seeds
+
+
+def _launch(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "layers.server", *args],
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_launcher_hands_over_to_streamlit_after_warming():
+    done = _launch("version")
+    assert done.returncode == 0, done.stderr
+    assert "Streamlit, version" in done.stdout
+
+
+def test_broken_seeds_do_not_stop_the_launcher(tmp_path):
+    folder = copy_seeds(tmp_path / "seeds")
+    (folder / "clusters.csv").write_text("not,the,header\n", encoding="utf-8")
+    done = _launch("version", env={"ATLAS_SEEDS_DIR": str(folder)})
+    assert done.returncode == 0, done.stderr
+    assert "Streamlit, version" in done.stdout
