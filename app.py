@@ -338,7 +338,10 @@ def scene_text(chosen: deck.Deck, view: View) -> None:
 
 def title(view: View, counts, points) -> None:
     sectors = ", ".join(view.sectors) if view.sectors else "All sectors"
-    years = f"{view.years[0]}–{view.years[1]}" if view.years else "years unknown"
+    if view.years is None:
+        years = "years unknown"
+    else:
+        years = str(view.years[0]) if view.years[0] == view.years[1] else f"{view.years[0]}–{view.years[1]}"
     years += " (known years only)" if view.known_years_only else ""
     n_clusters = int((points["kind"] == "cluster").sum())
     n_projects = int((points["kind"] == "project").sum())

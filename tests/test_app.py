@@ -577,6 +577,7 @@ def test_presenter_keys_step_sectors_and_years(bounds):
     assert at.multiselect(key="sectors").value == [SECTORS[1]]
     next(b for b in at.button if b.label == "Year ▶").click().run()
     assert at.query_params["years"] == f"{bounds[0]}-{bounds[0]}"
+    assert at.title[0].value.endswith(f", {bounds[0]}")  # one year reads as one year
     next(b for b in at.button if b.label == "Exit presenter mode").click().run()
     assert "present" not in at.query_params and not any(b.label == "Sector ▶" for b in at.button)
 
