@@ -461,23 +461,42 @@
     new ResizeObserver(function () { map.invalidateSize(); }).observe(map.getContainer());  // keeps the centre
   }
 
-  // Labels that would overlap a larger state's label are left out at this zoom.
+  // Labels are placed smallest state first (a large state has room to move its label); a label
+  // that would overlap one already placed tries
+  // just above, below, right and left of its point, and is left out at this zoom only when all
+  // of those overlap too. (All reads, then all writes: one layout, not one per label.)
   function declutter(map, layer) {
-    var placed = [];
     var items = [];
-    layer.eachLayer(function (m) { items.push(m); });
-    items.sort(function (a, b) { return b.options.atlasArea - a.options.atlasArea; });
-    items.forEach(function (m) {
+    layer.eachLayer(function (m) {
       var el = m.getElement(), span = el && el.firstChild;
-      if (!span) { return; }
-      var p = map.latLngToContainerPoint(m.getLatLng());
-      var w = span.offsetWidth + 4, h = span.offsetHeight + 2;
-      var box = [p.x - w / 2, p.y - h / 2, p.x + w / 2, p.y + h / 2];
-      var clash = placed.some(function (o) {
-        return box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3];
+      if (span) { span.style.left = "0px"; span.style.top = "0px"; items.push({m: m, el: el, span: span}); }
+    });
+    items.sort(function (a, b) { return a.m.options.atlasArea - b.m.options.atlasArea; });
+    var frame = map.getContainer().getBoundingClientRect();
+    items.forEach(function (item) {
+      var r = item.span.getBoundingClientRect();
+      item.w = r.width + 4; item.h = r.height + 2;
+      item.x = r.left - frame.left - 2; item.y = r.top - frame.top - 1;
+    });
+    var placed = [];
+    var clashes = function (box) {
+      return placed.some(function (o) { return box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]; });
+    };
+    items.forEach(function (item) {
+      var w = item.w, h = item.h, chosen = null;
+      [[0, 0], [0, -h], [0, h], [w * 0.6, 0], [-w * 0.6, 0]].some(function (off) {
+        var box = [item.x + off[0], item.y + off[1], item.x + off[0] + w, item.y + off[1] + h];
+        if (clashes(box)) { return false; }
+        chosen = off; placed.push(box); return true;
       });
-      el.style.visibility = clash ? "hidden" : "";
-      if (!clash) { placed.push(box); }
+      item.chosen = chosen;
+    });
+    items.forEach(function (item) {
+      item.el.style.visibility = item.chosen ? "" : "hidden";
+      if (item.chosen) {
+        item.span.style.left = item.chosen[0] + "px";
+        item.span.style.top = item.chosen[1] + "px";
+      }
     });
   }
 
