@@ -4,6 +4,7 @@ import logging
 import os
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import streamlit as st
 
@@ -320,6 +321,12 @@ def present_js() -> str:
     return assets.PRESENT_JS.read_text(encoding="utf-8")
 
 
+@st.cache_resource(show_spinner=False)
+def page_style(path: str) -> str:
+    """A CSS file as a <style> element, read once per process (not on every rerun)."""
+    return f"<style>{Path(path).read_text(encoding='utf-8')}</style>"
+
+
 def exit_presenter() -> None:
     st.session_state["present"] = None
     sync_url()
@@ -446,7 +453,7 @@ def unmapped(points) -> None:
 
 
 def main() -> None:
-    st.html(assets.PAGE_CSS)  # the map starts within the first screen; its height follows the window
+    st.html(page_style(str(assets.PAGE_CSS)))  # the map starts within the first screen; its height follows the window
     LOADING.empty()
     try:
         states_list, bounds = overview(SYNTHETIC_POINTS)
@@ -474,9 +481,9 @@ def main() -> None:
     sidebar(states_list, defaults.years)
     view = current_view()
     if view.present:
-        st.html(assets.PRESENT_CSS)
+        st.html(page_style(str(assets.PRESENT_CSS)))
         if view.present == "dark":
-            st.html(assets.PRESENT_DARK_CSS)
+            st.html(page_style(str(assets.PRESENT_DARK_CSS)))
     notices = st.session_state.get("notices", [])
     for notice in notices:
         st.warning(cards.md_text(notice), icon="⚠️")  # notices echo link text: show it as text, never markdown
