@@ -18,10 +18,11 @@ if "geopandas" not in sys.modules:
 import pandas as pd
 from streamlit_folium import st_folium
 
-from geo import boundaries, deck, export, join, seeds, synthetic
+from geo import boundaries, deck, export, join, search, seeds, synthetic
 from geo.profile import StateProfile, state_profile
 from geo.sectors import SECTORS
 from geo.view import (
+    PRESENT_OFF,
     View,
     clicked_state,
     parse_view,
@@ -32,12 +33,13 @@ from geo.view import (
     view_to_session,
 )
 from layers import assets, basemap, cards, server, style
-from layers.charts import bar_chart_spec
+from layers.charts import bar_chart_spec, year_chart_spec
 
 SYNTHETIC_POINTS = int(os.environ.get("ATLAS_SYNTHETIC_POINTS", "0") or 0)
 LOG = logging.getLogger("atlas")
 METRIC_LABELS = {"records": "Clusters + projects", "clusters": "Clusters", "projects": "Projects"}
-PRESENT_LABELS = {None: "Off", "light": "Projector, light", "dark": "Projector, dark"}
+SEARCH_RESULTS = 6
+PRESENT_LABELS = {PRESENT_OFF: "Off", "light": "Projector, light", "dark": "Projector, dark"}
 
 
 @st.cache_data(show_spinner="Loading the atlas data…")
@@ -105,7 +107,11 @@ def chart_counts(sectors: tuple, years: tuple, known: bool, synthetic_points: in
     """Records by sector and by (known) year for one filter setting, for the charts."""
     _, records = load_data(synthetic_points)
     filters = join.Filters(sectors=sectors, years=years, known_years_only=known)
-    return join.sector_counts(records, filters), join.year_counts(records, filters)
+    return (
+        join.sector_counts(records, filters),
+        join.year_counts(records, filters),
+        join.undated_count(records, filters),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -234,8 +240,59 @@ def apply_map_click(states_list: list[str]) -> None:
         sync_url()
 
 
+@st.cache_resource(show_spinner=False)
+def search_index():
+    """States, cities and the documented records to search (never the benchmark's synthetic points)."""
+    return search.build_index(load_data(0)[1])
+
+
+def choose_hit(hit: search.Hit) -> None:
+    """A search result: select its state (the map brings it into view) and, for a record, show its card."""
+    ss = st.session_state
+    if hit.state:
+        ss["state"] = hit.state
+    ss.update(found=hit.record_id, search="")
+    sync_url()
+
+
+def search_enter() -> None:
+    """Enter in the search box: an exact name or alias is chosen at once; otherwise the list shows."""
+    hits = search.search(st.session_state.get("search", ""), search_index(), limit=1)
+    if hits and search.is_exact(st.session_state["search"], hits[0]):
+        choose_hit(hits[0])
+
+
+def search_box() -> None:
+    query = st.text_input(
+        "Search", key="search", on_change=search_enter, placeholder="State, city, cluster or project",
+        help="Accents and capitals do not matter; abbreviations work (CDMX, Edomex, NL, Qro, SLP…).",
+    )  # fmt: skip
+    hits = search.search(query, search_index(), limit=SEARCH_RESULTS)
+    if query and not hits:
+        st.caption("Nothing found. Try part of a name, e.g. “aero” or “Monterrey”.")
+    for number, hit in enumerate(hits):
+        st.button(hit.label, key=f"hit-{number}", on_click=choose_hit, args=(hit,), type="tertiary")
+
+
+def found_record(points) -> None:
+    """The record chosen in the search box, as a card with its sources."""
+    record_id = st.session_state.get("found")
+    if not record_id:
+        return
+    _, records = load_data(SYNTHETIC_POINTS)
+    match = records[records["id"] == record_id]
+    if match.empty:
+        return
+    with st.container(border=True):
+        st.markdown(cards.record_card(match.iloc[0].to_dict()))
+        if record_id not in set(points["id"]):
+            st.caption("The current filters hide this record on the map.")
+        st.button("Close", key="close-found", on_click=st.session_state.update, kwargs={"found": None})
+
+
 def sidebar(states_list: list[str], bounds: tuple[int, int] | None) -> None:
     with st.sidebar:
+        search_box()
         st.header("Filters")
         st.multiselect(
             "Sectors", SECTORS, key="sectors", on_change=sync_url, placeholder="All sectors",
@@ -328,7 +385,7 @@ def page_style(path: str) -> str:
 
 
 def exit_presenter() -> None:
-    st.session_state["present"] = None
+    st.session_state["present"] = PRESENT_OFF
     sync_url()
 
 
@@ -359,6 +416,12 @@ def title(view: View, counts, points) -> None:
         f"present in {n_states} of 32 states",
         help="Counts follow the filters. Records with an unknown year are counted unless 'Known years only' is on.",
     )
+    undated = int(points["year"].isna().sum())
+    if view.years is not None and view.years != st.session_state["defaults"].years and undated:
+        st.caption(
+            f"The year range keeps {plural(undated, 'record')} whose year is unknown: they count whatever the range. "
+            "Turn on 'Known years only' to leave them out."
+        )
 
 
 def plural(n: int, word: str) -> str:
@@ -400,17 +463,23 @@ def state_records(profile: StateProfile) -> None:
                     st.markdown(cards.record_card(rec))
 
 
-def charts(by_sector, by_year) -> None:
+def charts(by_sector, by_year, undated: int) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**Records by sector**")
-        bar_chart(by_sector[by_sector.sum(axis=1) > 0], horizontal=True, height=420)
+        shown = by_sector[by_sector.sum(axis=1) > 0]
+        bar_chart(shown, horizontal=True, height=110 + 30 * len(shown))
     with right:
-        st.markdown("**Records by year** (known years)")
+        st.markdown(
+            "**Records by year** (known years; the colour says what the year dates)",
+            help="Founded: the year a cluster was set up. Started: a project began. Announced: an investment was "
+            "announced. Reported: the year a document reports the figures for.",
+        )
         if by_year.empty:
             st.caption("No record with a known year matches the filters.")
         else:
-            bar_chart(by_year, height=420)
+            st.vega_lite_chart(year_chart_spec(by_year), height=380, width="stretch")
+        st.caption(f"Not on this chart: {plural(undated, 'record')} without a known year.")
 
 
 def bar_chart(frame, *, horizontal: bool = False, height: int) -> None:
@@ -533,6 +602,7 @@ def main() -> None:
         )
         handle_click(out, view, states_list)
     with side_col:
+        found_record(points)
         st.html(style.legend_html(classes, title=METRIC_LABELS[view.metric]))
         st.html(style.marker_legend_html())
         state_summary(profile)

@@ -5,8 +5,10 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from geo.schema import KINDS
+from geo.schema import KINDS, YEAR_BASES
 from geo.sectors import SECTORS
+
+YEAR_COLUMNS = tuple(f"{kind} {basis}" for kind in KINDS for basis in YEAR_BASES)
 
 
 @dataclass(frozen=True)
@@ -47,11 +49,17 @@ def sector_counts(records: gpd.GeoDataFrame, filters: Filters) -> pd.DataFrame:
 
 
 def year_counts(records: gpd.GeoDataFrame, filters: Filters) -> pd.DataFrame:
-    """Filtered records with a known year, by year and kind (for the timeline chart)."""
+    """Filtered records with a known year, by year and by kind and what the year dates (columns
+    "cluster founded", "project started", ... in YEAR_COLUMNS order, only those with a record)."""
     matched = filter_records(records, filters)
     dated = matched[matched["year"].notna()]
-    table = pd.crosstab(dated["year"].astype(int), dated["kind"])
-    return table.reindex(columns=list(KINDS), fill_value=0)
+    table = pd.crosstab(dated["year"].astype(int), dated["kind"] + " " + dated["year_basis"])
+    return table[[column for column in YEAR_COLUMNS if column in table.columns]]
+
+
+def undated_count(records: gpd.GeoDataFrame, filters: Filters) -> int:
+    """How many filtered records have no known year (a year range keeps them; the page says so)."""
+    return int(filter_records(records, filters)["year"].isna().sum())
 
 
 def year_bounds(records: pd.DataFrame) -> tuple[int, int] | None:

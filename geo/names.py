@@ -47,6 +47,17 @@ _ALIASES = {
     "Veracruz-Llave": "Veracruz",
     "Veracruz de Ignacio de la Llave": "Veracruz",
 }
+# Short forms people type into a search box or a link: the abbreviations of INEGI's state
+# catalogue (its NOM_ABR column, as recalled; not checked against a copy on this machine).
+_ABBREVIATIONS = {
+    "Ags.": "Aguascalientes", "BC": "Baja California", "BCS": "Baja California Sur", "Camp.": "Campeche",
+    "Coah.": "Coahuila", "Col.": "Colima", "Chis.": "Chiapas", "Chih.": "Chihuahua", "Dgo.": "Durango",
+    "Gto.": "Guanajuato", "Gro.": "Guerrero", "Hgo.": "Hidalgo", "Jal.": "Jalisco", "Méx.": "Estado de México",
+    "Mich.": "Michoacán", "Mor.": "Morelos", "Nay.": "Nayarit", "NL": "Nuevo León", "Oax.": "Oaxaca",
+    "Pue.": "Puebla", "Qro.": "Querétaro", "Q. Roo": "Quintana Roo", "SLP": "San Luis Potosí", "Sin.": "Sinaloa",
+    "Son.": "Sonora", "Tab.": "Tabasco", "Tamps.": "Tamaulipas", "Tlax.": "Tlaxcala", "Ver.": "Veracruz",
+    "Yuc.": "Yucatán", "Zac.": "Zacatecas",
+}  # fmt: skip
 
 # Wrappers that do not change which state is meant ("Estado de Jalisco", "Mexico State").
 _WRAPPERS = (
@@ -93,7 +104,7 @@ def _lookup_code(name: str, folder: Path) -> str:
     if not isinstance(name, str):
         raise TypeError(f"state name must be a str, got {type(name).__name__}")
     index = _code_by_key(folder)
-    key = _key(name)
+    key = name_key(name)
     candidates = [key] + [m["name"] for m in (w.match(key) for w in _WRAPPERS) if m]
     for candidate in candidates:
         if candidate in index:
@@ -102,13 +113,24 @@ def _lookup_code(name: str, folder: Path) -> str:
 
 
 def _suggest(key: str, folder: Path) -> tuple[str, ...]:
-    canonical = _canonical_by_code(folder)
-    index = _code_by_key(folder)
-    close = difflib.get_close_matches(key, index, n=8, cutoff=0.6)
-    return tuple(dict.fromkeys(canonical[index[k]] for k in close))[:3]
+    """Up to three states whose name or official name is close to `key` (abbreviations would
+    make any short word look close to some state)."""
+    table = _state_table(folder)
+    by_name = {name_key(name): state for column in ("state", "state_official") for name, state in
+               zip(table[column], table["state"], strict=True)}  # fmt: skip
+    close = difflib.get_close_matches(key, by_name, n=8, cutoff=0.6)
+    return tuple(dict.fromkeys(by_name[k] for k in close))[:3]
 
 
-def _key(name: str) -> str:
+def spellings(folder: Path | None = None) -> dict[str, str]:
+    """Every known spelling's matching key -> state code (names, official names, ISO codes,
+    aliases and abbreviations): what a search box matches a typed name against."""
+    return dict(_code_by_key(_folder(folder)))
+
+
+def name_key(name: str) -> str:
+    """The matching key of a name: no accents, case, punctuation or extra spaces ("Querétaro" ->
+    "queretaro"); dots dropped so "B.C." and "B.C.S." stay apart."""
     decomposed = unicodedata.normalize("NFKD", name)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     plain = plain.replace(".", "")
@@ -135,11 +157,11 @@ def _code_by_key(folder: Path) -> dict[str, str]:
         *zip(table["state"], table["state_code"], strict=True),
         *zip(table["state_official"], table["state_code"], strict=True),
         *zip(table["iso_3166_2"], table["state_code"], strict=True),
-        *((alias, code_of_state[state]) for alias, state in _ALIASES.items()),
+        *((alias, code_of_state[state]) for alias, state in {**_ALIASES, **_ABBREVIATIONS}.items()),
     ]
     index: dict[str, str] = {}
     for spelling, code in spellings:
-        key = _key(spelling)
+        key = name_key(spelling)
         if index.setdefault(key, code) != code:
             raise ValueError(f"State spelling {spelling!r} would match two states")
     return index

@@ -53,6 +53,7 @@ FIELDS = {
 }
 PRESENTER_PARAMS = ("present", "deck", "scene")  # how the view is shown, not which view (not in decks)
 PRESENT_MODES = ("light", "dark")
+PRESENT_OFF = "off"  # the presenter-mode widget's value for the normal page (a radio shows None as no choice)
 MAX_SCENE = 99
 MAX_NOTICES = 5
 PARAMS = {param: field for param, (field, _) in FIELDS.items()}  # URL parameter -> View field
@@ -134,6 +135,7 @@ def view_to_session(view: View) -> dict:
     """The session-state values (widget keys) that show `view`."""
     values = {key: getattr(view, field) for field, key in FIELDS.values()}
     values["sectors"] = list(view.sectors)  # a multiselect's value is a list
+    values["present"] = view.present or PRESENT_OFF
     return values
 
 
@@ -144,6 +146,8 @@ def view_from_session(state: Mapping, *, sectors: Sequence[str]) -> View:
     values["sectors"] = tuple(name for name in sectors if name in chosen)
     if values["years"] is not None:
         values["years"] = tuple(values["years"])
+    if values["present"] == PRESENT_OFF:
+        values["present"] = None
     return View(**values)
 
 

@@ -3,45 +3,99 @@
 The spec stays the same whatever the filters, with the counts as its named dataset: a filter
 change then only swaps the chart's data in the browser (a new spec re-builds the chart), and no
 Altair chart is built and validated on every run, as st.bar_chart does.
+
+No zoom or pan on the charts: a wheel over a chart scrolled the page *and* zoomed the scale,
+down to negative counts. Category bars are sorted, largest first, and labelled with their total;
+the year chart has a true time axis (a gap is a year with nothing dated) and its colours say what
+each year dates (founded, started, announced, reported).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from geo.join import YEAR_COLUMNS
 from layers.style import KIND_COLOURS
+
+# Lighter shades of the kind colours for the later bases: the kind stays recognisable.
+YEAR_COLOURS = dict(
+    zip(
+        YEAR_COLUMNS,
+        ("#d95f02", "#f28e4b", "#f8b98d", "#fbd9bf", "#7570b3", "#9c98ca", "#bfbcdd", "#dedcee"),
+        strict=True,
+    )
+)
 
 
 def bar_chart_spec(frame: pd.DataFrame, *, horizontal: bool = False) -> dict:
-    """A stacked bar per index value of `frame`, one colour per kind (its columns)."""
+    """A stacked bar per index value of `frame` (one colour per kind: its columns), sorted by
+    total when horizontal, with the total written at the end of each bar."""
     index = frame.index.name or "index"
-    rows = frame.rename_axis(index).reset_index().melt(id_vars=index, var_name="kind", value_name="records")
+    rows = _rows(frame, index)
     rows[index] = rows[index].astype(str)
-    return {**_spec(index, horizontal), "data": {"name": "counts"}, "datasets": {"counts": rows}}
-
-
-def _spec(index: str, horizontal: bool) -> dict:
     value = {"field": "records", "type": "quantitative", "title": "", "axis": {"grid": True, "tickMinStep": 1}}
-    category = {"field": index, "type": "ordinal", "title": "", "axis": {"grid": False}}
-    colour = {
+    category = {"field": index, "type": "ordinal", "title": "", "axis": {"grid": False, "labelLimit": 220}}
+    if horizontal:
+        # an explicit order: a sort by an aggregate is dropped where the bar and total layers meet
+        category["sort"] = frame.sum(axis=1).sort_values(ascending=False, kind="stable").index.astype(str).tolist()
+    x, y = (value, category) if horizontal else (category, value)
+    total = {
+        "transform": [{"aggregate": [{"op": "sum", "field": "records", "as": "records"}], "groupby": [index]}],
+        "mark": {"type": "text", "align": "left" if horizontal else "center", "dx": 4 if horizontal else 0,
+                 "dy": 0 if horizontal else -8, "fontSize": 13},
+        "encoding": {"x": x, "y": y, "text": {"field": "records", "type": "quantitative"}},
+    }  # fmt: skip
+    bars = {
+        "mark": {"type": "bar"},
+        "encoding": {"x": x, "y": y, "color": _colour(KIND_COLOURS), "tooltip": _tip(index)},
+    }
+    return _chart(rows, [bars, total])
+
+
+def year_chart_spec(frame: pd.DataFrame) -> dict:
+    """Records by known year on a time axis, stacked by kind and what the year dates
+    (`frame` is geo.join.year_counts)."""
+    rows = _rows(frame, "year")
+    rows["year"] = rows["year"].astype(int)
+    first, last = (int(rows["year"].min()), int(rows["year"].max())) if len(rows) else (0, 1)
+    # A one-year bin per bar on a linear axis: a year with nothing dated is a visible gap.
+    time = {"field": "year", "type": "quantitative", "bin": {"step": 1, "extent": [first, last + 1]}, "title": "",
+            "axis": {"format": "d", "grid": False, "tickMinStep": 1, "labelFlush": False}}  # fmt: skip
+    value = {"field": "records", "type": "quantitative", "title": "", "aggregate": "sum",
+             "scale": {"domainMin": 0}, "axis": {"grid": True, "tickMinStep": 1}}  # fmt: skip
+    colours = {column: YEAR_COLOURS[column] for column in frame.columns}
+    colour = _colour(colours)
+    colour["legend"]["columns"] = 2
+    bars = {"mark": {"type": "bar"}, "encoding": {"x": time, "y": value, "color": colour, "tooltip": _tip("year")}}
+    return _chart(rows[rows["records"] > 0], [bars])
+
+
+def _rows(frame: pd.DataFrame, index: str) -> pd.DataFrame:
+    return frame.rename_axis(index).reset_index().melt(id_vars=index, var_name="kind", value_name="records")
+
+
+def _colour(colours: dict[str, str]) -> dict:
+    return {
         "field": "kind",
         "type": "nominal",
         "title": " ",
-        "scale": {"domain": list(KIND_COLOURS), "range": list(KIND_COLOURS.values())},
-        "legend": {"orient": "bottom", "offset": 5, "titlePadding": 5},
+        "scale": {"domain": list(colours), "range": list(colours.values())},
+        "legend": {"orient": "bottom", "offset": 5, "titlePadding": 5, "labelLimit": 200},
     }
+
+
+def _tip(index: str) -> list[dict]:
+    return [
+        {"field": index, "type": "nominal"},
+        {"field": "kind", "type": "nominal", "title": "what"},
+        {"field": "records", "type": "quantitative"},
+    ]
+
+
+def _chart(rows: pd.DataFrame, layers: list[dict]) -> dict:
     return {
-        "mark": {"type": "bar"},
-        "encoding": {
-            "x": value if horizontal else category,
-            "y": category if horizontal else value,
-            "color": colour,
-            "tooltip": [
-                {"field": index, "type": "nominal"},
-                {"field": "kind", "type": "nominal"},
-                {"field": "records", "type": "quantitative"},
-            ],
-        },
-        "params": [{"name": "zoom", "select": {"type": "interval", "encodings": ["x", "y"]}, "bind": "scales"}],
+        "layer": layers,
+        "data": {"name": "counts"},
+        "datasets": {"counts": rows},
         "autosize": {"type": "fit", "contains": "padding"},
     }

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from geo.join import Filters, filter_records, sector_counts, state_counts, year_bounds, year_counts
+from geo.join import Filters, filter_records, sector_counts, state_counts, undated_count, year_bounds, year_counts
 from geo.sectors import SECTORS
 
 
@@ -36,7 +36,8 @@ def records():
     frame = gpd.GeoDataFrame(
         {"id": [r[0] for r in rows], "kind": [r[1] for r in rows], "sector": [r[2] for r in rows],
          "state_code": [r[3] for r in rows],
-         "year": pd.array([r[4] for r in rows], dtype="Int64")},
+         "year": pd.array([r[4] for r in rows], dtype="Int64"),
+         "year_basis": ["founded", "unknown", "started", "unknown", "founded"]},
         geometry=[Point(0.5, 0.5), Point(0.4, 0.4), Point(1.5, 0.5), Point(1.5, 0.5), None],
         crs="EPSG:4326",
     )  # fmt: skip
@@ -85,9 +86,10 @@ def test_sector_and_year_counts(records):
     assert list(by_sector.index) == list(SECTORS)
     assert by_sector.loc["Aerospace"].tolist() == [1, 1]
     by_year = year_counts(records, Filters())
-    assert by_year.to_dict("index") == {2004: {"cluster": 1, "project": 0},
-                                        2016: {"cluster": 1, "project": 0},
-                                        2018: {"cluster": 0, "project": 1}}  # fmt: skip
+    assert by_year.to_dict("index") == {2004: {"cluster founded": 1, "project started": 0},
+                                        2016: {"cluster founded": 1, "project started": 0},
+                                        2018: {"cluster founded": 0, "project started": 1}}  # fmt: skip
+    assert undated_count(records, Filters()) == len(records) - 3
 
 
 @pytest.mark.parametrize(

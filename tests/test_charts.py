@@ -1,0 +1,50 @@
+"""The bar charts' specs: sorted and labelled bars, no zoom, a true time axis for years."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from layers.charts import YEAR_COLOURS, bar_chart_spec, year_chart_spec
+
+
+def _walk(spec):
+    yield spec
+    for value in spec.values() if isinstance(spec, dict) else spec if isinstance(spec, list) else ():
+        yield from _walk(value)
+
+
+SECTORS = pd.DataFrame({"cluster": [1, 5, 0], "project": [2, 0, 9]}, index=pd.Index(["A", "B", "C"], name="sector"))
+YEARS = pd.DataFrame({"cluster founded": [1, 0], "project started": [0, 2]}, index=pd.Index([2004, 2010], name="year"))
+
+
+@pytest.mark.parametrize(
+    "spec", [bar_chart_spec(SECTORS, horizontal=True), bar_chart_spec(SECTORS), year_chart_spec(YEARS)]
+)
+def test_no_zoom_or_pan(spec):
+    # a wheel over a chart used to zoom its scale, down to negative counts
+    assert not any("bind" in part or "params" in part for part in _walk(spec) if isinstance(part, dict))
+
+
+def test_sector_bars_sorted_by_total_and_labelled():
+    spec = bar_chart_spec(SECTORS, horizontal=True)
+    bars, totals = spec["layer"]
+    assert bars["encoding"]["y"]["sort"] == ["C", "B", "A"]  # totals 9, 5, 3
+    assert totals["mark"]["type"] == "text" and totals["encoding"]["text"]["field"] == "records"
+    assert totals["transform"][0]["aggregate"][0]["op"] == "sum"
+
+
+def test_year_axis_is_linear_one_bin_per_year():
+    spec = year_chart_spec(YEARS)
+    (bars,) = spec["layer"]
+    x = bars["encoding"]["x"]
+    assert x["type"] == "quantitative" and x["bin"] == {"step": 1, "extent": [2004, 2011]}
+    assert bars["encoding"]["color"]["scale"] == {
+        "domain": ["cluster founded", "project started"],
+        "range": [YEAR_COLOURS["cluster founded"], YEAR_COLOURS["project started"]],
+    }
+    rows = spec["datasets"]["counts"]
+    assert sorted(map(tuple, rows[["year", "kind", "records"]].to_numpy().tolist())) == [
+        (2004, "cluster founded", 1), (2010, "project started", 2)
+    ]  # fmt: skip
+    json.dumps({**spec, "datasets": {}})  # the spec itself is plain JSON
