@@ -9,6 +9,8 @@ Parameters (all optional; an absent or empty parameter means its default):
 | `known`   | `1` = only records with a known year, `0` = all   | `1`              | `0`            |
 | `metric`  | `records`, `clusters` or `projects`               | `clusters`       | `records`      |
 | `state`   | a state, any spelling `geo.names.normalise_state` accepts | `Nuevo Leon` | none     |
+| `year`    | the exports metrics' year, four digits             | `2019`           | the latest     |
+| `compare` | 1-4 states to compare, comma-separated, any spelling | `Queretaro,NL`  | none           |
 | `basemap` | one of the app's basemap keys, any letter case    | `none`           | `none`         |
 | `zoom`    | whole number 0-18                                 | `7`              | the app's      |
 | `center`  | `LAT,LON` in decimal degrees                      | `20.59,-100.39`  | the app's      |
@@ -44,6 +46,8 @@ FIELDS = {
     "known": ("known_years_only", "known"),
     "metric": ("metric", "metric"),
     "state": ("state", "state"),
+    "year": ("year", "year"),
+    "compare": ("compare", "compare"),
     "basemap": ("basemap", "basemap"),
     "zoom": ("zoom", "zoom"),
     "center": ("center", "center"),
@@ -55,6 +59,7 @@ PRESENTER_PARAMS = ("present", "deck", "scene")  # how the view is shown, not wh
 PRESENT_MODES = ("light", "dark")
 PRESENT_OFF = "off"  # the presenter-mode widget's value for the normal page (a radio shows None as no choice)
 MAX_SCENE = 99
+MAX_COMPARE = 4
 MAX_NOTICES = 5
 PARAMS = {param: field for param, (field, _) in FIELDS.items()}  # URL parameter -> View field
 # Streamlit adds these itself; they are not ours to complain about.
@@ -78,6 +83,8 @@ class View:
     zoom: int | None = None
     center: tuple[float, float] | None = None  # (lat, lon)
     present: str | None = None  # presenter mode: "light" or "dark"; None = the normal page
+    year: int | None = None  # the year of the exports metrics; None = the latest
+    compare: tuple[str, ...] = ()  # canonical state names, at most MAX_COMPARE, in the order chosen
     deck: str | None = None  # a scene deck's name (geo.deck)
     scene: int | None = None  # 1-based scene of `deck`
 
@@ -90,6 +97,7 @@ def parse_view(
     states: Sequence[str],
     basemaps: Sequence[str],
     decks: Sequence[str] = (),
+    export_years: tuple[int, int] | None = None,
 ) -> tuple[View, list[str]]:
     """The view in `params` and a plain-text notice for every value not used (escape before display).
 
@@ -104,6 +112,8 @@ def parse_view(
         "known": _known,
         "metric": lambda text: (_choice(text, METRICS, "metric"), None),
         "state": lambda text: (_state(text, states), None),
+        "year": lambda text: (_year(text, export_years), None),
+        "compare": lambda text: _compare(text, states),
         "basemap": lambda text: (_choice(text, (DEFAULT_BASEMAP, *basemaps), "basemap"), None),
         "zoom": _zoom,
         "center": _center,
@@ -135,6 +145,7 @@ def view_to_session(view: View) -> dict:
     """The session-state values (widget keys) that show `view`."""
     values = {key: getattr(view, field) for field, key in FIELDS.values()}
     values["sectors"] = list(view.sectors)  # a multiselect's value is a list
+    values["compare"] = list(view.compare)
     values["present"] = view.present or PRESENT_OFF
     return values
 
@@ -144,6 +155,7 @@ def view_from_session(state: Mapping, *, sectors: Sequence[str]) -> View:
     values = {field: state.get(key) for field, key in FIELDS.values()}
     chosen = set(values["sectors"] or ())
     values["sectors"] = tuple(name for name in sectors if name in chosen)
+    values["compare"] = tuple(values["compare"] or ())
     if values["years"] is not None:
         values["years"] = tuple(values["years"])
     if values["present"] == PRESENT_OFF:
@@ -266,6 +278,36 @@ def _state(text: str, states: Sequence[str]) -> str:
     return name
 
 
+def _year(text: str, bounds: tuple[int, int] | None) -> int:
+    if bounds is None:
+        raise ValueError("no exports data is available")
+    low, high = bounds
+    if not re.fullmatch(r"[0-9]{4}", text) or not low <= int(text) <= high:
+        raise ValueError(f"expected a year {low}-{high}")
+    return int(text)
+
+
+def _compare(text: str, states: Sequence[str]) -> tuple[tuple[str, ...], str | None]:
+    chosen, unknown = [], []
+    for name in (part.strip() for part in text.split(",")):
+        if not name:
+            continue
+        try:
+            chosen.append(_state(name, states))
+        except ValueError:
+            unknown.append(name)
+    chosen = list(dict.fromkeys(chosen))
+    if not chosen:
+        raise ValueError("no known state")
+    notices = []
+    if unknown:
+        notices.append(f"unknown state(s) {_shown(', '.join(unknown))}")
+    if len(chosen) > MAX_COMPARE:
+        notices.append(f"more than {MAX_COMPARE} states (kept the first {MAX_COMPARE})")
+    notice = f"Compare: ignored {' and '.join(notices)}." if notices else None
+    return tuple(chosen[:MAX_COMPARE]), notice
+
+
 def _zoom(text: str) -> tuple[int, None]:
     low, high = ZOOM_RANGE
     if not _ZOOM.fullmatch(text) or not low <= int(text) <= high:
@@ -301,7 +343,7 @@ def _scene(text: str) -> tuple[int, None]:
 
 
 def _format(param: str, value: object) -> str:
-    if param == "sectors":
+    if param in ("sectors", "compare"):
         return ",".join(value)
     if param == "years":
         return f"{value[0]:04d}-{value[1]:04d}"

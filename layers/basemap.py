@@ -33,7 +33,7 @@ state's name.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import folium
@@ -142,6 +142,9 @@ def map_layers(
     classes: Classes,
     sectors: Sequence[str] | None = None,
     selected: str | None = None,
+    compared: Sequence[str] = (),
+    metric_label: str | None = None,
+    metric_text: Mapping[str, str] | None = None,
     data: MapData,
     basemap: str = "none",
     shown: Sequence[str] | None = None,
@@ -154,6 +157,7 @@ def map_layers(
     filter change sends a few kB. Both marker groups are always present (maybe empty), so
     positions and the layer control stay the same whatever the filters. `shown` (layer names, e.g.
     a scene's) switches the named layers on and the others off; None leaves that to the user.
+    `compared`, `metric_label` and `metric_text` are the choropleth's (layers.choropleth).
     """
 
     def show(name: str) -> bool | None:
@@ -168,6 +172,9 @@ def map_layers(
             classes=classes,
             sectors=sectors,
             selected=selected,
+            compared=compared,
+            metric_label=metric_label,
+            metric_text=metric_text,
             geometry_url=data.geometry_url,
             show=show(STATES_LAYER),
         ),

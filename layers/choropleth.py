@@ -14,7 +14,7 @@ whole geometry with every filter change (~225 kB for the web-resolution states).
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import folium
 import geopandas as gpd
@@ -26,6 +26,7 @@ from shapely.geometry.base import BaseGeometry
 
 from layers.runtime import AtlasCall
 from layers.style import (
+    COMPARED_STYLE,
     HIGHLIGHT_STYLE,
     NODATA_STYLE,
     OUTLINE_COLOR,
@@ -50,6 +51,9 @@ def choropleth(
     classes: Classes,
     sectors: Sequence[str] | None = None,
     selected: str | None = None,
+    compared: Sequence[str] = (),
+    metric_label: str | None = None,
+    metric_text: Mapping[str, str] | None = None,
     geometry_url: str,
     show: bool | None = None,
 ) -> folium.FeatureGroup:
@@ -57,13 +61,22 @@ def choropleth(
     state's clusters/projects/records and its non-zero counts for `sectors`.
 
     `states` is `geo.join.state_counts(...)`. `sectors` defaults to every sector column present.
-    `selected` (a state name or code) gets a heavy outline. `geometry_url` is where the
+    `selected` (a state name or code) gets a heavy outline, `compared` states a dashed one.
+    `metric_text` (state code -> the metric as text, e.g. "Confidential") adds a line
+    "`metric_label`: text" to each tooltip. `geometry_url` is where the
     `states_geometry()` of the same states is published. `show` switches the layer on or off
     (None: as the user left it).
     """
     sectors = _sectors(states, sectors)
     _check_states(states, metric, sectors)
     view = _view(states, metric=metric, classes=classes, sectors=sectors, selected=selected)
+    ids = _ids(states)
+    view["compared"] = [_selected_id(states, ids, state) for state in compared]
+    view["comparedStyle"] = COMPARED_STYLE
+    if metric_text is not None:
+        view["metricLabel"] = html.escape(metric_label or metric)
+        for fid in ids:
+            view["info"][fid].append(html.escape(str(metric_text.get(fid, ""))))
     group = folium.FeatureGroup(name=STATES_LAYER, control=True)
     AtlasCall("states", src=geometry_url, view=view, layer=STATES_LAYER, show=show).add_to(group)
     return group

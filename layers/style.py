@@ -45,6 +45,7 @@ ZERO_STYLE = {**STATE_STYLE, "fillColor": ZERO_COLOR}
 NODATA_STYLE = {**STATE_STYLE, "fillColor": "#ffffff", "fillOpacity": 0.0, "dashArray": "4 4"}
 HIGHLIGHT_STYLE = {"color": "#000000", "weight": 4, "fillOpacity": 0.95}
 SELECTED_STYLE = {"color": "#000000", "weight": 5, "opacity": 1.0, "fill": False}
+COMPARED_STYLE = {"color": "#c2185b", "weight": 4, "opacity": 1.0, "fill": False, "dashArray": "8 5"}
 
 # Marker symbols: clusters are squares, projects are diamonds. Solid = city known,
 # hollow = placed at the state's representative point.

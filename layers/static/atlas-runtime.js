@@ -9,7 +9,8 @@
  *                                             states polygons from the GeoJSON at `src`, styled
  *                                             and tooltipped by `view` (layers/choropleth.py),
  *                                             with their abbreviations as labels; the selected
- *                                             state outlined above everything and brought into view
+ *                                             state outlined above everything and brought into view,
+ *                                             the compared states (`view.compared`) outlined dashed
  *   atlas.outline(group, {src, style})        a non-interactive outline from the GeoJSON at `src`
  *   atlas.markers(group, {src, selection, kind, size, clusterOptions, layer, minZoom, show})
  *                                             clustered markers of one kind from the table at
@@ -70,8 +71,11 @@
   function stateTip(v, id) {
     var r = v.info[id];
     if (!r) { return null; }
-    var html = '<div class="atlas-tip-title">' + r[0] + "</div>" +
-      '<div class="atlas-tip-counts">Clusters: ' + count(r[1]) + " \u00b7 Projects: " +
+    var html = '<div class="atlas-tip-title">' + r[0] + "</div>";
+    if (v.metricLabel && r[5] !== undefined && r[5] !== null) {
+      html += '<div class="atlas-tip-metric">' + v.metricLabel + ": " + r[5] + "</div>";
+    }
+    html += '<div class="atlas-tip-counts">Clusters: ' + count(r[1]) + " \u00b7 Projects: " +
       count(r[2]) + " \u00b7 Records: " + count(r[3]) + "</div>";
     var shown = r[4].slice(0, v.maxSectors), rest = r[4].slice(v.maxSectors);
     if (shown.length) {
@@ -184,6 +188,16 @@
       });
     } else {
       k.selected = null;
+    }
+    if (v.compared && v.compared.length) {
+      var compared = L.geoJson(null, {
+        filter: function (f) { return v.compared.indexOf(f.id) >= 0; },
+        style: function () { return v.comparedStyle; },
+        interactive: false,
+        pane: "atlasSelected"
+      });
+      compared.addTo(group);
+      withData(src, function (data) { compared.addData(data); });
     }
     return k.layer;
   }
