@@ -10,6 +10,7 @@ official tables default to geo.official's loaders; tests pass small ones instead
 """
 
 from dataclasses import dataclass
+from numbers import Integral
 
 import pandas as pd
 
@@ -42,7 +43,8 @@ class MetricValues:
 
 
 class MetricError(ValueError):
-    """An unknown metric key or an export year outside the data; the message lists what is valid."""
+    """Bad input to a metric (unknown key, export year outside the data, a table lacking columns or
+    states); the message says what was wrong and what is valid."""
 
 
 _METRICS = (
@@ -146,7 +148,8 @@ def state_metric(
     crosswalk: dict[str, tuple[str, ...]] | None = None,
 ) -> MetricValues:
     """Metric `key` for the 32 states, from `records` (columns state_code, kind, sector; "" = no
-    state) in `sectors` (empty or all = every sector); export metrics read `export_year`."""
+    state) in `sectors` (empty or all = every sector). The export metrics read INEGI's table for
+    `export_year` instead of `records`."""
     metric = _metric(key)
     chosen = _check_sectors(sectors)
     if metric.uses_export_year:
@@ -174,7 +177,7 @@ def export_series(
     """
     unknown = [code for code in state_codes if code not in STATE_CODES]
     if unknown:
-        raise ValueError(f"unknown state codes {unknown}; valid: {STATE_CODES[0]}..{STATE_CODES[-1]}")
+        raise MetricError(f"unknown state codes {unknown}; valid: {STATE_CODES[0]}..{STATE_CODES[-1]}")
     exports = official.load_exports() if exports is None else exports
     crosswalk = official.load_crosswalk() if crosswalk is None else crosswalk
     chosen = _check_sectors(sectors)
@@ -186,10 +189,9 @@ def export_series(
     if rows.empty:
         return pd.DataFrame(float("nan"), index=years, columns=list(state_codes))
     grouped = rows.groupby(["year", "state_code"])
-    complete = grouped["status"].agg(lambda s: (s == "available").all())
-    if codes is None:
-        complete[:] = True  # a state's total is the sum of what is available (confidential ones in 000)
-    sums = grouped["usd"].sum(min_count=1).where(complete)
+    sums = grouped["usd"].sum(min_count=1)
+    if codes is not None:  # a total needs no check: confidential values are inside code 000
+        sums = sums.where(grouped["status"].agg(lambda s: (s == "available").all()))
     table = sums.unstack("state_code").reindex(index=years, columns=list(state_codes))
     table.columns.name = None
     return table
@@ -204,7 +206,7 @@ def ranking(values: MetricValues, counts: pd.DataFrame) -> pd.DataFrame:
     """
     missing = [c for c in ("state_code", "state", "clusters", "projects") if c not in counts.columns]
     if missing:
-        raise ValueError(f"counts lacks column(s) {', '.join(missing)}; pass geo.join.state_counts(...)")
+        raise MetricError(f"counts lacks column(s) {', '.join(missing)}; pass geo.join.state_counts(...)")
     table = pd.DataFrame(counts[["state_code", "state", "clusters", "projects"]]).set_index("state_code")
     table = table.reindex(list(STATE_CODES))
     table["value"] = values.values.reindex(table.index)
@@ -234,27 +236,27 @@ def _check_sectors(sectors: tuple[str, ...]) -> tuple[str, ...]:
 
 def _check_year(year: int | None) -> int:
     first, last = EXPORT_YEARS
-    if year is None or isinstance(year, bool) or not isinstance(year, int) or not first <= year <= last:
+    if isinstance(year, bool) or not isinstance(year, Integral) or not first <= year <= last:
         raise MetricError(f"export year {year!r} is not available; INEGI's exports cover {first}-{last}")
-    return year
+    return int(year)
 
 
 def _check_population(population: pd.DataFrame) -> pd.Series:
     series = pd.Series(population["population"].to_numpy(), index=population["state_code"].to_numpy())
     missing = [code for code in STATE_CODES if code not in series.index or not series[code] > 0]
     if missing:
-        raise ValueError(f"population lacks a positive figure for state(s) {', '.join(missing)}")
+        raise MetricError(f"population lacks a positive figure for state(s) {', '.join(missing)}")
     return series.reindex(list(STATE_CODES)).astype(float)
 
 
 def _tally(records: pd.DataFrame) -> pd.DataFrame:
-    """Records per state (32 rows, "" state dropped) x (kind, sector), 0 where none."""
+    """Record counts by state_code (NA: no state), kind and sector, one row per combination present."""
     missing = [c for c in ("state_code", "kind", "sector") if c not in records.columns]
     if missing:
-        raise ValueError(f"records lacks column(s) {', '.join(missing)}; pass the records frame (geo.seeds)")
+        raise MetricError(f"records lacks column(s) {', '.join(missing)}; pass the records frame (geo.seeds)")
     bad = sorted(set(records["state_code"]) - {*STATE_CODES, ""})
     if bad:
-        raise ValueError(f"records have unknown state codes {bad[:5]}; expected '01'..'32' or '' for none")
+        raise MetricError(f"records have unknown state codes {bad[:5]}; expected '01'..'32' or '' for none")
     unknown = sorted(set(records["sector"]) - set(SECTORS))
     if unknown:
         raise UnknownSectorError(f"records have unknown sectors {unknown[:5]}; valid: {', '.join(SECTORS)}")
@@ -349,7 +351,7 @@ def _by_state(rows: pd.DataFrame) -> pd.DataFrame:
     """Per state: available sum (NaN if none), and how many matched codes have each status."""
     absent = sorted(set(STATE_CODES) - set(rows["state_code"]))
     if absent:
-        raise ValueError(f"the exports table has no rows for state(s) {', '.join(absent)}; pass load_exports()")
+        raise MetricError(f"the exports table has no rows for state(s) {', '.join(absent)}; pass load_exports()")
     sums = rows.groupby("state_code")["usd"].sum(min_count=1)
     statuses = pd.crosstab(rows["state_code"], rows["status"]).reindex(columns=list(official.STATUSES), fill_value=0)
     return statuses.join(sums).reindex(list(STATE_CODES))
@@ -382,7 +384,7 @@ def _exports(metric, exports, year, chosen, crosswalk) -> MetricValues:
     rows = _year_rows(exports, year, codes)
     table = _by_state(rows)
     if codes is None:  # a total: confidential values are inside code 000, nothing is missing
-        text = table["usd"].map(_usd)
+        text = table["usd"].map(_usd).where(table["usd"].notna(), table.apply(_status_only, axis=1))
     else:
         text = table.apply(_export_text, axis=1)
     notes = _export_notes(chosen, codes, crosswalk, year, rows)

@@ -2,10 +2,11 @@
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from geo import metrics, names, official, seeds
+from geo import boundaries, join, metrics, names, official, seeds
 from geo.metrics import LQ_MIN_RECORDS, MetricError, MetricValues, export_series, ranking, state_metric
 from geo.official import STATE_CODES
 from geo.paths import REPO_ROOT
@@ -359,6 +360,19 @@ def test_every_metric_gives_every_state_a_text(real_records, key, sectors):
     result = state_metric(key, real_records, sectors=sectors, export_year=2025)
     assert list(result.text.index) == list(STATE_CODES) and (result.text != "").all()
     assert result.values.dtype == float and (result.values.dropna() >= 0).all()
+
+
+def test_an_integer_year_from_numpy_is_accepted():
+    result = state_metric("exports", RECORDS, sectors=("Aerospace",), export_year=np.int64(2025), exports=EXPORTS)
+    assert result.values["01"] == 5e9
+
+
+def test_ranking_of_the_real_records(real_records):
+    counts = join.state_counts(boundaries.load_states(), real_records, join.Filters())
+    table = ranking(state_metric("records", real_records), counts)
+    assert len(table) == 32 and table["rank"].iloc[0] == 1 and table["rank"].notna().all()
+    assert table["value"].iloc[0] == counts["records"].max()
+    assert (table["value"].to_numpy() == (table["clusters"] + table["projects"]).to_numpy()).all()
 
 
 def test_docs_page_is_current():
