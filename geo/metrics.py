@@ -1,0 +1,500 @@
+"""What the map can colour the states by: counts of the atlas's records, per-capita and
+specialisation measures, and INEGI's merchandise exports (see docs/metrics.md).
+
+`state_metric(key, records, sectors=...)` takes the records frame already filtered by the view's
+years (geo.join.filter_records with Filters(years=..., known_years_only=...), sectors left empty)
+and the chosen sectors, and returns a value and a display text for each of the 32 states. The
+official tables default to geo.official's loaders; tests pass small ones instead.
+
+`python -m geo.metrics` prints docs/metrics.md.
+"""
+
+from dataclasses import dataclass
+from numbers import Integral
+
+import pandas as pd
+
+from geo import official
+from geo.official import EXPORT_YEARS, EXPORTS_SOURCE, POPULATION_SOURCE, STATE_CODES
+from geo.sectors import SECTORS, UnknownSectorError
+
+LQ_MIN_RECORDS = 5  # below this many records in all sectors a state's quotient is noise
+ATLAS_SOURCE = "Atlas records (documents cited per record)"
+EXPORTS_CREDIT = f"Fuente: {EXPORTS_SOURCE}"
+_STATUS_TEXT = {"confidential": "Confidential", "not available": "Not available", "under 500 USD": "Under 500 USD"}
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str  # URL value, e.g. "per_million"
+    label: str  # legend title / radio label
+    short: str  # compact label for a tooltip line
+    explanation: str  # one plain-words paragraph: what it is, how computed, its limits
+    source: str  # credit line
+    uses_export_year: bool  # the year control picks the export year
+
+
+@dataclass(frozen=True)
+class MetricValues:
+    metric: Metric
+    values: pd.Series  # index state_code, float; NaN = no value
+    text: pd.Series  # index state_code, the display string for every state
+    notes: tuple[str, ...]  # caveats to show under the legend
+
+
+class MetricError(ValueError):
+    """Bad input to a metric (unknown key, export year outside the data, a table lacking columns or
+    states); the message says what was wrong and what is valid."""
+
+
+_METRICS = (
+    Metric(
+        "records",
+        "Records (clusters + projects)",
+        "records",
+        "The number of clusters and projects the atlas documents in the state, in the chosen sectors and "
+        "years. It counts what the source documents mention, not the size of an industry: a state that "
+        "is written about more has more records.",
+        ATLAS_SOURCE,
+        False,
+    ),
+    Metric(
+        "clusters",
+        "Clusters",
+        "clusters",
+        "The number of cluster organisations the documents name in the state, in the chosen sectors and "
+        "years (a cluster's year is the year a document gives for it, or unknown).",
+        ATLAS_SOURCE,
+        False,
+    ),
+    Metric(
+        "projects",
+        "Projects",
+        "projects",
+        "The number of projects (investments, cooperation, institutions, facilities, events) the documents "
+        "place in the state, in the chosen sectors and years.",
+        ATLAS_SOURCE,
+        False,
+    ),
+    Metric(
+        "per_million",
+        "Clusters + projects per million inhabitants",
+        "per million inhabitants",
+        "The state's records in the chosen sectors divided by its population in millions (INEGI census "
+        "2020, the same population for every year chosen). It makes small and large states comparable, "
+        "but with few records one more record moves a small state a lot.",
+        f"{ATLAS_SOURCE}; {POPULATION_SOURCE}",
+        False,
+    ),
+    Metric(
+        "share",
+        "Share of national records (%)",
+        "% of national records",
+        "The state's records in the chosen sectors as a percentage of all such records placed in a state. "
+        "National networks and other records with no single state are in no state's share, so the shares "
+        "add up to 100% of the placed records only.",
+        ATLAS_SOURCE,
+        False,
+    ),
+    Metric(
+        "lq",
+        "Location quotient of records",
+        "location quotient",
+        "How much more the chosen sectors weigh in the state's documented records than in the country's: "
+        "(state's records in the chosen sectors / state's records in all sectors) / (the same ratio for "
+        "all placed records). Above 1: more than the national mix. It measures documented records, never "
+        f"employment or output. Shown only for states with at least {LQ_MIN_RECORDS} records in all sectors; "
+        "with all sectors chosen it is 1 everywhere, so choose one or more sectors.",
+        ATLAS_SOURCE,
+        False,
+    ),
+    Metric(
+        "exports",
+        "Merchandise exports (US$)",
+        "exports",
+        "INEGI's merchandise exports (FOB, US dollars) of the state in the chosen year, in the SCIAN "
+        "subsectors the chosen sectors map to (seeds/scian_crosswalk.csv; a code two sectors share is "
+        "counted once and cannot be split between them). With all sectors chosen it is the state's total. "
+        "INEGI withholds some values as confidential: a sum missing them reads 'at least'; a state with "
+        "no available value shows INEGI's status, never 0. Services sectors (tourism, finance, logistics) "
+        "have no merchandise subsector, and INEGI's agriculture series begin in 2018.",
+        EXPORTS_CREDIT,
+        True,
+    ),
+    Metric(
+        "export_lq",
+        "Export specialisation (export location quotient)",
+        "export specialisation",
+        "(state's exports in the chosen sectors' subsectors / state's total exports) / (the same ratio for "
+        "Mexico), for the chosen year. Above 1: those subsectors weigh more in the state's exports than in "
+        "the country's. Shown only where all of the state's matching subsectors are available; the national "
+        "ratio sums the states' available values, so confidential values (INEGI's code 000) are missing "
+        "from it. With all sectors chosen it is 1 everywhere.",
+        EXPORTS_CREDIT,
+        True,
+    ),
+)
+METRICS: dict[str, Metric] = {m.key: m for m in _METRICS}
+
+
+def state_metric(
+    key: str,
+    records: pd.DataFrame,
+    *,
+    sectors: tuple[str, ...] = (),
+    export_year: int | None = None,
+    population: pd.DataFrame | None = None,
+    exports: pd.DataFrame | None = None,
+    crosswalk: dict[str, tuple[str, ...]] | None = None,
+) -> MetricValues:
+    """Metric `key` for the 32 states, from `records` (columns state_code, kind, sector; "" = no
+    state) in `sectors` (empty or all = every sector). The export metrics read INEGI's table for
+    `export_year` instead of `records`."""
+    metric = _metric(key)
+    chosen = _check_sectors(sectors)
+    if metric.uses_export_year:
+        exports = official.load_exports() if exports is None else exports
+        crosswalk = official.load_crosswalk() if crosswalk is None else crosswalk
+        return _EXPORT_METRICS[key](metric, exports, _check_year(export_year), chosen, crosswalk)
+    tally = _tally(records)
+    if key == "per_million":
+        population = official.load_population() if population is None else population
+        return _per_million(metric, tally, chosen, _check_population(population))
+    return _RECORD_METRICS[key](metric, tally, chosen)
+
+
+def export_series(
+    state_codes: tuple[str, ...] | list[str],
+    sectors: tuple[str, ...] = (),
+    *,
+    exports: pd.DataFrame | None = None,
+    crosswalk: dict[str, tuple[str, ...]] | None = None,
+) -> pd.DataFrame:
+    """Exports (USD) in the sectors' subsectors, index year 2007-2025, one column per state code.
+
+    NaN wherever a matching subsector is not available that year: a line of lower bounds would
+    read as a trend. Sectors with no subsector give an all-NaN frame.
+    """
+    unknown = [code for code in state_codes if code not in STATE_CODES]
+    if unknown:
+        raise MetricError(f"unknown state codes {unknown}; valid: {STATE_CODES[0]}..{STATE_CODES[-1]}")
+    exports = official.load_exports() if exports is None else exports
+    crosswalk = official.load_crosswalk() if crosswalk is None else crosswalk
+    chosen = _check_sectors(sectors)
+    years = pd.RangeIndex(EXPORT_YEARS[0], EXPORT_YEARS[1] + 1, name="year")
+    rows = exports[exports["state_code"].isin(list(state_codes))]
+    codes = _codes(chosen, crosswalk)
+    if codes is not None:
+        rows = rows[rows["scian"].isin(codes)]
+    if rows.empty:
+        return pd.DataFrame(float("nan"), index=years, columns=list(state_codes))
+    grouped = rows.groupby(["year", "state_code"])
+    sums = grouped["usd"].sum(min_count=1)
+    if codes is not None:  # a total needs no check: confidential values are inside code 000
+        sums = sums.where(grouped["status"].agg(lambda s: (s == "available").all()))
+    table = sums.unstack("state_code").reindex(index=years, columns=list(state_codes))
+    table.columns.name = None
+    return table
+
+
+def ranking(values: MetricValues, counts: pd.DataFrame) -> pd.DataFrame:
+    """The 32 states by value, highest first, states without a value last, ties by name.
+
+    `counts` is geo.join.state_counts for the view (state_code, state, clusters, projects). Index
+    state_code; columns rank (Int64, equal values share a rank, <NA> without a value), state,
+    value, text, clusters, projects.
+    """
+    missing = [c for c in ("state_code", "state", "clusters", "projects") if c not in counts.columns]
+    if missing:
+        raise MetricError(f"counts lacks column(s) {', '.join(missing)}; pass geo.join.state_counts(...)")
+    table = pd.DataFrame(counts[["state_code", "state", "clusters", "projects"]]).set_index("state_code")
+    table = table.reindex(list(STATE_CODES))
+    table["value"] = values.values.reindex(table.index)
+    table["text"] = values.text.reindex(table.index)
+    table = table.sort_values(["state"]).sort_values("value", ascending=False, na_position="last", kind="stable")
+    table.insert(0, "rank", table["value"].rank(method="min", ascending=False).astype("Int64"))
+    return table[["rank", "state", "value", "text", "clusters", "projects"]]
+
+
+# --- checks ---
+
+
+def _metric(key: str) -> Metric:
+    if key not in METRICS:
+        raise MetricError(f"unknown metric {key!r}; valid: {', '.join(METRICS)}")
+    return METRICS[key]
+
+
+def _check_sectors(sectors: tuple[str, ...]) -> tuple[str, ...]:
+    """The chosen sectors in taxonomy order; empty when all are chosen."""
+    unknown = [s for s in sectors if s not in SECTORS]
+    if unknown:
+        raise UnknownSectorError(f"unknown sectors {unknown}; valid: {', '.join(SECTORS)}")
+    chosen = tuple(s for s in SECTORS if s in set(sectors))
+    return () if len(chosen) == len(SECTORS) else chosen
+
+
+def _check_year(year: int | None) -> int:
+    first, last = EXPORT_YEARS
+    if isinstance(year, bool) or not isinstance(year, Integral) or not first <= year <= last:
+        raise MetricError(f"export year {year!r} is not available; INEGI's exports cover {first}-{last}")
+    return int(year)
+
+
+def _check_population(population: pd.DataFrame) -> pd.Series:
+    series = pd.Series(population["population"].to_numpy(), index=population["state_code"].to_numpy())
+    missing = [code for code in STATE_CODES if code not in series.index or not series[code] > 0]
+    if missing:
+        raise MetricError(f"population lacks a positive figure for state(s) {', '.join(missing)}")
+    return series.reindex(list(STATE_CODES)).astype(float)
+
+
+def _tally(records: pd.DataFrame) -> pd.DataFrame:
+    """Record counts by state_code (NA: no state), kind and sector, one row per combination present."""
+    missing = [c for c in ("state_code", "kind", "sector") if c not in records.columns]
+    if missing:
+        raise MetricError(f"records lacks column(s) {', '.join(missing)}; pass the records frame (geo.seeds)")
+    bad = sorted(set(records["state_code"]) - {*STATE_CODES, ""})
+    if bad:
+        raise MetricError(f"records have unknown state codes {bad[:5]}; expected '01'..'32' or '' for none")
+    unknown = sorted(set(records["sector"]) - set(SECTORS))
+    if unknown:
+        raise UnknownSectorError(f"records have unknown sectors {unknown[:5]}; valid: {', '.join(SECTORS)}")
+    placed = pd.DataFrame(records[["state_code", "kind", "sector"]])
+    placed["state_code"] = placed["state_code"].replace("", pd.NA)
+    table = placed.groupby(["state_code", "kind", "sector"], dropna=False).size()
+    return table.rename("n").reset_index()
+
+
+def _count(tally: pd.DataFrame, sectors: tuple[str, ...], kind: str | None = None) -> tuple[pd.Series, int]:
+    """Per-state counts (32 states, float) and the unplaced count, in `sectors` (empty: all)."""
+    rows = tally if not sectors else tally[tally["sector"].isin(sectors)]
+    if kind is not None:
+        rows = rows[rows["kind"] == kind]
+    unplaced = int(rows.loc[rows["state_code"].isna(), "n"].sum())
+    per_state = rows.groupby("state_code")["n"].sum().reindex(list(STATE_CODES), fill_value=0)
+    return per_state.astype(float), unplaced
+
+
+# --- record metrics ---
+
+
+def _values(metric: Metric, values: pd.Series, text: pd.Series, notes=()) -> MetricValues:
+    values.index.name = text.index.name = "state_code"
+    return MetricValues(metric, values.astype(float), text.astype(str), tuple(notes))
+
+
+def _count_metric(kind: str | None):
+    def compute(metric: Metric, tally: pd.DataFrame, chosen: tuple[str, ...]) -> MetricValues:
+        counts, _ = _count(tally, chosen, kind)
+        return _values(metric, counts, counts.map(lambda n: f"{n:,.0f}"))
+
+    return compute
+
+
+def _per_million(metric: Metric, tally: pd.DataFrame, chosen: tuple[str, ...], population: pd.Series):
+    counts, _ = _count(tally, chosen)
+    rate = counts / population * 1e6
+    note = f"Population: {POPULATION_SOURCE} (2020 for every year)."
+    return _values(metric, rate, rate.map(_decimal), [note])
+
+
+def _share(metric: Metric, tally: pd.DataFrame, chosen: tuple[str, ...]) -> MetricValues:
+    counts, unplaced = _count(tally, chosen)
+    total = counts.sum()
+    if total == 0:
+        return _blank(metric, "No records in the chosen sectors")
+    share = counts / total * 100
+    notes = [f"{unplaced:,} record(s) with no single state are in no state's share."] if unplaced else []
+    return _values(metric, share, share.map(lambda v: f"{_decimal(v)}%"), notes)
+
+
+def _lq(metric: Metric, tally: pd.DataFrame, chosen: tuple[str, ...]) -> MetricValues:
+    if not chosen:
+        return _blank(metric, "Choose one or more sectors", "With all sectors chosen the quotient is 1 everywhere.")
+    selected, _ = _count(tally, chosen)
+    everything, _ = _count(tally, ())
+    if selected.sum() == 0:
+        return _blank(metric, "No records in the chosen sectors")
+    lq = (selected / everything) / (selected.sum() / everything.sum())
+    few = everything < LQ_MIN_RECORDS
+    text = lq.map(lambda v: f"{v:.2f}").where(
+        ~few, everything.map(lambda n: f"Too few records ({n:.0f}; needs {LQ_MIN_RECORDS})")
+    )
+    note = f"Documented records, not employment; states with fewer than {LQ_MIN_RECORDS} records have no value."
+    return _values(metric, lq.where(~few), text, [note])
+
+
+def _blank(metric: Metric, text: str, *notes: str) -> MetricValues:
+    index = pd.Index(STATE_CODES)
+    return _values(metric, pd.Series(float("nan"), index=index), pd.Series(text, index=index), notes)
+
+
+_RECORD_METRICS = {
+    "records": _count_metric(None),
+    "clusters": _count_metric("cluster"),
+    "projects": _count_metric("project"),
+    "share": _share,
+    "lq": _lq,
+}
+
+
+# --- export metrics ---
+
+
+def _codes(chosen: tuple[str, ...], crosswalk: dict[str, tuple[str, ...]]) -> tuple[str, ...] | None:
+    """The chosen sectors' subsector codes; None means all sectors: every code, 000 included."""
+    return None if not chosen else official.subsector_codes(chosen, crosswalk)
+
+
+def _by_state(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per state: available sum (NaN if none), and how many matched codes have each status."""
+    absent = sorted(set(STATE_CODES) - set(rows["state_code"]))
+    if absent:
+        raise MetricError(f"the exports table has no rows for state(s) {', '.join(absent)}; pass load_exports()")
+    sums = rows.groupby("state_code")["usd"].sum(min_count=1)
+    statuses = pd.crosstab(rows["state_code"], rows["status"]).reindex(columns=list(official.STATUSES), fill_value=0)
+    return statuses.join(sums).reindex(list(STATE_CODES))
+
+
+def _export_notes(chosen, codes, crosswalk, year, rows) -> list[str]:
+    catalog = official.load_subsectors()
+    notes = []
+    if codes is None:
+        notes.append("State totals: all subsectors, confidential ones included through INEGI's code 000.")
+    else:
+        empty = [s for s in chosen if not crosswalk[s]]
+        if empty:
+            notes.append(f"No merchandise subsector for {', '.join(empty)} (services): not in the figures.")
+        for code, serving in official.shared_codes(crosswalk).items():
+            if code in codes:
+                both = " and ".join(serving)
+                notes.append(f"{both} share SCIAN {code} ({catalog[code]}): their exports are one figure.")
+    if year < official.AGRICULTURE_FROM and (codes is None or set(codes) & set(official.AGRICULTURE)):
+        notes.append(f"Agriculture (SCIAN 111, 112, 114) series begin in {official.AGRICULTURE_FROM} (INEGI).")
+    if (rows["revision"] == "preliminary").any():
+        notes.append(f"{year} figures are preliminary (INEGI).")
+    return notes
+
+
+def _exports(metric, exports, year, chosen, crosswalk) -> MetricValues:
+    codes = _codes(chosen, crosswalk)
+    if codes == ():
+        return _blank(metric, "No goods subsector", _no_subsector_note(chosen))
+    rows = _year_rows(exports, year, codes)
+    table = _by_state(rows)
+    if codes is None:  # a total: confidential values are inside code 000, nothing is missing
+        text = table["usd"].map(_usd).where(table["usd"].notna(), table.apply(_status_only, axis=1))
+    else:
+        text = table.apply(_export_text, axis=1)
+    notes = _export_notes(chosen, codes, crosswalk, year, rows)
+    if text.str.startswith("at least").any():
+        notes.append("'At least': a sum missing subsectors that INEGI withholds (confidential) or lacks.")
+    return _values(metric, table["usd"], text, notes)
+
+
+def _export_lq(metric, exports, year, chosen, crosswalk) -> MetricValues:
+    if not chosen:
+        return _blank(metric, "Choose one or more sectors", "With all sectors chosen the quotient is 1 everywhere.")
+    codes = _codes(chosen, crosswalk)
+    if codes == ():
+        return _blank(metric, "No goods subsector", _no_subsector_note(chosen))
+    rows = _year_rows(exports, year, codes)
+    table = _by_state(rows)
+    totals = _year_rows(exports, year, None).groupby("state_code")["usd"].sum().reindex(list(STATE_CODES))
+    national = table["usd"].sum() / totals.sum()
+    complete = table[list(official.STATUSES[1:])].sum(axis=1) == 0
+    usable = complete & (totals > 0) & (table["usd"].sum() > 0)
+    table["lq"] = ((table["usd"] / totals) / national).where(usable)
+    unspecified = _year_rows(exports, year, (official.UNSPECIFIED,))["usd"].sum() / totals.sum()
+    notes = _export_notes(chosen, codes, crosswalk, year, rows)
+    notes.append(f"National ratio without confidential values ({unspecified:.1%} of {year}'s total, INEGI code 000).")
+    return _values(metric, table["lq"], table.apply(_lq_text, axis=1), notes)
+
+
+def _year_rows(exports: pd.DataFrame, year: int, codes: tuple[str, ...] | None) -> pd.DataFrame:
+    rows = exports[exports["year"] == year]
+    return rows if codes is None else rows[rows["scian"].isin(codes)]
+
+
+def _no_subsector_note(chosen: tuple[str, ...]) -> str:
+    return f"{', '.join(chosen)}: no merchandise subsector in INEGI's table (see the crosswalk)."
+
+
+def _missing(row: pd.Series) -> str:
+    parts = [f"{row[s]:.0f} subsector{'s' if row[s] > 1 else ''} {s}" for s in official.STATUSES[1:] if row[s]]
+    return ", ".join(parts)
+
+
+def _status_only(row: pd.Series) -> str:
+    return " / ".join(_STATUS_TEXT[s] for s in official.STATUSES[1:] if row[s])
+
+
+def _export_text(row: pd.Series) -> str:
+    if row["available"] == 0:
+        return _status_only(row)
+    if row[list(official.STATUSES[1:])].sum() == 0:
+        return _usd(row["usd"])
+    return f"at least {_usd(row['usd'])}; {_missing(row)}"
+
+
+def _lq_text(row: pd.Series) -> str:
+    if pd.notna(row["lq"]):
+        return f"{row['lq']:.2f}"
+    if row["available"] == 0:
+        return _status_only(row)
+    if row[list(official.STATUSES[1:])].sum():
+        return f"Incomplete: {_missing(row)}"
+    return "No exports"
+
+
+_EXPORT_METRICS = {"exports": _exports, "export_lq": _export_lq}
+
+
+# --- formatting ---
+
+
+def _decimal(value: float) -> str:
+    """1 decimal, 2 under 1 so small rates do not read as 0; 0 is "0"."""
+    if value == 0:
+        return "0"
+    return f"{value:,.2f}" if value < 1 else f"{value:,.1f}"
+
+
+def _usd(value: float) -> str:
+    if value == 0:
+        return "US$0 (no exports)"
+    if value < 1e6:
+        return f"US${value / 1e3:,.0f} thousand"
+    return f"US${value / 1e6:,.1f} million"
+
+
+# --- the docs page ---
+
+
+def docs_markdown() -> str:
+    """docs/metrics.md: one paragraph per metric, then the crosswalk table from the CSV."""
+    lines = ["# Map metrics", "", "<!-- generated by `uv run python -m geo.metrics > docs/metrics.md` -->", ""]
+    for metric in METRICS.values():
+        credit = f"Credit line: {metric.source}."
+        lines += [f"## `{metric.key}`: {metric.label}", "", metric.explanation, "", credit, ""]
+    catalog = official.load_subsectors()
+    lines += [
+        "## Sectors to SCIAN subsectors (`seeds/scian_crosswalk.csv`)",
+        "",
+        "A modelling choice, not a fact of INEGI's table; codes no sector uses count only in the state totals.",
+        "",
+        "| sector | SCIAN | subsector (INEGI) | why |",
+        "|---|---|---|---|",
+    ]
+    for row in official.load_crosswalk_table().itertuples():
+        subsector = catalog.get(row.scian, "none")
+        lines.append(f"| {row.sector} | {row.scian or '—'} | {subsector} | {row.note} |")
+    used = {code for codes in official.load_crosswalk().values() for code in codes}
+    unused = [f"{code} ({name})" for code, name in catalog.items() if code not in used]
+    lines += ["", f"Not attributed to any sector: {'; '.join(unused)}.", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(docs_markdown(), end="")
