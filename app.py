@@ -3,6 +3,7 @@
 import logging
 import os
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,10 +19,11 @@ if "geopandas" not in sys.modules:
 import pandas as pd
 from streamlit_folium import st_folium
 
-from geo import boundaries, deck, export, join, search, seeds, synthetic
+from geo import boundaries, deck, export, join, metrics, official, search, seeds, synthetic
 from geo.profile import StateProfile, state_profile
 from geo.sectors import SECTORS
 from geo.view import (
+    MAX_COMPARE,
     PRESENT_OFF,
     View,
     clicked_state,
@@ -33,11 +35,12 @@ from geo.view import (
     view_to_session,
 )
 from layers import assets, basemap, cards, server, style
-from layers.charts import bar_chart_spec, year_chart_spec
+from layers.charts import bar_chart_spec, compare_chart_spec, line_chart_spec, year_chart_spec
 
 SYNTHETIC_POINTS = int(os.environ.get("ATLAS_SYNTHETIC_POINTS", "0") or 0)
 LOG = logging.getLogger("atlas")
-METRIC_LABELS = {"records": "Clusters + projects", "clusters": "Clusters", "projects": "Projects"}
+LATEST_EXPORT_YEAR = official.EXPORT_YEARS[1]
+PLAY_SECONDS = 1.5
 SEARCH_RESULTS = 6
 PRESENT_LABELS = {PRESENT_OFF: "Off", "light": "Projector, light", "dark": "Projector, dark"}
 
@@ -121,6 +124,39 @@ def profile_of(state: str, sectors: tuple, years: tuple, known: bool, synthetic_
     return state_profile(records, state, join.Filters(sectors=sectors, years=years, known_years_only=known))
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def metric_values(key: str, sectors: tuple, years, known: bool, export_year: int, synthetic_points: int):
+    """The metric for the 32 states under one filter setting (geo.metrics), cached."""
+    _, records = load_data(synthetic_points)
+    timed = join.filter_records(records, join.Filters(years=years, known_years_only=known))
+    return metrics.state_metric(key, timed, sectors=sectors, export_year=export_year)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def metric_classes(key: str, sectors: tuple, steps: tuple, known: bool, synthetic_points: int) -> style.Classes:
+    """Class breaks pooled over `steps` ((years, export year) pairs): every export year for the
+    exports metrics and every step of a playback, so one colour means one value in every year."""
+    values = [metric_values(key, sectors, years, known, year, synthetic_points).values for years, year in steps]
+    return style.classify(pd.concat(values, ignore_index=True) / metrics.METRICS[key].scale, k=5)
+
+
+def class_steps(view: View) -> tuple:
+    """The (years, export year) settings the map's classes are pooled over (see metric_classes)."""
+    if metrics.METRICS[view.metric].uses_export_year:
+        first, last = official.EXPORT_YEARS
+        return tuple((view.years, year) for year in range(first, last + 1))
+    playing = st.session_state.get("playing")
+    bounds = st.session_state["defaults"].years
+    if playing and bounds is not None:
+        return tuple((play_years(year, bounds), view.year) for year in range(bounds[0], bounds[1] + 1))
+    return ((view.years, view.year),)
+
+
+def play_years(year: int, bounds: tuple[int, int]) -> tuple[int, int]:
+    """The year range one step of playback shows: that year alone, or every year up to it."""
+    return (bounds[0], year) if st.session_state.get("play_mode") == "upto" else (year, year)
+
+
 def current_view() -> View:
     return view_from_session(st.session_state, sectors=SECTORS)
 
@@ -143,14 +179,16 @@ def url_params() -> dict[str, list[str]]:
 
 
 def link_view(params, defaults: View, states_list: list[str]) -> tuple[View, list[str]]:
-    return parse_view(
+    view, notices = parse_view(
         params,
         sectors=SECTORS,
         year_bounds=defaults.years,
         states=states_list,
         basemaps=tuple(basemap.BASEMAPS),
         decks=tuple(deck.list_decks()),
+        export_years=official.EXPORT_YEARS,
     )
+    return replace(view, year=view.year or defaults.year), notices
 
 
 def follow_history(states_list: list[str]) -> None:
@@ -182,8 +220,9 @@ def scene_deck(name: str, modified: int, bounds: tuple[int, int] | None, states_
     """A deck file, loaded and checked once per version of the file (`modified`)."""
     path = deck.list_decks()[name]
     return deck.load_deck(
-        path, sectors=SECTORS, year_bounds=bounds, states=states_list, basemaps=tuple(basemap.BASEMAPS)
-    )
+        path, sectors=SECTORS, year_bounds=bounds, states=states_list, basemaps=tuple(basemap.BASEMAPS),
+        export_years=official.EXPORT_YEARS,
+    )  # fmt: skip
 
 
 def current_deck(view: View, bounds, states_list: list[str]) -> deck.Deck | None:
@@ -312,8 +351,25 @@ def sidebar(states_list: list[str], bounds: tuple[int, int] | None) -> None:
             )
         st.toggle("Known years only", key="known", on_change=sync_url)
         st.radio(
-            "Colour states by", list(METRIC_LABELS), key="metric", format_func=METRIC_LABELS.get, on_change=sync_url
+            "Colour states by",
+            list(metrics.METRICS),
+            key="metric",
+            format_func=lambda key: metrics.METRICS[key].label,
+            on_change=sync_url,
+            help="Counts of the documented records, rates and specialisation from them, or INEGI's official "
+            "exports. Each metric is explained under the legend and in docs/metrics.md.",
         )
+        exports_metric = metrics.METRICS[st.session_state["metric"]].uses_export_year
+        if exports_metric:
+            if st.session_state.get("year") is None:  # a scene or an old link without one: the latest
+                st.session_state["year"] = LATEST_EXPORT_YEAR
+            st.slider("Export year", *official.EXPORT_YEARS, key="year", on_change=sync_url,
+                      help="The year of INEGI's export figures (2025: preliminary).")  # fmt: skip
+        play_controls(bounds, exports_metric)
+        st.multiselect(
+            "Compare states", states_list, key="compare", max_selections=MAX_COMPARE, on_change=sync_url,
+            placeholder="Choose 2 to 4 states", help="Side by side under the map, outlined dashed on the map.",
+        )  # fmt: skip
         st.selectbox(
             "State profile",
             states_list,
@@ -343,6 +399,53 @@ def sidebar(states_list: list[str], bounds: tuple[int, int] | None) -> None:
             on_change=sync_url,
             help="No sidebar, large type, keys: PageDown/PageUp scenes, Shift+arrows sectors and years.",
         )
+
+
+def play_controls(bounds: tuple[int, int] | None, exports_metric: bool) -> None:
+    """Play steps through the years: the export year for the exports metrics, else the records'
+    years (that year alone, or every year up to it), one step every PLAY_SECONDS."""
+    if not exports_metric and (bounds is None or bounds[0] == bounds[1]):
+        return
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    if st.session_state.get("playing"):
+        row.button("■ Stop", key="play", on_click=st.session_state.update, kwargs={"playing": False})
+    else:
+        row.button("▶ Play years", key="play", on_click=start_play, args=(exports_metric,))
+    if not exports_metric:
+        row.segmented_control(
+            "Playback shows", ["in", "upto"], key="play_mode", default="in", label_visibility="collapsed",
+            format_func={"in": "that year", "upto": "up to it"}.get,
+        )  # fmt: skip
+
+
+def start_play(exports_metric: bool) -> None:
+    ss = st.session_state
+    ss["playing"] = True
+    if exports_metric:
+        ss["year"] = official.EXPORT_YEARS[0]
+    else:
+        first = ss["defaults"].years[0]
+        ss["years"] = play_years(first, ss["defaults"].years)
+    sync_url()
+
+
+def next_play_step(view: View) -> None:
+    """After a run that shows a playback step: wait, then show the next year, or stop at the last."""
+    ss = st.session_state
+    time.sleep(PLAY_SECONDS)
+    if metrics.METRICS[view.metric].uses_export_year:
+        if view.year >= official.EXPORT_YEARS[1]:
+            ss["playing"] = False
+        else:
+            ss["year"] = view.year + 1
+    else:
+        bounds = ss["defaults"].years
+        if view.years is None or view.years[1] >= bounds[1]:
+            ss["playing"] = False
+        else:
+            ss["years"] = play_years(view.years[1] + 1, bounds)
+    sync_url()
+    st.rerun()
 
 
 def presenter_bar(view: View, chosen: deck.Deck | None) -> None:
@@ -541,7 +644,7 @@ def main() -> None:
         st.error(f"The map cannot be shown: {err}")
         st.stop()
     settle_heap()
-    defaults = View(years=bounds)
+    defaults = View(years=bounds, year=LATEST_EXPORT_YEAR)
     init_state(defaults, states_list)
     follow_history(states_list)
     chosen = current_deck(current_view(), bounds, states_list)
@@ -574,15 +677,21 @@ def main() -> None:
         scene_text(chosen, view)
 
     profile = profile_of(view.state, *key) if view.state else None
+    chosen_metric = metrics.METRICS[view.metric]
+    values = metric_values(view.metric, view.sectors, view.years, view.known_years_only, view.year, SYNTHETIC_POINTS)
+    classes = metric_classes(view.metric, view.sectors, class_steps(view), view.known_years_only, SYNTHETIC_POINTS)
+    shown = counts.assign(value=counts["state_code"].map(values.values / chosen_metric.scale))
     map_col, side_col = st.columns([2.2, 1], gap="medium")
-    classes = style.classify(counts[view.metric], k=5)
     with map_col:
         groups = basemap.map_layers(
-            counts,
+            shown,
             points,
-            metric=view.metric,
+            metric="value",
             classes=classes,
             selected=view.state,
+            compared=view.compare,
+            metric_label=metric_title(view),
+            metric_text=values.text.to_dict(),
             data=data,
             basemap=view.basemap,
             shown=st.session_state.pop("scene_layers", None),  # a new scene decides the layers once
@@ -603,11 +712,14 @@ def main() -> None:
         handle_click(out, view, states_list)
     with side_col:
         found_record(points)
-        st.html(style.legend_html(classes, title=METRIC_LABELS[view.metric]))
+        legend(view, chosen_metric, classes, values)
         st.html(style.marker_legend_html())
         state_summary(profile)
     if view.present or chosen is not None:
         stepping_keys(view)
+    ranking(view, values, counts)
+    if len(view.compare) >= 2:
+        compare(view, key)
     if profile is not None:
         state_records(profile)
     charts(*chart_counts(*key))
@@ -616,6 +728,85 @@ def main() -> None:
     if box.open:  # the buttons are built only when asked for: a filter change then sends ~30 fewer elements
         with box:
             downloads(filters)
+    if st.session_state.get("playing"):
+        next_play_step(view)
+
+
+def metric_title(view: View) -> str:
+    return metrics.METRICS[view.metric].title(view.year)
+
+
+def legend(view: View, metric: metrics.Metric, classes: style.Classes, values: metrics.MetricValues) -> None:
+    """The legend, then what the metric is, its caveats and its source, in words."""
+    st.html(style.legend_html(classes, title=metric_title(view), zero_label=metric.zero_label))
+    for note in values.notes:
+        st.caption(cards.md_text(note))
+    credit = metric.source if metric.source.startswith("Fuente") else f"Source: {metric.source}"
+    st.caption(cards.md_text(f"{credit}."), help=metric.explanation)
+
+
+def ranking(view: View, values: metrics.MetricValues, counts) -> None:
+    """The 32 states ranked by the metric: a sortable table, a download, and the map's text alternative."""
+    table = metrics.ranking(values, counts)
+    label = metric_title(view)
+    with st.expander(f"Ranking of the 32 states: {label}"):
+        names = {"rank": "Rank", "state": "State", "text": label, "clusters": "Clusters", "projects": "Projects"}
+        shown = table.drop(columns="value").rename(columns=names)
+        st.dataframe(shown, hide_index=True, width="stretch", height=35 * 12)
+        st.download_button(
+            "Download the ranking (CSV)",
+            data=table.to_csv(index_label="state_code").encode("utf-8"),
+            file_name=f"mexico-atlas_ranking_{view.metric}.csv",
+            mime="text/csv",
+            on_click="ignore",
+        )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def compared(states: tuple, sectors: tuple, years, known: bool, export_year: int, synthetic_points: int):
+    """What the compare view shows for `states`: every metric's text, counts by sector, exports by year."""
+    counts, _ = filtered(sectors, years, known, synthetic_points)
+    rows = counts.set_index("state").loc[list(states)]
+    table = pd.DataFrame(
+        {
+            metric.title(export_year): metric_values(key, sectors, years, known, export_year, synthetic_points)
+            .text.reindex(rows["state_code"])
+            .to_numpy()
+            for key, metric in metrics.METRICS.items()
+        },
+        index=list(states),
+    ).T
+    by_sector = rows[[sector for sector in SECTORS if rows[sector].sum() > 0]].T
+    series = metrics.export_series(tuple(rows["state_code"]), sectors) / 1e6
+    series.columns = list(states)
+    return table, by_sector, series
+
+
+def compare(view: View, key: tuple) -> None:
+    """2-4 states side by side, on one scale: every metric, records by sector, exports over the years, records."""
+    st.subheader("Compare: " + " · ".join(view.compare))
+    table, by_sector, series = compared(view.compare, *key[:3], view.year, SYNTHETIC_POINTS)
+    st.dataframe(table, width="stretch")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Records by sector** (current filters)")
+        if by_sector.empty:
+            st.caption("None of these states has a record under the current filters.")
+        else:
+            st.vega_lite_chart(compare_chart_spec(by_sector), height=70 + 22 * by_sector.size, width="stretch")
+    with right:
+        st.markdown("**Merchandise exports, US$ million** (INEGI; gaps: confidential or not available)")
+        st.vega_lite_chart(line_chart_spec(series), height=320, width="stretch")
+        st.caption(f"Fuente: {official.EXPORTS_SOURCE}. Subsectors of the chosen sectors (docs/metrics.md).")
+    tabs = st.tabs(list(view.compare))
+    for tab, state in zip(tabs, view.compare, strict=True):
+        with tab:
+            one = profile_of(state, *key)
+            for rec in [*one.clusters.to_dict("records"), *one.projects.to_dict("records")]:
+                with st.container(border=True):
+                    st.markdown(cards.record_card(rec))
+            if one.clusters.empty and one.projects.empty:
+                st.caption("No record under the current filters.")
 
 
 def handle_click(out, view: View, states_list: list[str]) -> None:

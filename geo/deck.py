@@ -31,7 +31,7 @@ VERSION = 1
 LAYERS = ("States", "Clusters", "Projects")
 
 DECK_KEYS = ("version", "title", "description", "scenes")
-# The URL's parameters that name a view: sectors, years, known, metric, state, basemap, zoom, center
+# The URL's parameters that name a view: sectors, years, known, metric, state, year, compare, basemap, zoom, center
 VIEW_KEYS = tuple(param for param in PARAMS if param not in PRESENTER_PARAMS)
 SCENE_KEYS = ("title", "caption", *VIEW_KEYS, "layers", "cites")
 CITE_KEYS = ("file", "section", "quote")
@@ -85,8 +85,10 @@ def load_deck(
     year_bounds: tuple[int, int] | None,
     states: Sequence[str],
     basemaps: Sequence[str] = (DEFAULT_BASEMAP,),
+    export_years: tuple[int, int] | None = None,
 ) -> Deck:
-    """The deck in `path`, checked against the data's sectors, year bounds, states and basemaps.
+    """The deck in `path`, checked against the data's sectors, year bounds, states, basemaps and
+    export years.
 
     Never raises for a bad file: see the module docstring for what is reported and what plays.
     """
@@ -97,7 +99,10 @@ def load_deck(
         return Deck(name=path.stem, title=path.stem, description="", scenes=(), problems=(problem,))
     problems: list[str] = []
     title, description = _deck_texts(data, where, path.stem, problems)
-    context = {"sectors": sectors, "year_bounds": year_bounds, "states": states, "basemaps": basemaps}
+    context = {
+        "sectors": sectors, "year_bounds": year_bounds, "states": states, "basemaps": basemaps,
+        "export_years": export_years,
+    }  # fmt: skip
     scenes = _scenes(data.get("scenes"), where, context, problems)
     return Deck(name=path.stem, title=title, description=description, scenes=scenes, problems=tuple(problems))
 
@@ -308,19 +313,29 @@ def _string(expected: str) -> Callable[[object], str]:
     return convert
 
 
-def _sectors_text(value) -> str:
-    expected = 'a list of sector names, e.g. ["Aerospace", "ICT"]'
-    if isinstance(value, str) or not isinstance(value, list):
-        raise _WrongType(expected)
-    if not all(isinstance(name, str) and "," not in name for name in value):
-        raise _WrongType(expected + " (each a string without commas)")
-    return ",".join(value)
+def _names_text(expected: str) -> Callable[[object], str]:
+    """A list of names (sectors, states) as the URL's comma-separated text."""
+
+    def text(value) -> str:
+        if isinstance(value, str) or not isinstance(value, list):
+            raise _WrongType(expected)
+        if not all(isinstance(name, str) and "," not in name for name in value):
+            raise _WrongType(expected + " (each a string without commas)")
+        return ",".join(value)
+
+    return text
 
 
 def _known_text(value) -> str:
     if not isinstance(value, bool):
         raise _WrongType("true or false")
     return "1" if value else "0"
+
+
+def _year_text(value) -> str:
+    if type(value) is not int:
+        raise _WrongType("a whole number, the exports metrics' year, e.g. year = 2019")
+    return str(value)
 
 
 def _zoom_text(value) -> str:
@@ -340,11 +355,13 @@ def _center_text(value) -> str:
 
 
 _PARAM_TEXT: Mapping[str, Callable[[object], str]] = {
-    "sectors": _sectors_text,
+    "sectors": _names_text('a list of sector names, e.g. ["Aerospace", "ICT"]'),
     "years": _string(f'a string "{YEAR_RANGE_FORMAT}", e.g. years = "2004-2018"'),
     "known": _known_text,
     "metric": _string('a string, e.g. metric = "clusters"'),
     "state": _string('a state name as a string, e.g. state = "Querétaro"'),
+    "year": _year_text,
+    "compare": _names_text('a list of 1-4 state names, e.g. compare = ["Querétaro", "Nuevo León"]'),
     "basemap": _string('a basemap key as a string, e.g. basemap = "none"'),
     "zoom": _zoom_text,
     "center": _center_text,

@@ -32,6 +32,13 @@ class Metric:
     explanation: str  # one plain-words paragraph: what it is, how computed, its limits
     source: str  # credit line
     uses_export_year: bool  # the year control picks the export year
+    scale: float = 1.0  # legends, class breaks and map images show values / scale
+    zero_label: str = "0 \u2014 none recorded in the sources"  # what a 0 means, for the legend
+
+    def title(self, export_year: int | None = None) -> str:
+        """The legend's and a map image's title: the label in the legend's unit, with the export year."""
+        label = self.label.replace("(US$)", "(US$ million)") if self.scale == 1e6 else self.label
+        return f"{label}, {export_year}" if self.uses_export_year and export_year else label
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,8 @@ _METRICS = (
         "have no merchandise subsector, and INEGI's agriculture series begin in 2018.",
         EXPORTS_CREDIT,
         True,
+        scale=1e6,
+        zero_label="0 \u2014 no exports (INEGI)",
     ),
     Metric(
         "export_lq",
@@ -132,6 +141,7 @@ _METRICS = (
         "from it. With all sectors chosen it is 1 everywhere.",
         EXPORTS_CREDIT,
         True,
+        zero_label="0 \u2014 no exports in these subsectors (INEGI)",
     ),
 )
 METRICS: dict[str, Metric] = {m.key: m for m in _METRICS}

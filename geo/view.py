@@ -7,7 +7,7 @@ Parameters (all optional; an absent or empty parameter means its default):
 | `sectors` | sector names, comma-separated, any letter case    | `Aerospace,ICT`  | all sectors    |
 | `years`   | `FROM-TO`, four-digit years, inclusive            | `2004-2018`      | the data's bounds |
 | `known`   | `1` = only records with a known year, `0` = all   | `1`              | `0`            |
-| `metric`  | `records`, `clusters` or `projects`               | `clusters`       | `records`      |
+| `metric`  | a key of `geo.metrics.METRICS`, e.g. `per_million`  | `exports`        | `records`      |
 | `state`   | a state, any spelling `geo.names.normalise_state` accepts | `Nuevo Leon` | none     |
 | `year`    | the exports metrics' year, four digits             | `2019`           | the latest     |
 | `compare` | 1-4 states to compare, comma-separated, any spelling | `Queretaro,NL`  | none           |
@@ -31,7 +31,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-METRICS = ("records", "clusters", "projects")
+from geo import metrics
+
+METRICS = tuple(metrics.METRICS)
 DEFAULT_BASEMAP = "none"
 ZOOM_RANGE = (0, 18)
 MAX_VALUE_CHARS = 200

@@ -99,3 +99,56 @@ def _chart(rows: pd.DataFrame, layers: list[dict]) -> dict:
         "datasets": {"counts": rows},
         "autosize": {"type": "fit", "contains": "padding"},
     }
+
+
+# Compared states: ColorBrewer Set1 without its yellow (unreadable on white), one colour per state.
+COMPARE_COLOURS = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3")
+
+
+def compare_chart_spec(frame: pd.DataFrame) -> dict:
+    """Grouped bars, one group per sector (index) and one bar per state (columns), on one scale."""
+    rows = frame.rename_axis("sector").reset_index().melt(id_vars="sector", var_name="state", value_name="records")
+    category = {"field": "sector", "type": "nominal", "title": "", "sort": list(frame.index),
+                "axis": {"grid": False, "labelLimit": 220}}  # fmt: skip
+    value = {"field": "records", "type": "quantitative", "title": "", "axis": {"grid": True, "tickMinStep": 1}}
+    bars = {
+        "mark": {"type": "bar"},
+        "encoding": {
+            "y": category,
+            "yOffset": {"field": "state", "type": "nominal", "sort": list(frame.columns)},
+            "x": value,
+            "color": _states_colour(frame.columns),
+            "tooltip": [{"field": "state"}, {"field": "sector"}, {"field": "records", "type": "quantitative"}],
+        },
+    }
+    return _chart(rows, [bars])
+
+
+def line_chart_spec(frame: pd.DataFrame) -> dict:
+    """One line per state (columns) over the years (index); a missing value is a gap, never 0."""
+    rows = frame.rename_axis("year").reset_index().melt(id_vars="year", var_name="state", value_name="value")
+    rows["year"] = rows["year"].astype(int)
+    rows["value"] = rows["value"].astype(float).round(1)
+    lines = {
+        "mark": {"type": "line", "point": True},
+        "encoding": {
+            "x": {"field": "year", "type": "quantitative", "title": "", "axis": {"format": "d", "tickMinStep": 1},
+                  "scale": {"domain": [int(rows["year"].min()), int(rows["year"].max())], "nice": False}},
+            "y": {"field": "value", "type": "quantitative", "title": "", "axis": {"grid": True}},
+            "color": _states_colour(frame.columns),
+            "tooltip": [{"field": "state"}, {"field": "year"}, {"field": "value", "type": "quantitative",
+                                                                 "format": ",.1f", "title": "US$ million"}],
+        },
+    }  # fmt: skip
+    return _chart(rows.astype({"value": object}).where(rows.notna(), None), [lines])
+
+
+def _states_colour(states) -> dict:
+    states = list(states)
+    return {
+        "field": "state",
+        "type": "nominal",
+        "title": " ",
+        "scale": {"domain": states, "range": list(COMPARE_COLOURS[: len(states)])},
+        "legend": {"orient": "bottom"},
+    }

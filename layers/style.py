@@ -157,14 +157,26 @@ def _labels(bins: np.ndarray, lowest: float, integral: bool) -> tuple[str, ...]:
             labels.append(f"{low:,}" if low == high else f"{low:,}\u2013{high:,}")
             lower = upper + 1
         else:
-            labels.append(f"{lower:,.4g}" if lower == upper else f"{lower:,.4g}\u2013{upper:,.4g}")
+            low, high = number_label(lower), number_label(upper)
+            labels.append(low if low == high else f"{low}\u2013{high}")
             lower = upper
     return tuple(labels)
 
 
-def legend_html(classes: Classes, title: str) -> str:
-    """A plain HTML legend (large type) to draw beside the map with st.html / st.markdown."""
-    rows = [_legend_row(ZERO_COLOR, ZERO_LABEL)]
+def number_label(value: float) -> str:
+    """A class bound with three significant digits and thousands separators, never in exponent
+    form: 0.0312 -> "0.0312", 1.853 -> "1.85", 205.4 -> "205", 45280.3 -> "45,280"."""
+    if value == 0:
+        return "0"
+    decimals = max(0, 2 - math.floor(math.log10(abs(value))))
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def legend_html(classes: Classes, title: str, zero_label: str = ZERO_LABEL) -> str:
+    """A plain HTML legend (large type) to draw beside the map with st.html / st.markdown;
+    `zero_label` says what a 0 means for the metric shown."""
+    rows = [_legend_row(ZERO_COLOR, zero_label)]
     rows += [_legend_row(c, label) for c, label in zip(classes.colors, classes.labels, strict=True)]
     if classes.has_nodata:
         rows.append(_legend_row("#ffffff", NODATA_LABEL, dashed=True))

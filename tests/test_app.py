@@ -109,8 +109,9 @@ def test_default_map_carries_all_32_states_and_both_marker_layers(default_app, r
     names = {html.unescape(info[0]) for info in view["info"].values()}
     assert names == set(default_app.selectbox(key="state").options)  # tooltips name the 32 states
     totals = {"clusters": 0, "projects": 0}
-    for _, clusters, projects, both, _sectors in view["info"].values():
+    for _, clusters, projects, both, _sectors, metric_text in view["info"].values():
         assert both == clusters + projects
+        assert metric_text == str(both)  # the default metric is the records count
         totals["clusters"] += clusters
         totals["projects"] += projects
     mapped = records[records["state"] != ""]
@@ -127,7 +128,7 @@ def test_default_map_carries_all_32_states_and_both_marker_layers(default_app, r
 
 def test_default_legend_and_state_hint(default_app):
     bodies = [h.proto.body for h in default_app.get("html")]
-    legend = next(b for b in bodies if "Clusters + projects" in b)
+    legend = next(b for b in bodies if "Records (clusters + projects)" in b)
     assert 'class="atlas-legend"' in legend and legend.count("background:") >= 2  # colour swatches
     assert any("diamond" in b.lower() or "rotate(45deg)" in b for b in bodies)  # marker legend
     assert "Click a state on the map" in default_app.info[0].value
