@@ -750,7 +750,8 @@ def ranking(view: View, values: metrics.MetricValues, counts) -> None:
     table = metrics.ranking(values, counts)
     label = metric_title(view)
     with st.expander(f"Ranking of the 32 states: {label}"):
-        names = {"rank": "Rank", "state": "State", "text": label, "clusters": "Clusters", "projects": "Projects"}
+        names = {"rank": "Rank", "state": "State", "text": label, "clusters": "Clusters (count)",
+                 "projects": "Projects (count)"}  # fmt: skip
         shown = table.drop(columns="value").rename(columns=names)
         st.dataframe(shown, hide_index=True, width="stretch", height=35 * 12)
         st.download_button(

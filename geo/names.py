@@ -157,7 +157,11 @@ def _code_by_key(folder: Path) -> dict[str, str]:
         *zip(table["state"], table["state_code"], strict=True),
         *zip(table["state_official"], table["state_code"], strict=True),
         *zip(table["iso_3166_2"], table["state_code"], strict=True),
-        *((alias, code_of_state[state]) for alias, state in {**_ALIASES, **_ABBREVIATIONS}.items() if state in code_of_state),
+        *(
+            (alias, code_of_state[state])
+            for alias, state in {**_ALIASES, **_ABBREVIATIONS}.items()
+            if state in code_of_state
+        ),
     ]
     index: dict[str, str] = {}
     for spelling, code in spellings:

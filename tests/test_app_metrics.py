@@ -1,0 +1,157 @@
+"""The page's metrics, ranking, compare and search, through Streamlit's AppTest (no browser).
+
+What each metric computes is tested on small tables in tests/test_metrics.py; here: the link
+chooses the metric and the export year, the map's fills and tooltips follow it, the legend names
+it, the ranking lists the 32 states, compared states are outlined and shown side by side, and the
+search box selects what it finds.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from geo import metrics, names, official, seeds
+from geo.join import Filters, filter_records, year_bounds
+from tests.helpers import layers, notices, run_app, shown
+
+
+def legend_titles(at) -> list[str]:
+    return [h.proto.body for h in at.get("html") if 'class="atlas-legend"' in h.proto.body]
+
+
+@pytest.fixture(scope="module")
+def exports_app():
+    return run_app({"metric": "exports", "year": "2019", "sectors": "Automotive"})
+
+
+def test_the_exports_metric_colours_states_by_inegi_figures_of_the_year(exports_app):
+    assert not notices(exports_app)
+    assert exports_app.session_state["year"] == 2019
+    view = layers(exports_app)["states"]
+    expected = metrics.state_metric("exports", seeds.load_records(), sectors=("Automotive",), export_year=2019)
+    assert html.unescape(view["metricLabel"]) == "Merchandise exports (US$ million), 2019"
+    for code, info in view["info"].items():
+        assert html.unescape(info[5]) == expected.text[code]  # the tooltip's line
+        if expected.values.isna()[code]:
+            assert view["fills"][code] is None  # confidential / not available: "no data", never 0
+    assert any("Merchandise exports (US$ million), 2019" in body for body in legend_titles(exports_app))
+    assert any("Fuente: INEGI" in shown(caption.value) for caption in exports_app.caption)
+
+
+def test_the_export_year_control_repaints_and_enters_the_link(exports_app):
+    before = layers(exports_app)["states"]["fills"]
+    exports_app.slider(key="year").set_value(2008).run()
+    assert exports_app.query_params["year"] == "2008"
+    after = layers(exports_app)["states"]
+    assert after["fills"] != before
+    assert html.unescape(after["metricLabel"]).endswith(", 2008")
+
+
+def test_export_classes_are_fixed_over_all_years(exports_app):
+    """One colour means one value in every export year: the legend is the same for 2008 and 2025."""
+    exports_app.slider(key="year").set_value(2008).run()
+    early = legend_titles(exports_app)
+    exports_app.slider(key="year").set_value(2025).run()
+    late = legend_titles(exports_app)
+    assert [body.replace("2008", "YEAR") for body in early] == [body.replace("2025", "YEAR") for body in late]
+
+
+@pytest.mark.parametrize("key", list(metrics.METRICS))
+def test_every_metric_draws_the_map_and_ranks_the_32_states(key):
+    at = run_app({"metric": key, "sectors": "Aerospace"})
+    assert not at.exception and not notices(at)
+    view = layers(at)["states"]
+    assert len(view["info"]) == 32 and all(len(info) == 6 for info in view["info"].values())
+    [table] = [frame.value for frame in at.dataframe if "Rank" in frame.value.columns]
+    assert sorted(table["State"]) == sorted(names.load_state_table()["state"])
+    ranks = table["Rank"].dropna().tolist()
+    assert ranks == sorted(ranks)  # best first, states without a value last
+
+
+def test_location_quotients_need_enough_records():
+    at = run_app({"metric": "lq", "sectors": "Aerospace"})
+    view = layers(at)["states"]
+    timed = filter_records(seeds.load_records(), Filters())
+    placed = timed[timed["state_code"] != ""].groupby("state_code").size()
+    for code, info in view["info"].items():
+        if placed.get(code, 0) < metrics.LQ_MIN_RECORDS:
+            assert html.unescape(info[5]).startswith("Too few records")
+            assert view["fills"][code] is None
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"metric": "exports", "year": "1990"}, "expected a year 2007-2025"),
+        ({"metric": "gdp"}, "unknown metric"),
+        ({"compare": "Texas,Ontario"}, "no known state"),
+        ({"compare": "Jalisco,Texas"}, 'unknown state(s) "Texas"'),
+        ({"compare": "Jalisco,Colima,Nayarit,Sonora,Sinaloa"}, "more than 4 states"),
+    ],
+)
+def test_bad_metric_year_and_compare_values_fall_back_with_a_notice(params, fragment):
+    at = run_app(params)
+    assert any(fragment in shown(notice) for notice in notices(at)), notices(at)
+    assert not at.exception
+
+
+def test_compared_states_are_outlined_and_shown_side_by_side():
+    at = run_app({"compare": "Coahuila,qro,NL"})
+    assert at.session_state["compare"] == ["Coahuila", "Querétaro", "Nuevo León"]
+    assert at.query_params["compare"] == "Coahuila,Querétaro,Nuevo León"
+    view = layers(at)["states"]
+    assert view["compared"] == ["05", "22", "19"] and view["comparedStyle"]["dashArray"]
+    assert "Compare: Coahuila · Querétaro · Nuevo León" in [s.value for s in at.subheader]
+    [table] = [
+        frame.value for frame in at.dataframe if list(frame.value.columns) == ["Coahuila", "Querétaro", "Nuevo León"]
+    ]
+    assert len(table) == len(metrics.METRICS)
+    assert table.loc["Records (clusters + projects)"].tolist() == [
+        str(int((seeds.load_records()["state"] == state).sum())) for state in ("Coahuila", "Querétaro", "Nuevo León")
+    ]
+    assert [tab.label for tab in at.tabs][:3] == ["Coahuila", "Querétaro", "Nuevo León"]
+
+
+def test_one_compared_state_is_outlined_but_not_compared():
+    at = run_app({"compare": "Jalisco"})
+    assert layers(at)["states"]["compared"] == ["14"]
+    assert not any(s.value.startswith("Compare:") for s in at.subheader)
+
+
+@pytest.mark.parametrize(
+    ("query", "state"), [("queretaro", "Querétaro"), ("CDMX", "Ciudad de México"), ("nl", "Nuevo León")]
+)
+def test_enter_on_a_state_name_or_alias_selects_it(query, state):
+    at = run_app()
+    at.text_input(key="search").input(query).run()
+    assert at.session_state["state"] == state
+    assert at.query_params["state"] == state
+    assert at.session_state["search"] == ""  # the box is cleared for the next search
+    assert state in [s.value for s in at.subheader]  # its story opens
+
+
+def test_a_partial_search_lists_results_and_choosing_a_record_shows_its_card():
+    at = run_app()
+    at.text_input(key="search").input("bombardier").run()
+    assert at.session_state["state"] is None  # not exact: nothing chosen yet
+    [hit] = [b for b in at.button if b.key == "hit-0"]
+    assert "Bombardier" in hit.label
+    hit.click().run()
+    assert at.session_state["state"] == "Querétaro"
+    assert any("Bombardier" in m.value for m in at.markdown)  # the record's card, with its sources
+
+
+def test_a_year_range_says_how_many_undated_records_remain():
+    records = seeds.load_records()
+    first, last = year_bounds(records)
+    at = run_app({"years": f"{first + 1}-{last}"})
+    undated = int(records["year"].isna().sum())
+    assert any(f"keeps {undated} records whose year is unknown" in c.value for c in at.caption)
+
+
+def test_play_is_offered_for_both_kinds_of_year():
+    assert [b.label for b in run_app().button if b.key == "play"] == ["▶ Play years"]
+    assert [b.label for b in run_app({"metric": "exports"}).button if b.key == "play"] == ["▶ Play years"]
+    assert official.EXPORT_YEARS == (2007, 2025)
