@@ -40,7 +40,7 @@ from layers.charts import bar_chart_spec, compare_chart_spec, line_chart_spec, y
 SYNTHETIC_POINTS = int(os.environ.get("ATLAS_SYNTHETIC_POINTS", "0") or 0)
 LOG = logging.getLogger("atlas")
 LATEST_EXPORT_YEAR = official.EXPORT_YEARS[1]
-PLAY_SECONDS = 1.5
+PLAY_SECONDS = float(os.environ.get("ATLAS_PLAY_SECONDS", "1.5") or 1.5)  # a step of playback (tests: shorter)
 SEARCH_RESULTS = 6
 PRESENT_LABELS = {PRESENT_OFF: "Off", "light": "Projector, light", "dark": "Projector, dark"}
 
@@ -430,22 +430,28 @@ def start_play(exports_metric: bool) -> None:
 
 
 def next_play_step(view: View) -> None:
-    """After a run that shows a playback step: wait, then show the next year, or stop at the last."""
+    """After a run that shows a playback step: wait, then ask for the next year (applied by
+    apply_play_step before the widgets of the next run), or stop at the last."""
     ss = st.session_state
     time.sleep(PLAY_SECONDS)
     if metrics.METRICS[view.metric].uses_export_year:
-        if view.year >= official.EXPORT_YEARS[1]:
-            ss["playing"] = False
-        else:
-            ss["year"] = view.year + 1
+        step = {"year": view.year + 1} if view.year < official.EXPORT_YEARS[1] else None
     else:
         bounds = ss["defaults"].years
-        if view.years is None or view.years[1] >= bounds[1]:
-            ss["playing"] = False
-        else:
-            ss["years"] = play_years(view.years[1] + 1, bounds)
-    sync_url()
+        more = view.years is not None and view.years[1] < bounds[1]
+        step = {"years": play_years(view.years[1] + 1, bounds)} if more else None
+    if step is None:
+        ss["playing"] = False
+    ss["play_step"] = step
     st.rerun()
+
+
+def apply_play_step() -> None:
+    """The next year of a playback, set before the widgets are drawn (see next_play_step)."""
+    step = st.session_state.pop("play_step", None)
+    if step and st.session_state.get("playing"):
+        st.session_state.update(step)
+        sync_url()
 
 
 def presenter_bar(view: View, chosen: deck.Deck | None) -> None:
@@ -519,12 +525,18 @@ def title(view: View, counts, points) -> None:
         f"present in {n_states} of 32 states",
         help="Counts follow the filters. Records with an unknown year are counted unless 'Known years only' is on.",
     )
+    # Always one caption here, whatever the filters: an element that came and went above the map
+    # would move the map in the page's tree, and Streamlit would mount it afresh (a blink, zoom lost).
     undated = int(points["year"].isna().sum())
-    if view.years is not None and view.years != st.session_state["defaults"].years and undated:
+    if view.known_years_only:
+        st.caption("Records without a known year are left out ('Known years only').")
+    elif view.years is not None and view.years != st.session_state["defaults"].years:
         st.caption(
             f"The year range keeps {plural(undated, 'record')} whose year is unknown: they count whatever the range. "
             "Turn on 'Known years only' to leave them out."
         )
+    else:
+        st.caption(f"{plural(undated, 'record')} of these have no known year.")
 
 
 def plural(n: int, word: str) -> str:
@@ -650,6 +662,7 @@ def main() -> None:
     chosen = current_deck(current_view(), bounds, states_list)
     apply_scene(chosen)
     apply_map_click(states_list)
+    apply_play_step()
     sidebar(states_list, defaults.years)
     view = current_view()
     if view.present:

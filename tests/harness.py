@@ -50,6 +50,9 @@ SERVER_START_TIMEOUT_S = 60.0
 VIEWPORT = {"width": 1280, "height": 900}
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 POLYGON = "path.leaflet-interactive"
+N_STATES = 32
+CHANGE_MS = 20_000  # a filter change's repaint, with room for a loaded CI machine
+FILLS_JS = f"() => Array.from(document.querySelectorAll({POLYGON!r})).map(p => p.getAttribute('fill')).sort()"
 # Any URL that is not http(s)/ws(s) to this machine. Matched inside Playwright's driver, so
 # local requests are never held up by a round trip to Python. (data: and blob: are not routed.)
 OUTSIDE_URL = re.compile(r"^(?!(?:https?|wss?)://(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?(?:/|$))")
@@ -294,3 +297,29 @@ def watch_console(page, errors: list[str]) -> None:
     """Record the page's (and its frames') console errors and uncaught exceptions in `errors`."""
     page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+
+
+# --- the atlas page ---
+
+
+def open_atlas(page, server, query: str = "", *, timeout: float = CHANGE_MS):
+    """Open the atlas and return the map's frame once all states are drawn with their fills."""
+    page.goto(server.url + query)
+    frame = map_frame(page, timeout=timeout)
+    wait_for_polygons(frame, N_STATES, timeout=timeout)
+    poll_until(page, lambda: all(frame.evaluate(FILLS_JS)), timeout=timeout, message="every state filled")
+    return frame
+
+
+def fills(frame) -> list[str]:
+    return frame.evaluate(FILLS_JS)
+
+
+def wait_for_new_fills(page, frame, before: list[str]) -> list[str]:
+    """Poll until the 32 states carry fills different from `before`; return them."""
+
+    def changed():
+        now = fills(frame)
+        return now if len(now) == N_STATES and all(now) and now != before else None
+
+    return poll_until(page, changed, timeout=CHANGE_MS, message="state fills changed")

@@ -155,3 +155,22 @@ def test_play_is_offered_for_both_kinds_of_year():
     assert [b.label for b in run_app().button if b.key == "play"] == ["▶ Play years"]
     assert [b.label for b in run_app({"metric": "exports"}).button if b.key == "play"] == ["▶ Play years"]
     assert official.EXPORT_YEARS == (2007, 2025)
+
+
+@pytest.mark.parametrize(
+    ("params", "key", "last"),
+    [({}, "years", "records"), ({"metric": "exports"}, "year", official.EXPORT_YEARS[1])],
+)
+def test_play_steps_through_every_year_and_stops(monkeypatch, params, key, last):
+    monkeypatch.setenv("ATLAS_PLAY_SECONDS", "0")
+    at = run_app(params)
+    [play] = [b for b in at.button if b.key == "play"]
+    play.click().run()  # every step reruns the page until the last year
+    if last == "records":
+        end = year_bounds(seeds.load_records())[1]
+        assert at.session_state["years"] == (end, end)
+    else:
+        assert at.session_state["year"] == last
+    assert at.session_state["playing"] is False
+    assert [b.label for b in at.button if b.key == "play"] == ["▶ Play years"]
+    assert not at.exception and not any("went wrong" in e.value for e in at.error)

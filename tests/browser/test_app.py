@@ -25,11 +25,20 @@ from playwright.sync_api import expect
 
 from geo import boundaries, deck, export, join, seeds
 from geo.sectors import SECTORS
-from tests.harness import MAP_IFRAME, POLYGON, map_frame, poll_until, wait_for_polygons, watch_console
+from tests.harness import (
+    CHANGE_MS,
+    MAP_IFRAME,
+    N_STATES,
+    POLYGON,
+    fills,
+    open_atlas,
+    poll_until,
+    wait_for_new_fills,
+    watch_console,
+)
 
 pytestmark = pytest.mark.browser
 
-N_STATES = 32
 SECTOR = "Aerospace"
 QRO, CHIHUAHUA = "Querétaro", "Chihuahua"
 # Querétaro, north of its representative point, where the state's markers sit: a spot on the polygon.
@@ -39,9 +48,7 @@ CHIHUAHUA_CLICK = (30.6, -107.6)
 PROBE_VIEW = ((20.6, -100.4), 8)
 MEXICO_LON, MEXICO_LAT = (-118.5, -86.5), (14.5, 32.8)  # lon/lat box around Mexico and its islands
 FIRST_PAINT_MS = 90_000  # the first page of the module also pays for the server's data load
-CHANGE_MS = 20_000
 
-FILLS_JS = f"() => Array.from(document.querySelectorAll({POLYGON!r})).map(p => p.getAttribute('fill')).sort()"
 VIEW_JS = "() => ({probe: window.__probe, mapProbe: window.map.__probe, zoom: window.map.getZoom(), centre: window.map.getCenter()})"
 TIP_JS = "() => { const t = document.querySelector('.atlas-tip'); return t ? t.innerText : null; }"
 MARKERS_DONE_JS = (
@@ -74,29 +81,6 @@ def expected_tip(truth, state: str, filters: join.Filters) -> tuple[str, list[st
 
 
 # --------------------------------------------------------------------------- page helpers
-
-
-def open_atlas(page, server, query: str = "", *, timeout: float = CHANGE_MS):
-    """Open the atlas and return the map's frame once all states are drawn with their fills."""
-    page.goto(server.url + query)
-    frame = map_frame(page, timeout=timeout)
-    wait_for_polygons(frame, N_STATES, timeout=timeout)
-    poll_until(page, lambda: all(frame.evaluate(FILLS_JS)), timeout=timeout, message="every state filled")
-    return frame
-
-
-def fills(frame) -> list[str]:
-    return frame.evaluate(FILLS_JS)
-
-
-def wait_for_new_fills(page, frame, before: list[str]) -> list[str]:
-    """Poll until the 32 states carry fills different from `before`; return them."""
-
-    def changed():
-        now = fills(frame)
-        return now if len(now) == N_STATES and all(now) and now != before else None
-
-    return poll_until(page, changed, timeout=CHANGE_MS, message="state fills changed")
 
 
 def page_point(page, frame, lat: float, lon: float) -> tuple[float, float]:

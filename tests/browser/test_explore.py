@@ -1,0 +1,81 @@
+"""Exploring in real headless Chromium: the exports metric and its year, compared states, the
+search box and playback. Expected values come from geo/ (the functions the app calls).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from geo import metrics, seeds
+from geo.join import year_bounds
+from layers.style import NODATA_STYLE, ZERO_COLOR
+from tests.harness import CHANGE_MS, MAP_IFRAME, fills, open_atlas, poll_until, wait_for_new_fills
+
+pytestmark = pytest.mark.browser
+
+PLAY_SECONDS = 0.4
+DASHED_JS = "() => Array.from(document.querySelectorAll('path')).filter(p => p.getAttribute('stroke-dasharray') === '8 5').length"
+
+
+@pytest.fixture(scope="module")
+def app_env() -> dict[str, str]:
+    return {"ATLAS_PLAY_SECONDS": str(PLAY_SECONDS)}  # playback steps fast enough for a test
+
+
+def query(page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def test_the_exports_metric_and_its_year_repaint_the_fills(page, app_server):
+    frame = open_atlas(page, app_server, "?metric=exports&sectors=Automotive&year=2025")
+    before = fills(frame)
+    expected = metrics.state_metric("exports", seeds.load_records(), sectors=("Automotive",), export_year=2025)
+    nodata, zero = NODATA_STYLE["fillColor"], ZERO_COLOR
+    assert before.count(nodata) == int(expected.values.isna().sum())  # confidential / not available: no data
+    assert before.count(zero) == int((expected.values == 0).sum())  # never the zero colour
+    slider = page.get_by_role("slider", name="Export year")
+    slider.focus()
+    slider.press("Home")  # the first export year
+    poll_until(page, lambda: query(page).get("year") == ["2007"], timeout=CHANGE_MS, message="year=2007 in the URL")
+    wait_for_new_fills(page, frame, before)
+    expect(page.get_by_text("Merchandise exports (US$ million), 2007").first).to_be_visible(timeout=CHANGE_MS)
+    assert page.locator(MAP_IFRAME).count() == 1
+
+
+def test_compared_states_are_outlined_and_side_by_side(page, app_server):
+    frame = open_atlas(page, app_server, "?compare=Coahuila,Quer%C3%A9taro")
+    expect(page.get_by_role("heading", name="Compare: Coahuila · Querétaro")).to_be_visible(timeout=CHANGE_MS)
+    poll_until(page, lambda: frame.evaluate(DASHED_JS) == 2, timeout=CHANGE_MS, message="two dashed outlines")
+
+
+def test_a_search_for_queretaro_selects_querétaro(page, app_server):
+    open_atlas(page, app_server)
+    box = page.get_by_role("textbox", name="Search")
+    box.fill("queretaro")
+    box.press("Enter")
+    poll_until(page, lambda: query(page).get("state") == ["Querétaro"], timeout=CHANGE_MS, message="state in the URL")
+    expect(page.get_by_role("heading", name="Querétaro", exact=True)).to_be_visible(timeout=CHANGE_MS)
+    expect(box).to_have_value("")
+
+
+def test_play_advances_the_year_and_stops_at_the_last(page, app_server):
+    frame = open_atlas(page, app_server)
+    first, last = year_bounds(seeds.load_records())
+    page.get_by_role("button", name="▶ Play years").click()
+    seen = set()
+
+    def finished():
+        years = query(page).get("years", [None])[0]
+        seen.add(years)
+        return years == f"{last}-{last}" and page.get_by_role("button", name="▶ Play years").count() == 1
+
+    poll_until(page, finished, timeout=(last - first + 1) * PLAY_SECONDS * 1000 + 60_000, interval=50,
+               message="playback reached the last year and stopped")  # fmt: skip
+    assert f"{first}-{first}" in seen or f"{first + 1}-{first + 1}" in seen  # it started at the beginning
+    assert len(seen - {None}) >= 3  # and stepped through the years
+    assert page.locator(MAP_IFRAME).count() == 1 and len(fills(frame)) == 32  # the same map, never remounted
+    page.wait_for_timeout(3 * PLAY_SECONDS * 1000)
+    assert query(page).get("years") == [f"{last}-{last}"]  # stopped
