@@ -325,16 +325,29 @@ def _draw(frame, classes, marks, *, size, title, legend_title, sources, link, da
     _map_axes(main, limits)
     _states(main, frame, classes, lw=0.6)
     _marks(main, marks, size=4.2)
-    inset_limits = _inset_extent(frame)
+    has_inset = frame["state_code"].isin(INSET_STATES).any()  # hand-made test frames may lack them
+    inset_limits = _inset_extent(frame) if has_inset else None
     _labels(main, frame, classes, marks, type_, width_in=width, inset=inset_limits)
     _scale_bar(main, limits, type_.note)
+    if has_inset:
+        _inset(main, frame, classes, marks, limits, inset_limits, width_in=width, size=size)
 
-    place, zoom = _inset_place(frame, limits, width, title_in=_inset_title_in(size))
+    _legend_panel(figure, layout, classes, legend_title, notes, _variants(marks), type_)
+    _text_block(
+        figure, layout.footer_lines, y=layout.footer_top, size=type_.footer, color=_MUTED, page=page, spacing=1.45
+    )
+    return figure
+
+
+def _inset(main: Axes, frame, classes, marks, limits, inset_limits, *, width_in: float, size: str) -> None:
+    """The Valle de México inset in open water on the main map, and its box where it zooms in."""
+    type_ = _TYPE[size]
+    place, zoom = _inset_place(frame, limits, width_in, title_in=_inset_title_in(size))
     inset = main.inset_axes(place, transform=main.transData, zorder=5)
     _map_axes(inset, inset_limits)
     _states(inset, frame, classes, lw=0.8)
     _marks(inset, marks, size=6)
-    inset_w = (inset_limits[2] - inset_limits[0]) / (limits[2] - limits[0]) * width * zoom
+    inset_w = (inset_limits[2] - inset_limits[0]) / (limits[2] - limits[0]) * width_in * zoom
     _labels(inset, frame, classes, marks, type_, width_in=inset_w)
     inset.set_title(INSET_TITLE, fontsize=type_.note, loc="left", color=_TEXT_COLOR, pad=3)
     for spine in inset.spines.values():
@@ -342,12 +355,6 @@ def _draw(frame, classes, marks, *, size, title, legend_title, sources, link, da
         spine.set_edgecolor(_INSET_COLOR)
         spine.set_linewidth(1.2)
     _inset_box(main, inset_limits)
-
-    _legend_panel(figure, layout, classes, legend_title, notes, _variants(marks), type_)
-    _text_block(
-        figure, layout.footer_lines, y=layout.footer_top, size=type_.footer, color=_MUTED, page=page, spacing=1.45
-    )
-    return figure
 
 
 def _inset_extent(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
@@ -606,16 +613,25 @@ def _label_colour(fill: str | None) -> str:
 
 
 def _scale_bar(ax: Axes, limits, font: float) -> None:
-    """A 500 km bar at the map's bottom right (EPSG:6372 is in metres; scale true near 17.5°N/29.5°N)."""
+    """A scale bar (500 km for all of Mexico) at the map's bottom right, at most a fifth of its width.
+    EPSG:6372 is in metres, true to scale on 17.5°N and 29.5°N and within ~1.5% between."""
     xmin, ymin, xmax, ymax = limits
-    length = 500_000
+    length = max([km * 1000 for km in (10, 20, 50, 100, 200, 250, 500) if km * 1000 <= 0.2 * (xmax - xmin)] or [10_000])
     x1 = xmax - 0.03 * (xmax - xmin)
     x0 = x1 - length
     y = ymin + 0.04 * (ymax - ymin)
     ax.plot([x0, x1], [y, y], color=_TEXT_COLOR, linewidth=2.2, solid_capstyle="butt", zorder=6)
     for x in (x0, x1):
         ax.plot([x, x], [y, y + 0.012 * (ymax - ymin)], color=_TEXT_COLOR, linewidth=1.2, zorder=6)
-    ax.text((x0 + x1) / 2, y + 0.018 * (ymax - ymin), "500 km", ha="center", va="bottom", fontsize=font, zorder=6)
+    ax.text(
+        (x0 + x1) / 2,
+        y + 0.018 * (ymax - ymin),
+        f"{length // 1000:,} km",
+        ha="center",
+        va="bottom",
+        fontsize=font,
+        zorder=6,
+    )
 
 
 def _legend_panel(figure, layout: _Layout, classes, legend_title, notes, variants: set, type_: _Type) -> None:

@@ -19,7 +19,7 @@ from shapely.geometry import Point
 from geo import boundaries, seeds
 from geo.join import Filters, filter_records, state_counts
 from layers import mapimage, style
-from tests.helpers import REPO, pdf_pages, pdf_text, png_chunks, png_size, svg_size, svg_text
+from tests.helpers import REPO, pdf_pages, pdf_text, png_chunks, png_size, states_frame, svg_size, svg_text
 
 FORMATS = list(mapimage.IMAGE_FORMATS)
 SIZES = list(mapimage.SIZES)
@@ -255,6 +255,18 @@ def test_a_long_link_gets_a_line_of_its_own_and_is_never_broken(view):
     link = "http://localhost:8501/?sectors=" + ",".join(["Aerospace", "Automotive", "ICT"] * 8) + "&metric=records"
     data = mapimage.render_map(counts, values, classes, fmt="svg", **(ARGS | {"link": link}))
     assert f">{link.replace('&', '&amp;')}</text>" in data.decode()
+
+
+@pytest.mark.parametrize(
+    ("codes", "inset"), [(["09", "19", "22"], True), (["05", "19", "08"], False)], ids=["with-cdmx", "no-inset-states"]
+)
+def test_hand_made_states_without_abbreviations(codes, inset):
+    states = states_frame().assign(state_code=codes)  # three unit squares, no abbr column
+    values = pd.Series([0, 3, math.nan], index=states.index)
+    classes = style.classify(values)
+    text = svg_text(mapimage.render_map(states, values, classes, fmt="svg", **(ARGS | {"selected": "19"})))
+    assert TITLE in text and (mapimage.INSET_TITLE in text) == inset
+    assert style.ZERO_LABEL in text and style.NODATA_LABEL in text and "3" in text.split()
 
 
 # --- the inset ---
