@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date as _date
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -332,7 +332,13 @@ def _draw(frame, classes, marks, *, size, title, legend_title, sources, link, da
     if has_inset:
         _inset(main, frame, classes, marks, limits, inset_limits, width_in=width, size=size)
 
-    _legend_panel(figure, layout, classes, legend_title, notes, _variants(marks), type_)
+    has_nodata = classes.has_nodata or bool(frame["value"].isna().any())
+    for scale in _PANEL_SCALES:  # a long legend and many notes: smaller type until they fit beside the map
+        artists, lowest = _legend_panel(figure, layout, classes, has_nodata, legend_title, notes, marks, type_, scale)
+        if lowest >= layout.map_box[1] or scale == _PANEL_SCALES[-1]:
+            break
+        for artist in artists:
+            artist.remove()
     _text_block(
         figure, layout.footer_lines, y=layout.footer_top, size=type_.footer, color=_MUTED, page=page, spacing=1.45
     )
@@ -634,16 +640,27 @@ def _scale_bar(ax: Axes, limits, font: float) -> None:
     )
 
 
-def _legend_panel(figure, layout: _Layout, classes, legend_title, notes, variants: set, type_: _Type) -> None:
+_PANEL_SCALES = (1.0, 0.9, 0.8, 0.7)
+
+
+def _legend_panel(figure, layout: _Layout, classes, has_nodata, legend_title, notes, marks, type_: _Type, scale: float):
+    """The legend column: classes, point symbols drawn, notes. Returns its artists and its lowest
+    edge in inches, so a column that runs below the map can be redrawn in smaller type."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
+
+    type_ = replace(
+        type_, legend_title=type_.legend_title * scale, legend=type_.legend * scale, note=type_.note * scale
+    )
+    variants = _variants(marks)
+    artists = []
 
     handles = [Patch(facecolor=style.ZERO_COLOR, edgecolor=style.BORDER_COLOR, linewidth=0.8)]
     labels = [style.ZERO_LABEL]
     for colour, label in zip(classes.colors, classes.labels, strict=True):
         handles.append(Patch(facecolor=colour, edgecolor=style.BORDER_COLOR, linewidth=0.8))
         labels.append(label)
-    if classes.has_nodata:
+    if has_nodata:
         handles.append(Patch(facecolor="white", edgecolor=style.BORDER_COLOR, linewidth=1.0, linestyle=(0, (3, 2))))
         labels.append(style.NODATA_LABEL)
     top = layout.map_box[1] + layout.map_box[3]
@@ -668,6 +685,7 @@ def _legend_panel(figure, layout: _Layout, classes, legend_title, notes, variant
         labelspacing=0.45,
         frameon=False,
     )
+    artists.append(legend)
     renderer = figure.canvas.get_renderer()
     y = _bottom_of(legend, figure, renderer) - 0.2
     if variants:
@@ -702,13 +720,14 @@ def _legend_panel(figure, layout: _Layout, classes, legend_title, notes, variant
             labelspacing=0.35,
             frameon=False,
         )
+        artists.append(marker_legend)
         y = _bottom_of(marker_legend, figure, renderer) - 0.2
     lines = []
     for note in notes:
-        wrapped = _wrap(note, panel_w, type_.note)
-        lines += wrapped
+        lines += _wrap(f"• {note}", panel_w, type_.note)
+    lowest = y + 0.2
     if lines:
-        figure.text(
+        text = figure.text(
             x,
             y / layout.height,
             "\n".join(lines),
@@ -718,6 +737,9 @@ def _legend_panel(figure, layout: _Layout, classes, legend_title, notes, variant
             ha="left",
             linespacing=1.3,
         )
+        artists.append(text)
+        lowest = _bottom_of(text, figure, renderer)
+    return artists, lowest
 
 
 def _bottom_of(artist, figure, renderer) -> float:
