@@ -345,3 +345,49 @@ def source_documents() -> dict[str, str]:
 def caption_numbers(text: str) -> list[str]:
     """Digit runs in a caption, thousands separators dropped: "$1,616 million" -> ["1616"]."""
     return [match.replace(",", "") for match in re.findall(r"\d[\d,.]*\d|\d", text)]
+
+
+# --- map images (layers/mapimage.py) ---
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) in pixels from a PNG's IHDR chunk."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    assert data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def png_chunks(data: bytes) -> list[str]:
+    """The chunk types of a PNG, in order ("IHDR", "IDAT", ..., "IEND")."""
+    chunks, at = [], 8
+    while at < len(data):
+        length = int.from_bytes(data[at : at + 4], "big")
+        chunks.append(data[at + 4 : at + 8].decode("ascii"))
+        at += 12 + length
+    return chunks
+
+
+def svg_size(data: bytes) -> tuple[float, float]:
+    """The root <svg>'s width and height in points (matplotlib writes "960pt")."""
+    root = re.search(rb"<svg\b[^>]*>", data).group(0).decode()
+    width, height = (re.search(rf'\b{name}="([\d.]+)pt"', root).group(1) for name in ("width", "height"))
+    return float(width), float(height)
+
+
+def svg_text(data: bytes) -> str:
+    """What an SVG says in its <text> elements, entities decoded, joined by single spaces."""
+    parts = re.findall(r"<text\b[^>]*>(.*?)</text>", data.decode("utf-8"), flags=re.DOTALL)
+    return " ".join(" ".join(html.unescape(re.sub(r"<[^>]+>", "", part)).split()) for part in parts)
+
+
+def pdf_pages(data: bytes):
+    import io
+
+    import pypdf
+
+    return pypdf.PdfReader(io.BytesIO(data)).pages
+
+
+def pdf_text(data: bytes) -> str:
+    """A PDF's text layer as a text extractor (pypdf) finds it, whitespace runs as single spaces."""
+    return " ".join(" ".join(page.extract_text().split()) for page in pdf_pages(data))
