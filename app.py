@@ -40,6 +40,7 @@ from layers.charts import bar_chart_spec, compare_chart_spec, line_chart_spec, y
 SYNTHETIC_POINTS = int(os.environ.get("ATLAS_SYNTHETIC_POINTS", "0") or 0)
 LOG = logging.getLogger("atlas")
 LATEST_EXPORT_YEAR = official.EXPORT_YEARS[1]
+COUNT_METRICS = ("records", "clusters", "projects")  # the tooltip's counts line shows these already
 PLAY_SECONDS = float(os.environ.get("ATLAS_PLAY_SECONDS", "1.5") or 1.5)  # a step of playback (tests: shorter)
 SEARCH_RESULTS = 6
 PRESENT_LABELS = {PRESENT_OFF: "Off", "light": "Projector, light", "dark": "Projector, dark"}
@@ -350,7 +351,7 @@ def sidebar(states_list: list[str], bounds: tuple[int, int] | None) -> None:
                 help="Records with an unknown year stay visible unless you hide them below.",
             )
         st.toggle("Known years only", key="known", on_change=sync_url)
-        st.radio(
+        st.selectbox(
             "Colour states by",
             list(metrics.METRICS),
             key="metric",
@@ -525,8 +526,10 @@ def title(view: View, counts, points) -> None:
         f"present in {n_states} of 32 states",
         help="Counts follow the filters. Records with an unknown year are counted unless 'Known years only' is on.",
     )
-    # Always one caption here, whatever the filters: an element that came and went above the map
-    # would move the map in the page's tree, and Streamlit would mount it afresh (a blink, zoom lost).
+
+
+def undated_caption(view: View, points) -> None:
+    """Under the map: how many of the records shown have no known year, and what a year range does with them."""
     undated = int(points["year"].isna().sum())
     if view.known_years_only:
         st.caption("Records without a known year are left out ('Known years only').")
@@ -536,7 +539,7 @@ def title(view: View, counts, points) -> None:
             "Turn on 'Known years only' to leave them out."
         )
     else:
-        st.caption(f"{plural(undated, 'record')} of these have no known year.")
+        st.caption(f"{plural(undated, 'record')} of these have no known year: a year range keeps them.")
 
 
 def plural(n: int, word: str) -> str:
@@ -704,7 +707,7 @@ def main() -> None:
             selected=view.state,
             compared=view.compare,
             metric_label=metric_title(view),
-            metric_text=values.text.to_dict(),
+            metric_text=None if view.metric in COUNT_METRICS else values.text.to_dict(),
             data=data,
             basemap=view.basemap,
             shown=st.session_state.pop("scene_layers", None),  # a new scene decides the layers once
@@ -722,6 +725,7 @@ def main() -> None:
             height=basemap.MAP_HEIGHT,
             use_container_width=True,
         )
+        undated_caption(view, points)
         handle_click(out, view, states_list)
     with side_col:
         found_record(points)

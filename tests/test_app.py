@@ -47,7 +47,7 @@ def widget_values(at: AppTest) -> dict:
         "sectors": at.multiselect(key="sectors").value,
         "years": tuple(at.slider(key="years").value),
         "known": at.toggle(key="known").value,
-        "metric": at.radio(key="metric").value,
+        "metric": at.selectbox(key="metric").value,
         "state": at.selectbox(key="state").value,
         "basemap": at.selectbox(key="basemap").value,
     }
@@ -109,9 +109,8 @@ def test_default_map_carries_all_32_states_and_both_marker_layers(default_app, r
     names = {html.unescape(info[0]) for info in view["info"].values()}
     assert names == set(default_app.selectbox(key="state").options)  # tooltips name the 32 states
     totals = {"clusters": 0, "projects": 0}
-    for _, clusters, projects, both, _sectors, metric_text in view["info"].values():
+    for _, clusters, projects, both, _sectors in view["info"].values():  # a count metric: no extra line
         assert both == clusters + projects
-        assert metric_text == str(both)  # the default metric is the records count
         totals["clusters"] += clusters
         totals["projects"] += projects
     mapped = records[records["state"] != ""]
@@ -174,7 +173,7 @@ FLOWS = [
     ),
     (
         "metric",
-        lambda at, b: at.radio(key="metric").set_value("clusters"),
+        lambda at, b: at.selectbox(key="metric").set_value("clusters"),
         lambda b: {"metric": "clusters"},
         None,
         False,
@@ -222,7 +221,7 @@ def test_filters_combine_and_clearing_them_restores_the_default_link(bounds, def
     at.multiselect(key="sectors").select("Aerospace").run()
     at.slider(key="years").set_value(_years(bounds)).run()
     at.toggle(key="known").set_value(True).run()
-    at.radio(key="metric").set_value("projects").run()
+    at.selectbox(key="metric").set_value("projects").run()
     assert dict(at.query_params) == {
         "sectors": "Aerospace", "years": "{}-{}".format(*_years(bounds)), "known": "1", "metric": "projects",
     }  # fmt: skip
@@ -235,7 +234,7 @@ def test_filters_combine_and_clearing_them_restores_the_default_link(bounds, def
     assert "sectors" not in at.query_params
     at.slider(key="years").set_value(bounds).run()
     at.toggle(key="known").set_value(False).run()
-    at.radio(key="metric").set_value("records").run()
+    at.selectbox(key="metric").set_value("records").run()
     assert not at.exception
     assert dict(at.query_params) == {}
     assert widget_values(at) == defaults
@@ -385,7 +384,7 @@ def test_good_and_bad_values_in_one_link_keep_the_good_ones(bounds):
 def test_a_notice_stays_for_the_session_but_the_link_is_clean():
     at = run_app({"years": "abc"})
     assert len(notices(at)) == 1 and dict(at.query_params) == {}
-    at.radio(key="metric").set_value("clusters").run()
+    at.selectbox(key="metric").set_value("clusters").run()
     assert dict(at.query_params) == {"metric": "clusters"}
 
 
@@ -482,7 +481,7 @@ def test_map_files_deleted_while_the_app_runs_are_published_again(tmp_path, monk
     assert len(published) == 3  # states, outline, records
     for path in tmp_path.glob("*-*.*json"):
         path.unlink()
-    at.radio(key="metric").set_value("clusters").run()
+    at.selectbox(key="metric").set_value("clusters").run()
     assert not at.exception and map_elements(at)
     assert sorted(p.name for p in tmp_path.glob("*-*.*json")) == published
 
@@ -598,4 +597,4 @@ def test_a_bad_deck_names_file_scene_and_field_and_the_rest_plays(tmp_path, monk
     assert "scene 2" in problem and "sectors" in problem and "Rocketry" in problem
     assert map_elements(at)  # the bad scene plays with its default sectors
     next(b for b in at.button if b.label == "Scene ▶").click().run()
-    assert at.radio(key="metric").value == "clusters" and at.query_params["scene"] == "3"
+    assert at.selectbox(key="metric").value == "clusters" and at.query_params["scene"] == "3"
