@@ -69,7 +69,7 @@ _STREAMLIT_PARAMS = frozenset({"embed", "embed_options"})
 # Added by mail and ad campaigns to shared links: never ours, never worth a notice.
 TRACKING = re.compile(r"(utm_[a-z]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl)", re.IGNORECASE)
 _UNSAFE = re.compile(r"[<>\x00-\x1f\x7f]")
-_YEAR_RANGE = re.compile(r"([0-9]{4}) ?[-–] ?([0-9]{4})")  # also the en dash the page title shows
+_YEAR_RANGE = re.compile(r"([0-9]{4})[-–]([0-9]{4})")  # also the en dash the page title shows
 _ZOOM = re.compile(r"[0-9]{1,2}")
 _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
