@@ -53,6 +53,7 @@ import pandas as pd
 import pyogrio
 import shapely
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.writer.excel import ExcelWriter
 
 from geo import schema
 from geo.documents import document_label, load_documents
@@ -60,6 +61,7 @@ from geo.join import Filters, filter_records, state_counts
 from geo.sectors import SECTORS
 
 LAYERS = ("states", "clusters", "projects")
+NO_FILTERS = Filters()
 
 
 class Format(NamedTuple):
@@ -138,19 +140,22 @@ def layer_frame(
     return points[[*POINT_COLUMNS, points.geometry.name]].reset_index(drop=True)
 
 
-def export_file(layer: str, fmt: str, frame: gpd.GeoDataFrame, *, date: datetime.date) -> tuple[str, bytes, str]:
-    """(file name, bytes, MIME type) of `frame` as one data file; `date` is the export's date."""
+def export_file(
+    layer: str, fmt: str, frame: gpd.GeoDataFrame, *, date: datetime.date | None = None
+) -> tuple[str, bytes, str]:
+    """(file name, bytes, MIME type) of `frame` as one data file; `date` is the export's (default today)."""
     _check_choice(layer, LAYERS, "layer")
     _check_choice(fmt, FORMATS, "format")
     chosen = FORMATS[fmt]
-    return f"atlas-{layer}{chosen.extension}", chosen.write(frame, layer, date), chosen.mime
+    return f"atlas-{layer}{chosen.extension}", chosen.write(frame, layer, date or datetime.date.today()), chosen.mime
 
 
 def export_bundle(
-    layer: str, fmt: str, frame: gpd.GeoDataFrame, filters: Filters, *, date: datetime.date
+    layer: str, fmt: str, frame: gpd.GeoDataFrame, filters: Filters = NO_FILTERS, *, date: datetime.date | None = None
 ) -> tuple[str, bytes, str]:
     """(file name, bytes, MIME type) of a zip: the data file, DATA_DICTIONARY.md, SOURCES.md and
-    FILTERS.json. The same inputs and date give the same bytes."""
+    FILTERS.json (`filters`: those that made `frame`). The same inputs and date give the same bytes."""
+    date = date or datetime.date.today()
     name, data, _ = export_file(layer, fmt, frame, date=date)
     members = [
         (name, data),
@@ -349,8 +354,10 @@ def to_xlsx(gdf: gpd.GeoDataFrame, layer: str, *, date: datetime.date) -> bytes:
         for row in table.itertuples(index=False):
             sheet.append([_xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
-    workbook.save(buffer)
-    with zipfile.ZipFile(buffer) as saved:  # openpyxl stamps each entry with the time of writing
+    # Workbook.save would stamp the properties with the time of writing; its writer alone does not.
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(workbook, archive).save()
+    with zipfile.ZipFile(buffer) as saved:  # and each zip entry is dated now: re-dated to `date`
         return _zip(((info.filename, saved.read(info)) for info in saved.infolist()), date)
 
 
@@ -422,7 +429,7 @@ def source_list(frame: pd.DataFrame) -> str:
     lines = ["# Sources", "", f"Documents cited by the {len(frame)} rows (column `source`):", ""]
     for file, sections in sorted(_citations(frame["source"]).items()):
         label = document_label(file, documents=documents)
-        lines.append(f"- {_md_code(file)}" if label == file else f"- {_md_text(label)}: {_md_code(file)}")
+        lines.append(f"- {_md_code(file)}" if label == file else f"- {_md_code(file)}: {_md_text(label)}")
         lines.extend(f"  - {_md_text(section)}" for section in sorted(sections) if section)
     located = sorted(set(frame.get("location_source", pd.Series()).dropna()) - {""})
     if located:
