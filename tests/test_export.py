@@ -205,6 +205,15 @@ def test_source_list_names_each_document_and_section_once():
     assert "GeoNames" not in source_list(frame_for("projects"))
 
 
+def test_source_list_names_registered_documents():
+    frame = frame_for("clusters").assign(
+        source="002_b1590986cb6d8db3.txt, Annex, Table 6 | 003_f9798965136af8b2.txt, article"
+    )
+    text = source_list(frame)
+    assert "- `002_b1590986cb6d8db3.txt`: Preparatory Briefing on Mexico (ECCP)\n  - Annex, Table 6\n" in text
+    assert "- `003_f9798965136af8b2.txt`\n  - article\n" in text  # no stated title: the file alone
+
+
 @pytest.mark.parametrize("layer", LAYERS)
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_export_bundle(layer, fmt):
