@@ -272,7 +272,7 @@ def to_gpkg(
 
 def to_shapefile_zip(gdf: gpd.GeoDataFrame, layer: str, *, date: datetime.date) -> bytes:
     """A zipped Shapefile (`.shp.zip`, which GDAL and QGIS open as is) with, beside it,
-    `<name>.fields.csv` (DBF field -> full column name) and `<name>.full.csv`, the whole table
+    `atlas-<layer>.fields.csv` (DBF field -> full column name) and `atlas-<layer>.full.csv`, the whole table
     uncut, since the DBF holds 10-character field names and 254 bytes of text."""
     frame = _wgs84(gdf)
     attributes = [c for c in frame.columns if c != frame.geometry.name]
@@ -378,8 +378,8 @@ FORMATS = {
     "shp": Format(".shp.zip", "application/zip", "Shapefile (zip)",
                   lambda frame, layer, date: to_shapefile_zip(frame, layer, date=date),
                   "zipped ESRI Shapefile, EPSG:4326, UTF-8 (`.cpg`). The DBF cuts field names to 10 characters "
-                  "and text to 254 bytes: `<name>.fields.csv` maps each DBF field to its column and "
-                  "`<name>.full.csv` holds every value uncut (use it for `source`, `figures` and `notes`)."),
+                  "and text to 254 bytes: `atlas-<layer>.fields.csv` maps each DBF field to its column and "
+                  "`atlas-<layer>.full.csv` holds every value uncut (use it for `source`, `figures` and `notes`)."),
     "kml": Format(".kml", "application/vnd.google-earth.kml+xml", "KML", lambda frame, layer, _: to_kml(frame, layer),
                   "KML 2.2 for Google Earth: each placemark is named after the record (states: the state) and "
                   "describes it; every column is in its ExtendedData, sector columns with `&` spelled `and` (GDAL "
