@@ -26,6 +26,7 @@ import branca.colormap
 import folium.elements
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import pytest
 import shapely
 from hypothesis import strategies as st
@@ -341,7 +342,7 @@ def read_export(path, fmt, like):
         return back[[*like.columns]]
     if fmt == "parquet":
         return gpd.read_parquet(path)
-    back = gpd.read_file(path)
+    back = pyogrio.read_dataframe(path) if fmt == "kml" else gpd.read_file(path)
     if fmt == "kml":
         name_field = "name" if "name" in like.columns else "state"
         renamed = {"Name": name_field, "id2": "id"} | {c.replace("&", "and"): c for c in like.columns if "&" in c}
