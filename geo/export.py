@@ -454,8 +454,7 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, replace: bool = False)
             os.fsync(file.fileno())
         existing = _existing_regular_file(path)
         if existing is None:
-            os.link(temp, path)  # atomic, and fails if something appeared at `path` meanwhile
-            temp.unlink()
+            _place_new(temp, path)
         elif not replace:
             raise FileExistsError(errno.EEXIST, "the file exists", str(path))
         else:
@@ -464,6 +463,25 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, replace: bool = False)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+# errno values of a file system without hard links (FAT, some network shares).
+_NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS})
+
+
+def _place_new(temp: Path, path: Path) -> None:
+    """Link `temp` to `path`, atomic and failing if something appeared there meanwhile; where the
+    file system has no hard links, the check just made has to do and `temp` is renamed."""
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise
+    except OSError as error:
+        if error.errno not in _NO_HARD_LINKS:
+            raise
+        os.replace(temp, path)
+    else:
+        temp.unlink()
 
 
 def _existing_regular_file(path: Path) -> os.stat_result | None:

@@ -1,5 +1,6 @@
 import csv
 import datetime
+import errno
 import hashlib
 import io
 import json
@@ -374,6 +375,15 @@ def test_write_atomic_never_replaces_anything_but_a_regular_file(make, replace, 
     with pytest.raises(OSError):
         write_atomic(path, b"new", replace=replace)
     assert {p.name: os.lstat(p).st_mode for p in tmp_path.iterdir()} == before
+
+
+def test_write_atomic_without_hard_links_still_writes(tmp_path, monkeypatch):
+    def no_links(*_):
+        raise OSError(errno.EPERM, "Operation not permitted")  # e.g. a FAT memory stick
+
+    monkeypatch.setattr(export.os, "link", no_links)
+    write_atomic(tmp_path / "out.csv", b"new")
+    assert os.listdir(tmp_path) == ["out.csv"] and (tmp_path / "out.csv").read_bytes() == b"new"
 
 
 def test_write_atomic_failure_leaves_nothing_behind(tmp_path, monkeypatch):
