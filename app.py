@@ -1,5 +1,6 @@
 """Mexico Cluster Atlas: page layout and widgets only; data work is in geo/, map layers in layers/."""
 
+import datetime
 import logging
 import os
 import sys
@@ -606,27 +607,28 @@ def bar_chart(frame, *, horizontal: bool = False, height: int) -> None:
 
 def downloads(filters: join.Filters) -> None:
     st.markdown(
-        "Exactly what the filters show. Each download is a zip with the data, a data dictionary and the sources cited. "
-        "Same files from the command line: `atlas export --layer … --format …`."
+        "Exactly what the filters show. Each download is a zip with the data, a data dictionary, the sources cited "
+        "and the filters used (FILTERS.json, with the `atlas export` command that writes the same zip)."
     )
+    fmt = st.selectbox("Format", list(export.FORMATS), format_func=lambda key: export.FORMATS[key].label, key="dl-fmt")
+    today = datetime.date.today()  # one date for the name and the (deferred) bundle
     for layer in export.LAYERS:
-        cols = st.columns(len(export.FORMATS) + 1)
-        cols[0].markdown(f"**{layer.capitalize()}**")
-        for col, (fmt, spec) in zip(cols[1:], export.FORMATS.items(), strict=True):
-            col.download_button(
-                spec.label,
-                data=lambda layer=layer, fmt=fmt: _bundle(filters, layer, fmt),
-                file_name=export.bundle_name(layer, fmt),
-                mime=export.BUNDLE_MIME,
-                on_click="ignore",
-                key=f"dl-{layer}-{fmt}",
-            )
+        name, button = st.columns([1, 2])
+        name.markdown(f"**{layer.capitalize()}**")
+        button.download_button(
+            f"Download {export.FORMATS[fmt].label}",
+            data=lambda layer=layer: _bundle(filters, layer, fmt, today),
+            file_name=export.bundle_name(layer, fmt, filters, today),
+            mime=export.BUNDLE_MIME,
+            on_click="ignore",
+            key=f"dl-{layer}",
+        )
 
 
-def _bundle(filters, layer: str, fmt: str) -> bytes:
+def _bundle(filters, layer: str, fmt: str, date) -> bytes:
     _, records = load_data(SYNTHETIC_POINTS)  # when a download is asked for, from the cache
-    frame = export.layer_frame(layer, boundaries.load_states("full") if layer == "states" else None, records, filters)
-    return export.export_bundle(layer, fmt, frame)[1]
+    states = boundaries.load_states("full") if layer == "states" else None
+    return export.layer_bundle(layer, fmt, states, records, filters, date=date)[1]
 
 
 def unmapped(points) -> None:

@@ -1,21 +1,55 @@
 """The `atlas` command line.
 
-    atlas export --layer states|clusters|projects --format geojson|csv|gpkg --out PATH
-                 [--sector NAME]... [--years FROM-TO] [--known-years-only]
+    atlas export --layer states|clusters|projects [--format FORMAT] [--out PATH] [--force] [--no-bundle]
+                 [--sector NAME]... [--years FROM-TO] [--known-years-only] [--date YYYY-MM-DD]
 
-Exit codes: 0 written; 1 the seeds failed validation or the file could not be written (nothing is
-written either way); 2 bad arguments (unknown sector, malformed or reversed year range, ...).
+By default it writes the zip the app's download button gives for the same filters (data file,
+DATA_DICTIONARY.md, SOURCES.md, FILTERS.json), named as the app names it unless --out says
+otherwise; --no-bundle writes the bare data file, whose format may then come from its extension.
+FORMAT is one of geo.export.FORMATS. Filters are checked as the app checks a link's
+(geo.filters): a year range overlapping the data's years is clamped with a notice, one outside
+them is an error.
+
+--out must name a regular file in an existing folder; an existing file is replaced only with
+--force (keeping its permissions), never a device, FIFO, symlink or folder.
+
+Exit codes: 0 written; 1 the seeds failed validation or the file could not be written; 2 bad
+arguments (unknown sector, years outside the data, a --out that cannot be written safely, a
+format that contradicts the file name, ...); 128+N stopped by signal N while writing; 130
+interrupted (Ctrl-C). Nothing is left on disk unless the exit code is 0.
 """
 
 import argparse
+import contextlib
+import datetime
+import os
+import signal
+import stat
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from geo import boundaries, export, seeds
-from geo.join import Filters
-from geo.sectors import SECTORS, UnknownSectorError, resolve_sectors
-from geo.view import YEAR_RANGE_FORMAT, parse_year_range
+from geo.filters import FilterError, check_filters
+from geo.join import Filters, year_bounds
+from geo.sectors import SECTORS
+from geo.view import YEAR_RANGE_FORMAT
+
+# Signals that stop a write cleanly (SIGHUP does not exist on Windows).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class UsageError(Exception):
+    """Arguments that cannot be used; the message says what to do instead (exit code 2)."""
+
+
+class Stopped(BaseException):
+    """A stop signal arrived while writing; a BaseException so every cleanup on the way runs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,7 +58,100 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # argparse exits on bad arguments and --help; we return codes
         return int(exit_.code or 0)
-    return _export(args)
+    try:
+        return _export(args)
+    except UsageError as error:
+        print(f"atlas: {error}", file=sys.stderr)
+        return 2
+    except Stopped as stop:
+        print(f"atlas: stopped by {signal.Signals(stop.signum).name}; nothing written.", file=sys.stderr)
+        return 128 + stop.signum
+    except KeyboardInterrupt:
+        print("atlas: interrupted; nothing written.", file=sys.stderr)
+        return 130
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """--sector, --years and --known-years-only, read back by filters_from_args."""
+    parser.add_argument(
+        "--sector",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"keep only this sector (repeatable; any letter case): {', '.join(SECTORS)}",
+    )
+    parser.add_argument(
+        "--years",
+        metavar="FROM-TO",
+        help=f"keep records of these years, inclusive ({YEAR_RANGE_FORMAT}); unknown years stay; "
+        "default: the data's years",
+    )
+    parser.add_argument("--known-years-only", action="store_true", help="drop records whose year is unknown")
+
+
+def filters_from_args(args: argparse.Namespace, records) -> Filters:
+    """The checked filters of `args` for `records` (the data's years bound --years); notices go to
+    stderr; UsageError for a value that cannot be used."""
+    try:
+        filters, notices = check_filters(
+            args.sector, args.years, args.known_years_only, year_bounds=year_bounds(records)
+        )
+    except FilterError as error:
+        raise UsageError(str(error)) from error
+    for notice in notices:
+        print(f"atlas: {notice}", file=sys.stderr)
+    return filters
+
+
+def safe_output(text: str, *, force: bool) -> Path:
+    """The path `text` names, if writing there can replace nothing but a regular file, and that
+    only with `force`; UsageError saying why not."""
+    if text in ("", "-"):
+        raise UsageError(f"--out {text!r} is not a file name (atlas writes files, not standard output)")
+    path = Path(text)
+    if text.endswith(("/", os.sep)) or path.name in ("", ".", ".."):
+        raise UsageError(f"--out {text} is a folder; name a file in it")
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        found = None
+    if found is not None:
+        if stat.S_ISLNK(found.st_mode):
+            raise UsageError(f"--out {text} is a symbolic link; name the file itself")
+        if stat.S_ISDIR(found.st_mode):
+            raise UsageError(f"--out {text} is a folder; name a file in it")
+        if not stat.S_ISREG(found.st_mode):
+            raise UsageError(f"--out {text} is not a regular file (a device, FIFO or socket); name a file")
+        if not force:
+            raise UsageError(f"--out {text} exists; use --force to replace it")
+    if not path.parent.is_dir():
+        raise UsageError(f"--out {text}: the folder {path.parent} does not exist")
+    return path
+
+
+def output_format(path: Path | None, fmt: str | None, extensions: Mapping[str, str]) -> str:
+    """The format `fmt`, or the one whose extension (format -> extension) ends the file's name;
+    UsageError when neither says or they disagree."""
+    name = path.name.casefold() if path is not None else ""
+    inferred = next((key for key, extension in extensions.items() if name.endswith(extension)), None)
+    if fmt is None:
+        if inferred is None:
+            known = ", ".join(f"{extension} ({key})" for key, extension in extensions.items())
+            shown = repr(name) if name else "the output"
+            raise UsageError(f"cannot tell the format of {shown}: pass --format or end --out with {known}")
+        return inferred
+    if path is not None and inferred != fmt:
+        raise UsageError(f"--format {fmt} contradicts --out {path.name}: a {fmt} file ends with {extensions[fmt]}")
+    return fmt
+
+
+def write_output(path: Path, data: bytes, *, force: bool) -> None:
+    """Write `data` to `path` atomically; a stop signal meanwhile leaves nothing behind (Stopped)."""
+    try:
+        with _stop_on_signals():
+            export.write_atomic(path, data, replace=force)
+    except FileExistsError as error:  # it appeared since safe_output looked
+        raise UsageError(f"--out {path} exists; use --force to replace it") from error
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,44 +160,34 @@ def _parser() -> argparse.ArgumentParser:
     command = commands.add_parser(
         "export",
         help="write a layer to a file",
-        description="Write one layer, filtered like the map, to a GeoJSON, CSV or GeoPackage file.",
+        description="Write one layer, filtered like the map, as the app's download bundle or a bare data file.",
     )
     command.add_argument("--layer", required=True, choices=export.LAYERS)
-    command.add_argument("--format", required=True, choices=export.FORMATS)
-    command.add_argument("--out", required=True, type=Path, metavar="PATH")
     command.add_argument(
-        "--sector",
-        action="append",
-        default=[],
-        type=_sector,
-        metavar="NAME",
-        help=f"keep only this sector (repeatable; any letter case): {', '.join(SECTORS)}",
+        "--format", choices=export.FORMATS, help="the data format; with --no-bundle, default: from --out's extension"
     )
+    command.add_argument("--out", metavar="PATH", help="the file to write; default: the bundle's (or file's) own name")
+    command.add_argument("--force", action="store_true", help="replace --out if it is an existing regular file")
+    command.add_argument("--no-bundle", action="store_true", help="write the bare data file instead of the zip")
     command.add_argument(
-        "--years",
-        type=_years,
-        metavar="FROM-TO",
-        help=f"keep records of these years, inclusive ({YEAR_RANGE_FORMAT}); unknown years stay",
+        "--date", type=_date, metavar="YYYY-MM-DD", help="the export date in names and files; default: today"
     )
-    command.add_argument("--known-years-only", action="store_true", help="drop records whose year is unknown")
+    add_filter_arguments(command)
     return parser
 
 
-def _sector(name: str) -> str:
+def _date(text: str) -> datetime.date:
     try:
-        return resolve_sectors([name])[0]
-    except UnknownSectorError as error:  # argparse would swap a ValueError's message for its own
-        raise argparse.ArgumentTypeError(str(error)) from error
-
-
-def _years(text: str) -> tuple[int, int]:
-    try:
-        return parse_year_range(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"invalid year range {text!r}: {error}") from error
+        return datetime.date.fromisoformat(text)
+    except ValueError as error:  # argparse would swap a ValueError's message for its own
+        raise argparse.ArgumentTypeError(f"invalid date {text!r}: expected YYYY-MM-DD") from error
 
 
 def _export(args: argparse.Namespace) -> int:
+    extensions = {key: spec.extension for key, spec in export.FORMATS.items()}
+    out = None if args.out is None else safe_output(args.out, force=args.force)
+    pick = output_format if args.no_bundle else _bundle_format
+    fmt = pick(out, args.format, extensions)
     try:
         records = seeds.load_records()
     except seeds.SeedError as error:
@@ -78,22 +195,56 @@ def _export(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print(f"atlas: the seeds have {len(error.problems)} problem(s); nothing written.", file=sys.stderr)
         return 1
+    filters = filters_from_args(args, records)
     # An export is for analysis rather than drawing, so it gets the full-resolution shapes.
     states = boundaries.load_states(resolution="full") if args.layer == "states" else None
-    filters = Filters(
-        sectors=tuple(dict.fromkeys(args.sector)),
-        years=args.years,
-        known_years_only=args.known_years_only,
-    )
+    date = args.date or datetime.date.today()
     frame = export.layer_frame(args.layer, states, records, filters)
-    _, data, _ = export.export_file(args.layer, args.format, frame)
+    if args.no_bundle:
+        name, data, _ = export.export_file(args.layer, fmt, frame, date=date)
+    else:
+        name, data, _ = export.export_bundle(args.layer, fmt, frame, filters, date=date)
+    out = out or safe_output(name, force=args.force)
     try:
-        export.write_atomic(args.out, data)
+        write_output(out, data, force=args.force)
     except OSError as error:
-        print(f"atlas: cannot write {args.out}: {error.strerror or error}", file=sys.stderr)
+        print(f"atlas: cannot write {out}: {error.strerror or error}", file=sys.stderr)
         return 1
-    print(f"Wrote {len(frame)} {args.layer} rows ({args.format}) to {args.out}")
+    print(f"Wrote {len(frame)} {args.layer} rows ({fmt}{'' if args.no_bundle else ' bundle'}) to {out}")
     return 0
+
+
+def _bundle_format(out: Path | None, fmt: str | None, extensions: Mapping[str, str]) -> str:
+    """A bundle is a zip of a format that --format names; its name must not pass for a bare file's."""
+    if fmt is None:
+        raise UsageError("--format is needed for a bundle (or pass --no-bundle and a file name with its extension)")
+    if out is not None and not out.name.casefold().endswith(".zip"):
+        raise UsageError(f"--out {out.name}: a bundle is a .zip file; end it with .zip, or pass --no-bundle")
+    bare = next((key for key, extension in extensions.items() if out and out.name.casefold().endswith(extension)), None)
+    if bare is not None:
+        raise UsageError(f"--out {out.name} looks like a bare {bare} file, not a bundle; pass --no-bundle or rename it")
+    return fmt
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """While writing, SIGTERM and SIGHUP raise Stopped, so the temporary file is removed before the
+    process exits; the previous handlers are restored afterwards. (Handlers can only be set from
+    the main thread; elsewhere the default behaviour stays.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, _frame):
+        raise Stopped(signum)
+
+    previous = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            if handler is not None:  # None: a handler set outside Python, which cannot be put back
+                signal.signal(signum, handler)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""Export frames as GeoJSON, CSV or GeoPackage; shared by the app's download buttons and the CLI.
+"""Export frames in the analysts' formats; shared by the app's download panel and the CLI.
+
+Every format is one entry of FORMATS (extension, MIME type, label, writer, what the data dictionary
+says about it); each writer is the field's own: pyogrio/GDAL for GeoPackage, Shapefile, KML and
+FlatGeobuf, pyarrow (through geopandas) for GeoParquet, openpyxl for XLSX.
 
 Decisions:
 - GeoJSON follows RFC 7946: EPSG:4326 lon/lat, no `crs` member, exterior rings counterclockwise,
@@ -7,54 +11,81 @@ Decisions:
   numeric id as the feature id but turns a text one without an `id` property into an extra column.
 - CSV is UTF-8 (no byte-order mark), comma-separated, `\\n` line ends, unknown values as empty cells.
   Point layers keep their `lon`/`lat` columns instead of a geometry; the states layer has no
-  geometry column at all (analysts want the counts; GeoJSON and GeoPackage carry the shapes).
+  geometry column at all (analysts want the counts; the GIS formats carry the shapes). XLSX holds
+  the same table, plus a sheet describing the columns.
 - Text is written verbatim (no spreadsheet-formula escaping) so every format reads back exactly;
-  the seed loader rejects text a spreadsheet would run as a formula, so none reaches an export.
-- GeoPackage: point layers are POINT layers even when empty or without any point; the states layer
-  is POLYGON or MULTIPOLYGON as its shapes are (schema.LAYER_GEOMETRY). Written in memory.
+  the seed loader rejects text a spreadsheet would run as a formula, so none reaches an export, and
+  XLSX cells are typed as text so a spreadsheet never evaluates them.
+- Point layers are POINT layers even when empty or without any point; the states layer is POLYGON
+  or MULTIPOLYGON as its shapes are (schema.LAYER_GEOMETRY).
+- A Shapefile's DBF cuts field names to 10 characters and text to 254 bytes: the zip carries the
+  field-name map and the whole table as CSV, so nothing is lost, only shortened in the DBF.
+- Bytes depend only on the data and the export date: zip entries, the DBF header, the GeoPackage's
+  `last_change` and the XLSX properties carry that date, so the same export twice is the same file.
 - The columns and their meanings come from geo/schema.py, the one declaration of the data.
 - Rows without a point (records tied to no state) are exported with a null geometry, as the app
-  lists them.
+  lists them (FlatGeobuf therefore has no spatial index: GDAL's cannot hold a null geometry).
 """
 
+import datetime
+import errno
+import hashlib
+import html
 import io
 import json
 import os
 import re
+import shlex
+import sqlite3
+import stat
+import tempfile
+import unicodedata
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
 import geopandas as gpd
+import openpyxl
 import pandas as pd
 import pyogrio
 import shapely
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.writer.excel import ExcelWriter
 
 from geo import schema
+from geo.documents import document_label, load_documents
 from geo.join import Filters, filter_records, state_counts
 from geo.sectors import SECTORS
 
 LAYERS = ("states", "clusters", "projects")
+NO_FILTERS = Filters()
 
 
 class Format(NamedTuple):
-    """One export format: how its file is named, typed and labelled, and its writer
-    `write(frame, layer) -> bytes`."""
+    """One export format: how its file is named, typed and labelled, its writer
+    `write(frame, layer, date) -> bytes`, and what the data dictionary says about it."""
 
     extension: str
     mime: str
     label: str
-    write: Callable[[gpd.GeoDataFrame, str], bytes]
+    write: Callable[[gpd.GeoDataFrame, str, datetime.date], bytes]
+    about: str
 
 
 BUNDLE_MIME = "application/zip"
+BUNDLE_PREFIX = "mexico-atlas"
+DBF_TEXT_BYTES = 254  # the DBF's limit for a text field
+MAX_NAMED_SECTORS = 3  # a bundle name lists at most this many sectors, else counts them
 
 # Column -> (type, meaning), from geo/schema.py; the order is the export's column order.
 POINT_COLUMNS = {column.name: (column.type, column.meaning) for column in schema.RECORDS.columns}
 STATE_COLUMNS = {column.name: (column.type, column.meaning) for column in schema.STATE_LAYER.columns}
+# What a KML placemark's description shows, in this order, when the layer has the column.
+KML_DESCRIPTION = ("kind", "project_type", "sector", "state", "place", "year", "year_basis", "figures",
+                   "clusters", "projects", "records", "source", "notes")  # fmt: skip
 
 _LAYER_TEXT = {
     "states": "One row per Mexican state (32) with counts of the atlas records matching the "
@@ -62,17 +93,8 @@ _LAYER_TEXT = {
     "clusters": "One row per industrial cluster matching the export's filters.",
     "projects": "One row per project matching the export's filters (`project_type` says what kind).",
 }
-_FORMATS_TEXT = """\
-## Formats
-
-- GeoJSON (RFC 7946): WGS 84 longitude/latitude; unknown values are `null`; each feature's `id` is
-  the row's `id` (states: `state_code` as a number).
-- CSV: UTF-8, comma-separated, one header row; unknown values are empty cells. Point layers give
-  `lon`/`lat` instead of a geometry; the states CSV has no geometry (use GeoJSON or GeoPackage for
-  the shapes). Read `state_code` as text to keep its leading zero.
-- GeoPackage: EPSG:4326, one layer named after the layer; unknown values are NULL.
-
-Some readers load a whole-number column that has unknown values as decimals (60 -> 60.0).
+_FORMATS_NOTE = """Some readers load a whole-number column that has unknown values as decimals (60 -> 60.0).
+FILTERS.json in the bundle gives the filters, the date and the `atlas export` command that rebuilds it.
 """
 _CITATION_TEXT = """\
 ## Sources and citation
@@ -118,28 +140,75 @@ def layer_frame(
     return points[[*POINT_COLUMNS, points.geometry.name]].reset_index(drop=True)
 
 
-def export_file(layer: str, fmt: str, frame: gpd.GeoDataFrame) -> tuple[str, bytes, str]:
-    """(file name, bytes, MIME type) of `frame` as one data file, e.g. for a download button."""
+def export_file(
+    layer: str, fmt: str, frame: gpd.GeoDataFrame, *, date: datetime.date | None = None
+) -> tuple[str, bytes, str]:
+    """(file name, bytes, MIME type) of `frame` as one data file; `date` is the export's (default today)."""
     _check_choice(layer, LAYERS, "layer")
     _check_choice(fmt, FORMATS, "format")
     chosen = FORMATS[fmt]
-    return f"atlas-{layer}{chosen.extension}", chosen.write(frame, layer), chosen.mime
+    return f"atlas-{layer}{chosen.extension}", chosen.write(frame, layer, date or datetime.date.today()), chosen.mime
 
 
-def export_bundle(layer: str, fmt: str, frame: gpd.GeoDataFrame) -> tuple[str, bytes, str]:
-    """(file name, bytes, MIME type) of a zip: the data file, DATA_DICTIONARY.md and SOURCES.md."""
-    name, data, _ = export_file(layer, fmt, frame)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
-        bundle.writestr(name, data)
-        bundle.writestr("DATA_DICTIONARY.md", data_dictionary(layer))
-        bundle.writestr("SOURCES.md", source_list(frame))
-    return bundle_name(layer, fmt), buffer.getvalue(), BUNDLE_MIME
+def export_bundle(
+    layer: str, fmt: str, frame: gpd.GeoDataFrame, filters: Filters = NO_FILTERS, *, date: datetime.date | None = None
+) -> tuple[str, bytes, str]:
+    """(file name, bytes, MIME type) of a zip: the data file, DATA_DICTIONARY.md, SOURCES.md and
+    FILTERS.json (`filters`: those that made `frame`). The same inputs and date give the same bytes."""
+    date = date or datetime.date.today()
+    name, data, _ = export_file(layer, fmt, frame, date=date)
+    members = [
+        (name, data),
+        ("DATA_DICTIONARY.md", data_dictionary(layer).encode("utf-8")),
+        ("SOURCES.md", source_list(frame).encode("utf-8")),
+        ("FILTERS.json", filters_json(layer, fmt, filters, date=date, rows=len(frame)).encode("utf-8")),
+    ]
+    return bundle_name(layer, fmt, filters, date), _zip(members, date), BUNDLE_MIME
 
 
-def bundle_name(layer: str, fmt: str) -> str:
-    """The zip's file name, known before the (deferred) bundle is built."""
-    return f"atlas-{layer}-{fmt}.zip"
+def layer_bundle(
+    layer: str,
+    fmt: str,
+    states: gpd.GeoDataFrame | None,
+    records: gpd.GeoDataFrame,
+    filters: Filters,
+    *,
+    date: datetime.date,
+) -> tuple[str, bytes, str]:
+    """The bundle of `layer` under `filters`: what the app's download button and `atlas export` give."""
+    return export_bundle(layer, fmt, layer_frame(layer, states, records, filters), filters, date=date)
+
+
+def bundle_name(layer: str, fmt: str, filters: Filters, date: datetime.date) -> str:
+    """The zip's file name, known before the (deferred) bundle is built; different layers, formats,
+    filters or dates give different names, e.g.
+    `mexico-atlas_projects_aerospace-ict_2004-2018_geojson_2026-12-02.zip`. Only [a-z0-9_-]."""
+    _check_choice(layer, LAYERS, "layer")
+    _check_choice(fmt, FORMATS, "format")
+    return "_".join([BUNDLE_PREFIX, layer, _sectors_slug(filters.sectors), _years_slug(filters), fmt,
+                     date.isoformat()]) + ".zip"  # fmt: skip
+
+
+def filters_json(layer: str, fmt: str, filters: Filters, *, date: datetime.date, rows: int) -> str:
+    """FILTERS.json: what the bundle holds and the command line that rebuilds it."""
+    command = ["atlas", "export", "--layer", layer, "--format", fmt]
+    command += [arg for sector in filters.sectors for arg in ("--sector", sector)]
+    if filters.years is not None:
+        command += ["--years", f"{filters.years[0]}-{filters.years[1]}"]
+    if filters.known_years_only:
+        command.append("--known-years-only")
+    command += ["--date", date.isoformat()]
+    described = {
+        "layer": layer,
+        "format": fmt,
+        "sectors": list(filters.sectors),  # empty: all sectors
+        "years": None if filters.years is None else list(filters.years),  # inclusive
+        "known_years_only": filters.known_years_only,
+        "date": date.isoformat(),
+        "rows": rows,
+        "command": shlex.join(command),
+    }
+    return json.dumps(described, ensure_ascii=False, indent=2) + "\n"
 
 
 def to_geojson(gdf: gpd.GeoDataFrame) -> bytes:
@@ -161,38 +230,171 @@ def to_geojson(gdf: gpd.GeoDataFrame) -> bytes:
 
 def to_csv(gdf: gpd.GeoDataFrame) -> bytes:
     """The attributes as UTF-8 CSV: point frames as lon/lat columns, no geometry column."""
+    return attribute_table(gdf).to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def attribute_table(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The attributes without geometry, points as lon/lat columns: the table of CSV and XLSX."""
     frame = _wgs84(gdf)
     table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     if {"lon", "lat"} - set(table.columns) and _all_points(frame.geometry):
         table = table.assign(lon=frame.geometry.x, lat=frame.geometry.y)
-    return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return table
 
 
-def to_gpkg(gdf: gpd.GeoDataFrame, layer_name: str, *, geometry_type: str | None = None) -> bytes:
+def to_gpkg(
+    gdf: gpd.GeoDataFrame, layer_name: str, *, geometry_type: str | None = None, date: datetime.date | None = None
+) -> bytes:
     """A GeoPackage holding `gdf` as the layer `layer_name`, written in memory by pyogrio.
 
     `geometry_type` (e.g. "Point") fixes the layer's geometry type, which pyogrio can only infer
     from the shapes present: an empty layer would otherwise be GEOMETRY. None = inferred.
+    `date` replaces GDAL's write time in `gpkg_contents.last_change`, so the bytes are repeatable.
     """
     if not layer_name:
         raise ValueError("a GeoPackage layer needs a name")
+    data = _ogr_bytes(gdf, "GPKG", layer_name, geometry_type=geometry_type)
+    if date is None:
+        return data
+    database = sqlite3.connect(":memory:")
+    try:
+        database.deserialize(data)
+        with database:
+            database.execute("UPDATE gpkg_contents SET last_change = ?", (f"{date.isoformat()}T00:00:00.000Z",))
+        data = bytearray(database.serialize())
+    finally:
+        database.close()
+    # The SQLite header counts write transactions (file change counter, offset 24, and the
+    # version-valid-for number, offset 92, kept equal), and GDAL's count varies between runs.
+    data[24:28] = data[92:96] = (1).to_bytes(4, "big")
+    return bytes(data)
+
+
+def to_shapefile_zip(gdf: gpd.GeoDataFrame, layer: str, *, date: datetime.date) -> bytes:
+    """A zipped Shapefile (`.shp.zip`, which GDAL and QGIS open as is) with, beside it,
+    `atlas-<layer>.fields.csv` (DBF field -> full column name) and `atlas-<layer>.full.csv`, the whole table
+    uncut, since the DBF holds 10-character field names and 254 bytes of text."""
     frame = _wgs84(gdf)
+    attributes = [c for c in frame.columns if c != frame.geometry.name]
+    names = dbf_field_names(attributes)
+    table = frame.rename(columns=names)
+    for column in attributes:
+        if pd.api.types.is_string_dtype(frame[column]) or frame[column].dtype == object:
+            table[names[column]] = frame[column].map(_dbf_text, na_action="ignore")
+    stem = f"atlas-{layer}"
+    # GDAL writes a Shapefile's parts as files only; a private temporary folder holds them.
+    with tempfile.TemporaryDirectory() as folder:
+        pyogrio.write_dataframe(
+            table,
+            Path(folder) / f"{stem}.shp",
+            driver="ESRI Shapefile",
+            geometry_type=schema.LAYER_GEOMETRY.get(layer),
+            encoding="UTF-8",
+            layer_options={"DBF_DATE_LAST_UPDATE": date.isoformat()},
+        )
+        members = [(path.name, path.read_bytes()) for path in sorted(Path(folder).iterdir())]
+    field_map = pd.DataFrame({"dbf_field": list(names.values()), "column": list(names)})
+    members.append((f"{stem}.fields.csv", field_map.to_csv(index=False, lineterminator="\n").encode("utf-8")))
+    members.append((f"{stem}.full.csv", to_csv(frame)))
+    return _zip(members, date)
+
+
+def dbf_field_names(columns: Iterable[str]) -> dict[str, str]:
+    """Column -> a DBF field name: ASCII letters, digits and `_`, at most 10 characters, unique
+    (ignoring case) by a numbered suffix: `investment_value` -> `investment`, `investment_unit` ->
+    `investme_1`."""
+    names: dict[str, str] = {}
+    for column in columns:
+        ascii_name = unicodedata.normalize("NFKD", column).encode("ascii", "ignore").decode()
+        base = re.sub(r"[^0-9A-Za-z_]+", "_", ascii_name)[:10].strip("_") or "field"
+        name, number = base, 0
+        while name.casefold() in {taken.casefold() for taken in names.values()}:
+            number += 1
+            name = f"{base[: 10 - len(str(number)) - 1]}_{number}"
+        names[column] = name
+    return names
+
+
+def to_kml(gdf: gpd.GeoDataFrame, layer: str) -> bytes:
+    """KML 2.2 (GDAL's KML driver): one placemark per row named after the record (states: the
+    state), its description the main facts as escaped HTML; every column in ExtendedData."""
+    frame = _wgs84(gdf)
+    name_field = "name" if "name" in frame.columns else "state"
+    described = frame.assign(description=[_kml_description(row) for row in frame.to_dict("records")])
+    # GDAL's KML writer puts field names into XML unescaped: "Chemicals & Petroleum" would break it.
+    described = described.rename(columns=lambda column: column.replace("&", "and"))
+    return _ogr_bytes(
+        described, "KML", layer, dataset_options={"NameField": name_field, "DescriptionField": "description"}
+    )
+
+
+def to_flatgeobuf(gdf: gpd.GeoDataFrame, layer: str) -> bytes:
+    """FlatGeobuf, written in memory; without a spatial index, which cannot hold rows without a point."""
+    return _ogr_bytes(
+        gdf, "FlatGeobuf", layer, geometry_type=schema.LAYER_GEOMETRY.get(layer), layer_options={"SPATIAL_INDEX": "NO"}
+    )
+
+
+def to_geoparquet(gdf: gpd.GeoDataFrame) -> bytes:
+    """GeoParquet 1.1 through pyarrow, with a bounding-box covering column for row-group filtering."""
     buffer = io.BytesIO()
-    pyogrio.write_dataframe(frame, buffer, layer=layer_name, driver="GPKG", geometry_type=geometry_type)
+    _wgs84(gdf).to_parquet(buffer, index=False, write_covering_bbox=True)
     return buffer.getvalue()
 
 
+def to_xlsx(gdf: gpd.GeoDataFrame, layer: str, *, date: datetime.date) -> bytes:
+    """An Excel workbook: the sheet `layer` holds the CSV's table (text cells typed as text, so
+    nothing runs as a formula), the sheet `columns` what each column means."""
+    workbook = openpyxl.Workbook(write_only=True)
+    workbook.properties.creator = "Mexico Cluster Atlas"
+    workbook.properties.created = workbook.properties.modified = datetime.datetime.combine(date, datetime.time())
+    for title, table in ((layer, attribute_table(gdf)), ("columns", _columns_sheet(layer, gdf))):
+        sheet = workbook.create_sheet(title)
+        sheet.append([_xlsx_cell(sheet, name) for name in table.columns])
+        for row in table.itertuples(index=False):
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
+    buffer = io.BytesIO()
+    # Workbook.save would stamp the properties with the time of writing; its writer alone does not.
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(workbook, archive).save()
+    with zipfile.ZipFile(buffer) as saved:  # and each zip entry is dated now: re-dated to `date`
+        return _zip(((info.filename, saved.read(info)) for info in saved.infolist()), date)
+
+
+_GIS_NULLS = "unknown values are NULL"
 # The registry: one entry per format, used by the app's download panel and `atlas export`.
 FORMATS = {
-    "geojson": Format(".geojson", "application/geo+json", "GeoJSON", lambda frame, _: to_geojson(frame)),
-    "csv": Format(".csv", "text/csv", "CSV", lambda frame, _: to_csv(frame)),
-    "gpkg": Format(
-        ".gpkg",
-        "application/geopackage+sqlite3",
-        "GeoPackage",
-        lambda frame, layer: to_gpkg(frame, layer, geometry_type=schema.LAYER_GEOMETRY[layer]),
-    ),
-}
+    "geojson": Format(".geojson", "application/geo+json", "GeoJSON", lambda frame, _, __: to_geojson(frame),
+                      "RFC 7946, WGS 84 longitude/latitude; unknown values are `null`; each feature's `id` is the "
+                      "row's `id` (states: `state_code` as a number)."),
+    "csv": Format(".csv", "text/csv", "CSV", lambda frame, _, __: to_csv(frame),
+                  "UTF-8, comma-separated, one header row; unknown values are empty cells. Point layers give "
+                  "`lon`/`lat` instead of a geometry; the states CSV has no geometry. Read `state_code` as text "
+                  "to keep its leading zero."),
+    "gpkg": Format(".gpkg", "application/geopackage+sqlite3", "GeoPackage",
+                   lambda frame, layer, date: to_gpkg(frame, layer, geometry_type=schema.LAYER_GEOMETRY[layer],
+                                                      date=date),
+                   f"EPSG:4326, one layer named after the layer; {_GIS_NULLS}."),
+    "shp": Format(".shp.zip", "application/zip", "Shapefile (zip)",
+                  lambda frame, layer, date: to_shapefile_zip(frame, layer, date=date),
+                  "zipped ESRI Shapefile, EPSG:4326, UTF-8 (`.cpg`). The DBF cuts field names to 10 characters "
+                  "and text to 254 bytes: `atlas-<layer>.fields.csv` maps each DBF field to its column and "
+                  "`atlas-<layer>.full.csv` holds every value uncut (use it for `source`, `figures` and `notes`)."),
+    "kml": Format(".kml", "application/vnd.google-earth.kml+xml", "KML", lambda frame, layer, _: to_kml(frame, layer),
+                  "KML 2.2 for Google Earth: each placemark is named after the record (states: the state) and "
+                  "describes it; every column is in its ExtendedData, sector columns with `&` spelled `and` (GDAL "
+                  "reads the `id` column as `id2`, since the placemark has an id of its own)."),
+    "fgb": Format(".fgb", "application/octet-stream", "FlatGeobuf",
+                  lambda frame, layer, _: to_flatgeobuf(frame, layer),
+                  f"EPSG:4326, no spatial index (rows without a point are kept); {_GIS_NULLS}."),
+    "parquet": Format(".parquet", "application/vnd.apache.parquet", "GeoParquet",
+                      lambda frame, _, __: to_geoparquet(frame),
+                      f"GeoParquet 1.1 (WKB geometry, a `bbox` covering column), EPSG:4326; {_GIS_NULLS}."),
+    "xlsx": Format(".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel (XLSX)",
+                   lambda frame, layer, date: to_xlsx(frame, layer, date=date),
+                   "the CSV's table in the first sheet (text cells are text: nothing runs as a formula), what "
+                   "each column means in the sheet `columns`; unknown values are empty cells."),
+}  # fmt: skip
 
 
 def data_dictionary(layer: str) -> str:
@@ -205,7 +407,11 @@ def data_dictionary(layer: str) -> str:
         _LAYER_TEXT[layer],
         "",
         schema.markdown_table(table),
-        _FORMATS_TEXT,
+        "## Formats",
+        "",
+        *(f"- {spec.label} (`{spec.extension}`): {spec.about}" for spec in FORMATS.values()),
+        "",
+        _FORMATS_NOTE,
         _CITATION_TEXT,
     ]
     if layer == "states":
@@ -214,13 +420,16 @@ def data_dictionary(layer: str) -> str:
 
 
 def source_list(frame: pd.DataFrame) -> str:
-    """Markdown listing the distinct documents and sections cited in `frame`, and the citations
-    for its city coordinates (`location_source`, e.g. GeoNames, whose licence asks for credit)."""
+    """Markdown listing the distinct documents (named from seeds/documents.csv) and sections cited
+    in `frame`, and the citations for its city coordinates (`location_source`, e.g. GeoNames, whose
+    licence asks for credit)."""
     if "source" not in frame.columns:
         return _NO_SOURCES_TEXT
+    documents = load_documents()
     lines = ["# Sources", "", f"Documents cited by the {len(frame)} rows (column `source`):", ""]
-    for document, sections in sorted(_citations(frame["source"]).items()):
-        lines.append(f"- {_md_code(document)}")
+    for file, sections in sorted(_citations(frame["source"]).items()):
+        label = document_label(file, documents=documents)
+        lines.append(f"- {_md_code(file)}" if label == file else f"- {_md_code(file)}: {_md_text(label)}")
         lines.extend(f"  - {_md_text(section)}" for section in sorted(sections) if section)
     located = sorted(set(frame.get("location_source", pd.Series()).dropna()) - {""})
     if located:
@@ -229,8 +438,11 @@ def source_list(frame: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write `data` to `path` completely or not at all: temp file beside it, fsync, os.replace."""
+def write_atomic(path: str | os.PathLike, data: bytes, *, replace: bool = False) -> None:
+    """Write `data` to `path` completely or not at all: temp file beside it, fsync, then link it
+    into place (FileExistsError if `path` exists) or, with `replace`, os.replace a regular file,
+    keeping its permission bits. Anything but a regular file (device, FIFO, symlink, folder) is
+    refused at `path`, checked again just before the swap, so such a node is never replaced."""
     path = Path(path)
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
@@ -240,10 +452,51 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temp, path)
+        existing = _existing_regular_file(path)
+        if existing is None:
+            _place_new(temp, path)
+        elif not replace:
+            raise FileExistsError(errno.EEXIST, "the file exists", str(path))
+        else:
+            os.chmod(temp, stat.S_IMODE(existing.st_mode))
+            os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+# errno values of a file system without hard links (FAT, some network shares).
+_NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS})
+
+
+def _place_new(temp: Path, path: Path) -> None:
+    """Link `temp` to `path`, atomic and failing if something appeared there meanwhile; where the
+    file system has no hard links, the check just made has to do and `temp` is renamed."""
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise
+    except OSError as error:
+        if error.errno not in _NO_HARD_LINKS:
+            raise
+        os.replace(temp, path)
+    else:
+        temp.unlink()
+
+
+def _existing_regular_file(path: Path) -> os.stat_result | None:
+    """The stat of the regular file at `path`, None when nothing is there; OSError for anything else."""
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        raise (
+            IsADirectoryError(errno.EISDIR, "a folder", str(path))
+            if stat.S_ISDIR(found.st_mode)
+            else OSError(errno.EPERM, "not a regular file (a device, FIFO, socket or symlink)", str(path))
+        )
+    return found
 
 
 def _citations(cells: pd.Series) -> dict[str, set[str]]:
@@ -301,3 +554,84 @@ def _feature_ids(frame: pd.DataFrame) -> list[str | int | None]:
         value if not pd.isna(value) else int(code) if isinstance(code, str) and code.isdigit() else None
         for value, code in zip(ids, codes, strict=True)
     ]
+
+
+def _ogr_bytes(gdf: gpd.GeoDataFrame, driver: str, layer: str, **options) -> bytes:
+    """`gdf` written in memory by pyogrio with GDAL's `driver`."""
+    buffer = io.BytesIO()
+    pyogrio.write_dataframe(_wgs84(gdf), buffer, layer=layer, driver=driver, **options)
+    return buffer.getvalue()
+
+
+def _zip(members: Iterable[tuple[str, bytes]], date: datetime.date) -> bytes:
+    """A zip of (name, bytes) in order, every entry dated `date` at midnight with fixed attributes,
+    so that equal members give equal bytes on any machine."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=(date.year, date.month, date.day, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, whatever the platform, so the attributes below mean the same
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def _dbf_text(value: str) -> str:
+    """At most DBF_TEXT_BYTES of UTF-8, cut at a character boundary (GDAL would cut mid-character)."""
+    return str(value).encode("utf-8")[:DBF_TEXT_BYTES].decode("utf-8", errors="ignore")
+
+
+def _kml_description(row: dict) -> str:
+    """A placemark's description: `Label: value` lines of the row's main facts, as HTML with every
+    value escaped (KML readers render descriptions as HTML)."""
+    lines = []
+    for column in KML_DESCRIPTION:
+        value = row.get(column)
+        if value is None or pd.isna(value) or value == "":
+            continue
+        text = "<br>".join(html.escape(line) for line in str(value).splitlines())
+        lines.append(f"<b>{column.replace('_', ' ').capitalize()}:</b> {text}")
+    return "<br>".join(lines)
+
+
+def _columns_sheet(layer: str, gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The XLSX `columns` sheet: each exported column with its type and meaning."""
+    table = schema.state_layer(SECTORS) if layer == "states" else schema.RECORDS
+    declared = {column.name: column for column in table.columns}
+    rows = [(name, declared[name].type, declared[name].meaning) for name in attribute_table(gdf) if name in declared]
+    return pd.DataFrame(rows, columns=["column", "type", "meaning"])
+
+
+def _xlsx_cell(sheet, value):
+    """A cell value openpyxl writes as is: text typed as text (never a formula), unknown as empty."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value.item() if hasattr(value, "item") else value
+
+
+def _sectors_slug(sectors: tuple[str, ...]) -> str:
+    if not sectors:
+        return "all-sectors"
+    if len(sectors) > MAX_NAMED_SECTORS:  # a short name that still differs per selection
+        digest = hashlib.sha256("|".join(sectors).encode("utf-8")).hexdigest()[:8]
+        return f"{len(sectors)}-sectors-{digest}"
+    return "-".join(map(_slug, sectors))
+
+
+def _years_slug(filters: Filters) -> str:
+    if filters.years is None:
+        years = "all-years"
+    else:
+        first, last = filters.years
+        years = f"{first}" if first == last else f"{first}-{last}"
+    return f"{years}-dated" if filters.known_years_only else years
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.casefold()).strip("-")

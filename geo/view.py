@@ -69,7 +69,7 @@ _STREAMLIT_PARAMS = frozenset({"embed", "embed_options"})
 # Added by mail and ad campaigns to shared links: never ours, never worth a notice.
 TRACKING = re.compile(r"(utm_[a-z]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl)", re.IGNORECASE)
 _UNSAFE = re.compile(r"[<>\x00-\x1f\x7f]")
-_YEAR_RANGE = re.compile(r"([0-9]{4})-([0-9]{4})")
+_YEAR_RANGE = re.compile(r"([0-9]{4})[-–]([0-9]{4})")  # also the en dash the page title shows
 _ZOOM = re.compile(r"[0-9]{1,2}")
 _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
@@ -242,7 +242,13 @@ def _sectors(text: str, known: Sequence[str]) -> tuple[tuple[str, ...], str | No
 
 
 def _years(text: str, bounds: tuple[int, int] | None) -> tuple[tuple[int, int], str | None]:
-    start, end = parse_year_range(text)
+    return clamp_years(parse_year_range(text), bounds)
+
+
+def clamp_years(years: tuple[int, int], bounds: tuple[int, int] | None) -> tuple[tuple[int, int], str | None]:
+    """The bounds rule shared with `geo.filters`: a range overlapping `bounds` is clamped to them (with a
+    notice); one wholly outside them raises ValueError naming them."""
+    start, end = years
     if bounds is None:
         raise ValueError("no record in the data has a known year")
     low, high = bounds

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import html
 import json
 import math
@@ -17,18 +18,23 @@ import os
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import branca.colormap
 import folium.elements
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import pytest
+import shapely
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from shapely.geometry import Point, box
 from streamlit.testing.v1 import AppTest
 
+from geo import export
 from geo.export import POINT_COLUMNS, layer_frame
 from geo.join import Filters
 from geo.paths import source_docs_dir
@@ -282,6 +288,14 @@ def frame_for(layer, filters=NO_FILTERS):
     return layer_frame(layer, states_frame(), records_frame(), filters)
 
 
+DATE = datetime.date(2026, 12, 2)  # the export date of the tests' files and bundles
+
+
+def export_file(layer, fmt, frame, date=DATE):
+    """`geo.export.export_file` on the tests' fixed date."""
+    return export.export_file(layer, fmt, frame, date=date)
+
+
 def plain(value):
     """Missing -> None so frames read back by different readers compare cell by cell."""
     return None if pd.isna(value) else value
@@ -292,15 +306,59 @@ def assert_same_cells(expected, actual, columns):
         assert [plain(v) for v in actual[column]] == [plain(v) for v in expected[column]], column
 
 
+TABLE_FORMATS = ("csv", "xlsx")  # export formats without a geometry column
+
+
+def assert_round_trip(frame, back, fmt):
+    """`back`, an export of `frame` read back with read_export, holds the same rows and values."""
+    attributes = [c for c in frame.columns if c != "geometry"]
+    assert back.columns.tolist() == (attributes if fmt in TABLE_FORMATS else [*attributes, "geometry"])
+    # A DBF pads text with spaces and GDAL's KML writer strips a placemark name's leading ones; the
+    # seeds have no spaces at either end of a cell (the loader strips them).
+    if fmt in ("shp", "kml") and "name" in frame:
+        frame, back = (f.assign(name=f["name"].str.strip()) for f in (frame, back))
+    assert_same_cells(frame, back, attributes)
+    if fmt not in TABLE_FORMATS:
+        assert back.crs.to_epsg() == 4326
+        for before, after in zip(frame.geometry, back.geometry, strict=True):
+            assert (before is None and after is None) or shapely.equals(before, after)
+
+
 def read_export(path, fmt, like):
-    """Read an export back as an analyst would, CSV text kept as text ("NA" is a name, "09" a code)."""
-    if fmt != "csv":
-        return gpd.read_file(path)
+    """Read an export back as an analyst would, with the columns of `like` (the exported frame):
+    CSV and XLSX text kept as text ("NA" is a name, "09" a code); a Shapefile through its field-name
+    map; KML's placemark name and `id2` back to their columns, its text-typed numbers as numbers."""
     text = [c for c in like.columns if c != "geometry" and pd.api.types.is_string_dtype(like[c])]
-    numbers = [c for c in like.columns if c not in text]
-    return pd.read_csv(
-        path, dtype=dict.fromkeys(text, str), keep_default_na=False, na_values=dict.fromkeys(numbers, [""])
-    )
+    numbers = [c for c in like.columns if c not in text and c != "geometry"]
+    if fmt in ("csv", "xlsx"):
+        read = pd.read_csv if fmt == "csv" else pd.read_excel
+        return read(path, dtype=dict.fromkeys(text, str), keep_default_na=False, na_values=dict.fromkeys(numbers, [""]))
+    if fmt == "shp":
+        with zipfile.ZipFile(path) as bundle:
+            [map_name] = [n for n in bundle.namelist() if n.endswith(".fields.csv")]
+            names = pd.read_csv(bundle.open(map_name), dtype=str)
+        back = gpd.read_file(path).rename(columns=dict(zip(names["dbf_field"], names["column"], strict=True)))
+        back[text] = back[text].fillna("")  # a DBF cannot tell empty text from none
+        return back[[*like.columns]]
+    if fmt == "parquet":
+        return gpd.read_parquet(path)
+    back = pyogrio.read_dataframe(path) if fmt == "kml" else gpd.read_file(path)
+    if fmt == "kml":
+        name_field = "name" if "name" in like.columns else "state"
+        renamed = {"Name": name_field, "id2": "id"} | {c.replace("&", "and"): c for c in like.columns if "&" in c}
+        back = back.drop(columns="id").rename(columns=renamed)[[*like.columns]]
+        back[numbers] = back[numbers].apply(pd.to_numeric)
+    return back
+
+
+def kml_placemarks(data: bytes) -> list[dict]:
+    """Each placemark of a KML document: its name and description, as a reader gets them."""
+    root = ElementTree.fromstring(data)
+    ns = {"kml": "http://www.opengis.net/kml/2.2"}
+    return [
+        {"name": p.findtext("kml:name", "", ns), "description": p.findtext("kml:description", "", ns)}
+        for p in root.iter("{http://www.opengis.net/kml/2.2}Placemark")
+    ]
 
 
 # --- decks ---

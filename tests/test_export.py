@@ -1,11 +1,18 @@
 import csv
+import datetime
+import errno
+import hashlib
 import io
 import json
 import os
+import re
+import stat
 import tempfile
+import time
 import zipfile
 
 import geopandas as gpd
+import openpyxl
 import pandas as pd
 import pyogrio
 import pytest
@@ -14,11 +21,13 @@ from shapely.geometry import Point
 
 from geo import export
 from geo.export import (
+    FORMATS,
     POINT_COLUMNS,
     STATE_COLUMNS,
+    bundle_name,
     data_dictionary,
+    dbf_field_names,
     export_bundle,
-    export_file,
     layer_frame,
     source_list,
     to_csv,
@@ -29,10 +38,13 @@ from geo.export import (
 from geo.join import Filters
 from geo.sectors import SECTORS
 from tests.helpers import (
+    DATE,
     GEONAMES,
     INT_COLUMNS,
-    assert_same_cells,
+    assert_round_trip,
+    export_file,
     frame_for,
+    kml_placemarks,
     read_export,
     records_frame,
     states_frame,
@@ -83,20 +95,13 @@ LAYERS = ("states", "clusters", "projects")
 
 
 @pytest.mark.parametrize("layer", LAYERS)
-@pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg"])
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_round_trip(layer, fmt, tmp_path):
     frame = frame_for(layer)
     name, data, _ = export_file(layer, fmt, frame)
     path = tmp_path / name
     path.write_bytes(data)
-    back = read_export(path, fmt, frame)
-    attributes = [c for c in frame.columns if c != "geometry"]
-    assert back.columns.tolist() == (attributes if fmt == "csv" else [*attributes, "geometry"])
-    assert_same_cells(frame, back, attributes)
-    if fmt != "csv":
-        assert back.crs.to_epsg() == 4326
-        for before, after in zip(frame.geometry, back.geometry, strict=True):
-            assert (before is None and after is None) or shapely.equals(before, after)
+    assert_round_trip(frame, read_export(path, fmt, frame), fmt)
 
 
 def test_whole_numbers_stay_whole_in_every_format(tmp_path):
@@ -201,35 +206,184 @@ def test_source_list_names_each_document_and_section_once():
     assert "GeoNames" not in source_list(frame_for("projects"))
 
 
+def test_source_list_names_registered_documents():
+    frame = frame_for("clusters").assign(
+        source="002_b1590986cb6d8db3.txt, Annex, Table 6 | 003_f9798965136af8b2.txt, article"
+    )
+    text = source_list(frame)
+    assert "- `002_b1590986cb6d8db3.txt`: Preparatory Briefing on Mexico (ECCP)\n  - Annex, Table 6\n" in text
+    assert "- `003_f9798965136af8b2.txt`\n  - article\n" in text  # no stated title: the file alone
+
+
 @pytest.mark.parametrize("layer", LAYERS)
-@pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg"])
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_export_bundle(layer, fmt):
-    frame = frame_for(layer)
-    name, data, mime = export_bundle(layer, fmt, frame)
-    assert (name, mime) == (f"atlas-{layer}-{fmt}.zip", "application/zip")
+    frame, filters = frame_for(layer), Filters(sectors=("Aerospace",), years=(2004, 2018))
+    name, data, mime = export_bundle(layer, fmt, frame, filters, date=DATE)
+    assert (name, mime) == (bundle_name(layer, fmt, filters, DATE), "application/zip")
     with zipfile.ZipFile(io.BytesIO(data)) as bundle:
         data_name, data_bytes, _ = export_file(layer, fmt, frame)
-        assert bundle.namelist() == [data_name, "DATA_DICTIONARY.md", "SOURCES.md"]
-        if fmt != "gpkg":  # GeoPackages carry a write timestamp
-            assert bundle.read(data_name) == data_bytes
+        assert bundle.namelist() == [data_name, "DATA_DICTIONARY.md", "SOURCES.md", "FILTERS.json"]
+        assert bundle.read(data_name) == data_bytes
         assert bundle.read("DATA_DICTIONARY.md").decode() == data_dictionary(layer)
         assert bundle.read("SOURCES.md").decode() == source_list(frame)
+        assert json.loads(bundle.read("FILTERS.json")) == {
+            "layer": layer,
+            "format": fmt,
+            "sectors": ["Aerospace"],
+            "years": [2004, 2018],
+            "known_years_only": False,
+            "date": "2026-12-02",
+            "rows": len(frame),
+            "command": f"atlas export --layer {layer} --format {fmt} --sector Aerospace --years 2004-2018 --date 2026-12-02",
+        }
+        assert {info.date_time for info in bundle.infolist()} == {(2026, 12, 2, 0, 0, 0)}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_bundles_are_the_same_bytes_for_the_same_inputs_and_date(fmt):
+    frame = frame_for("clusters")
+    first = export_bundle("clusters", fmt, frame, Filters(), date=DATE)[1]
+    time.sleep(0.01)  # GDAL stamps GeoPackages in milliseconds
+    assert export_bundle("clusters", fmt, frame, Filters(), date=DATE)[1] == first
+    assert export_bundle("clusters", fmt, frame, Filters(), date=datetime.date(2027, 1, 1))[1] != first
+
+
+@pytest.mark.parametrize(
+    ("layer", "fmt", "filters", "date", "name"),
+    [
+        ("projects", "geojson", Filters(sectors=("Aerospace", "ICT"), years=(2004, 2018)), DATE,
+         "mexico-atlas_projects_aerospace-ict_2004-2018_geojson_2026-12-02.zip"),
+        ("states", "csv", Filters(), DATE, "mexico-atlas_states_all-sectors_all-years_csv_2026-12-02.zip"),
+        ("clusters", "shp", Filters(years=(2016, 2016), known_years_only=True), datetime.date(2027, 1, 31),
+         "mexico-atlas_clusters_all-sectors_2016-dated_shp_2027-01-31.zip"),
+        # punctuation becomes safe characters
+        ("clusters", "kml", Filters(sectors=("Chemicals & Petroleum",)), DATE,
+         "mexico-atlas_clusters_chemicals-petroleum_all-years_kml_2026-12-02.zip"),
+        # many sectors: counted, with a digest that keeps two selections apart
+        ("clusters", "csv", Filters(sectors=SECTORS[:5]), DATE,
+         "mexico-atlas_clusters_5-sectors-" + hashlib.sha256("|".join(SECTORS[:5]).encode()).hexdigest()[:8]
+         + "_all-years_csv_2026-12-02.zip"),
+    ],
+)  # fmt: skip
+def test_bundle_name(layer, fmt, filters, date, name):
+    assert bundle_name(layer, fmt, filters, date) == name
+    assert re.fullmatch(r"[a-z0-9_.-]+", name)
+
+
+def test_bundle_names_differ_per_selection():
+    selections = [Filters(sectors=s) for s in ((), *((name,) for name in SECTORS), SECTORS[:4], SECTORS[1:5])]
+    selections += [Filters(years=(2004, 2018)), Filters(years=(2004, 2018), known_years_only=True)]
+    names = {bundle_name("clusters", "csv", filters, DATE) for filters in selections}
+    assert len(names) == len(selections)
 
 
 def test_export_file_rejects_unknown_format():
-    with pytest.raises(ValueError, match="geojson, csv, gpkg"):
-        export_file("clusters", "shp", frame_for("clusters"))
+    with pytest.raises(ValueError, match="geojson, csv, gpkg, shp, kml, fgb, parquet, xlsx"):
+        export_file("clusters", "dxf", frame_for("clusters"))
+
+
+# --- format limits: Shapefile, KML, XLSX --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("columns", "names"),
+    [
+        (["id", "name"], ["id", "name"]),
+        (["investment_value", "investment_unit"], ["investment", "investme_1"]),  # cut, then numbered
+        (["location_precision", "location_source"], ["location_p", "location_s"]),
+        (["Chemicals & Petroleum", "Construction & Real Estate"], ["Chemicals", "Constructi"]),
+        (["Añoñoñoño_x", "ID", "id"], ["Anononono", "ID", "id_1"]),  # ASCII; unique ignoring case
+        (["&&&"], ["field"]),
+    ],
+)
+def test_dbf_field_names(columns, names):
+    assert list(dbf_field_names(columns).values()) == names
+
+
+def test_shapefile_keeps_long_text_whole_beside_the_dbf(tmp_path):
+    long_source = " | ".join(f"00{i}_a.txt, Section {'é' * 40} {i}" for i in range(6))  # > 254 bytes
+    frame = frame_for("clusters")
+    frame.loc[0, "source"] = long_source
+    path = tmp_path / "clusters.shp.zip"
+    path.write_bytes(export_file("clusters", "shp", frame)[1])
+    with zipfile.ZipFile(path) as archive:
+        assert sorted(archive.namelist()) == sorted(
+            f"atlas-clusters.{ext}" for ext in ("cpg", "dbf", "prj", "shp", "shx", "fields.csv", "full.csv")
+        )
+        full = pd.read_csv(archive.open("atlas-clusters.full.csv"), dtype=str, keep_default_na=False)
+    cut = read_export(path, "shp", frame).loc[0, "source"]
+    assert len(cut.encode("utf-8")) <= 254 and long_source.startswith(cut) and len(cut) > 100
+    assert full.loc[0, "source"] == long_source
+
+
+def test_kml_placemarks_carry_the_name_and_a_readable_escaped_description():
+    clusters, states = (
+        kml_placemarks(export_file(layer, "kml", frame_for(layer))[1]) for layer in ("clusters", "states")
+    )
+    assert [p["name"] for p in clusters] == frame_for("clusters")["name"].tolist()
+    first = clusters[0]["description"]
+    assert "<b>Sector:</b> Aerospace" in first and "<b>Year:</b> 2005" in first
+    assert "over 60 members<br>50,000 jobs" in first  # one line per fact
+    assert "&lt;b&gt;tags&lt;/b&gt;" in clusters[1]["description"]  # the record's markup stays text
+    assert [p["name"] for p in states] == ["Ciudad de México", "Nuevo León", "Querétaro"]
+    assert "<b>Records:</b> 2" in states[2]["description"]
+
+
+def test_xlsx_text_is_never_a_formula(tmp_path):
+    path = tmp_path / "projects.xlsx"
+    path.write_bytes(export_file("projects", "xlsx", frame_for("projects"))[1])
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == ["projects", "columns"]
+    cells = [cell for row in workbook["projects"].iter_rows() for cell in row if cell.value == "=1+2"]
+    assert [cell.data_type for cell in cells] == ["s"]
+    meanings = pd.read_excel(path, sheet_name="columns")
+    assert meanings["column"].tolist() == list(POINT_COLUMNS)
 
 
 # --- write_atomic -----------------------------------------------------------------------------
 
 
-def test_write_atomic_writes_and_replaces(tmp_path):
+def test_write_atomic_writes_and_replaces_only_when_asked(tmp_path):
     path = tmp_path / "out.csv"
     write_atomic(path, b"old")
-    write_atomic(path, b"new")
+    with pytest.raises(FileExistsError):
+        write_atomic(path, b"new")
+    assert path.read_bytes() == b"old"
+    path.chmod(0o640)
+    write_atomic(path, b"new", replace=True)
     assert path.read_bytes() == b"new"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640  # the replaced file's permissions are kept
     assert os.listdir(tmp_path) == ["out.csv"]
+
+
+def _fifo(path):
+    os.mkfifo(path)
+
+
+def _symlink(path):
+    (path.parent / "target").write_bytes(b"target")
+    path.symlink_to(path.parent / "target")
+
+
+@pytest.mark.parametrize("make", [_fifo, _symlink, os.mkdir], ids=["fifo", "symlink", "folder"])
+@pytest.mark.parametrize("replace", [False, True])
+def test_write_atomic_never_replaces_anything_but_a_regular_file(make, replace, tmp_path):
+    path = tmp_path / "out.csv"
+    make(path)
+    before = {p.name: os.lstat(p).st_mode for p in tmp_path.iterdir()}
+    with pytest.raises(OSError):
+        write_atomic(path, b"new", replace=replace)
+    assert {p.name: os.lstat(p).st_mode for p in tmp_path.iterdir()} == before
+
+
+def test_write_atomic_without_hard_links_still_writes(tmp_path, monkeypatch):
+    def no_links(*_):
+        raise OSError(errno.EPERM, "Operation not permitted")  # e.g. a FAT memory stick
+
+    monkeypatch.setattr(export.os, "link", no_links)
+    write_atomic(tmp_path / "out.csv", b"new")
+    assert os.listdir(tmp_path) == ["out.csv"] and (tmp_path / "out.csv").read_bytes() == b"new"
 
 
 def test_write_atomic_failure_leaves_nothing_behind(tmp_path, monkeypatch):
@@ -241,7 +395,7 @@ def test_write_atomic_failure_leaves_nothing_behind(tmp_path, monkeypatch):
 
     monkeypatch.setattr(export.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
-        write_atomic(path, b"new")
+        write_atomic(path, b"new", replace=True)
     assert os.listdir(tmp_path) == ["out.csv"]
     assert path.read_bytes() == b"old"
 
