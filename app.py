@@ -7,6 +7,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -32,10 +33,11 @@ from geo.view import (
     step_sector,
     step_years,
     view_from_session,
+    view_title,
     view_to_params,
     view_to_session,
 )
-from layers import assets, basemap, cards, server, style
+from layers import assets, basemap, cards, mapimage, server, style
 from layers.charts import bar_chart_spec, compare_chart_spec, line_chart_spec, year_chart_spec
 
 SYNTHETIC_POINTS = int(os.environ.get("ATLAS_SYNTHETIC_POINTS", "0") or 0)
@@ -135,28 +137,28 @@ def metric_values(key: str, sectors: tuple, years, known: bool, export_year: int
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def metric_classes(key: str, sectors: tuple, steps: tuple, known: bool, synthetic_points: int) -> style.Classes:
-    """Class breaks pooled over `steps` ((years, export year) pairs): every export year for the
-    exports metrics and every step of a playback, so one colour means one value in every year."""
-    values = [metric_values(key, sectors, years, known, year, synthetic_points).values for years, year in steps]
-    return style.classify(pd.concat(values, ignore_index=True) / metrics.METRICS[key].scale, k=5)
+def metric_classes(key: str, sectors: tuple, years, known: bool, export_year: int, playing: str | None,
+                   synthetic_points: int) -> style.Classes:  # fmt: skip
+    """The map's class breaks (layers.style.classify): from geo.metrics.classed_values, the same as
+    map images; while the records' years play (`playing` = the play mode), pooled over every step,
+    so colours compare."""
+    _, records = load_data(synthetic_points)
+    bounds = join.year_bounds(records)
+    if playing and bounds is not None and not metrics.METRICS[key].uses_export_year:
+        steps = [play_years(year, bounds, playing) for year in range(bounds[0], bounds[1] + 1)]
+    else:
+        steps = [years]
+    values = [
+        metrics.classed_values(key, join.filter_records(records, join.Filters(years=step, known_years_only=known)),
+                               sectors=sectors, export_year=export_year)
+        for step in steps
+    ]  # fmt: skip
+    return style.classify(pd.concat(values, ignore_index=True), k=5)
 
 
-def class_steps(view: View) -> tuple:
-    """The (years, export year) settings the map's classes are pooled over (see metric_classes)."""
-    if metrics.METRICS[view.metric].uses_export_year:
-        first, last = official.EXPORT_YEARS
-        return tuple((view.years, year) for year in range(first, last + 1))
-    playing = st.session_state.get("playing")
-    bounds = st.session_state["defaults"].years
-    if playing and bounds is not None:
-        return tuple((play_years(year, bounds), view.year) for year in range(bounds[0], bounds[1] + 1))
-    return ((view.years, view.year),)
-
-
-def play_years(year: int, bounds: tuple[int, int]) -> tuple[int, int]:
-    """The year range one step of playback shows: that year alone, or every year up to it."""
-    return (bounds[0], year) if st.session_state.get("play_mode") == "upto" else (year, year)
+def play_years(year: int, bounds: tuple[int, int], mode: str | None) -> tuple[int, int]:
+    """The year range one step of playback shows: that year alone, or every year up to it ("upto")."""
+    return (bounds[0], year) if mode == "upto" else (year, year)
 
 
 def current_view() -> View:
@@ -427,7 +429,7 @@ def start_play(exports_metric: bool) -> None:
         ss["year"] = official.EXPORT_YEARS[0]
     else:
         first = ss["defaults"].years[0]
-        ss["years"] = play_years(first, ss["defaults"].years)
+        ss["years"] = play_years(first, ss["defaults"].years, ss.get("play_mode"))
     sync_url()
 
 
@@ -441,7 +443,7 @@ def next_play_step(view: View) -> None:
     else:
         bounds = ss["defaults"].years
         more = view.years is not None and view.years[1] < bounds[1]
-        step = {"years": play_years(view.years[1] + 1, bounds)} if more else None
+        step = {"years": play_years(view.years[1] + 1, bounds, ss.get("play_mode"))} if more else None
     if step is None:
         ss["playing"] = False
     ss["play_step"] = step
@@ -512,16 +514,10 @@ def scene_text(chosen: deck.Deck, view: View) -> None:
 
 
 def title(view: View, counts, points) -> None:
-    sectors = ", ".join(view.sectors) if view.sectors else "All sectors"
-    if view.years is None:
-        years = "years unknown"
-    else:
-        years = str(view.years[0]) if view.years[0] == view.years[1] else f"{view.years[0]}–{view.years[1]}"
-    years += " (known years only)" if view.known_years_only else ""
     n_clusters = int((points["kind"] == "cluster").sum())
     n_projects = int((points["kind"] == "project").sum())
     n_states = int((counts["records"] > 0).sum())
-    st.title(f"Mexico Cluster Atlas — {sectors}, {years}")
+    st.title(view_title(view))
     st.markdown(
         f"#### {plural(n_clusters, 'cluster')} and {plural(n_projects, 'project')} · "
         f"present in {n_states} of 32 states",
@@ -625,6 +621,46 @@ def downloads(filters: join.Filters) -> None:
         )
 
 
+def view_images(view: View) -> None:
+    """ "Export this view": the map as PNG, SVG or PDF, drawn on the server (works offline), the same
+    image `atlas map` writes for the same view."""
+    st.markdown(
+        "**Export this view** as a map image for a report or a slide: the same classes, legend, caveats and "
+        "sources as the screen, the date, and the link that reopens this view (`atlas map` makes the same image)."
+    )
+    size = st.segmented_control(
+        "Image size", list(mapimage.SIZES), default="slide", key="img-size", required=True,
+        format_func={"slide": "Slide (16:9)", "a4": "A4 landscape"}.get,
+    )  # fmt: skip
+    today = datetime.date.today()
+    link = view_link(view)
+    for column, fmt in zip(st.columns(len(mapimage.IMAGE_FORMATS)), mapimage.IMAGE_FORMATS, strict=True):
+        column.download_button(
+            f"Map image ({fmt.upper()})",
+            data=lambda fmt=fmt: _image(view, link, today.isoformat(), size, fmt),
+            file_name=export.image_name(view.metric, view_filters(view), size, fmt, today),
+            mime=mapimage.IMAGE_FORMATS[fmt],
+            on_click="ignore",
+            key=f"img-{fmt}",
+        )
+
+
+def view_filters(view: View) -> join.Filters:
+    return join.Filters(sectors=view.sectors, years=view.years, known_years_only=view.known_years_only)
+
+
+def view_link(view: View) -> str:
+    """The address that reopens `view` (the browser's own address for this app, with the view's parameters)."""
+    base = (st.context.url or "http://localhost:8501/").split("?")[0]
+    params = view_to_params(replace(view, zoom=None, center=None, present=None), st.session_state["defaults"])
+    return base + (f"?{urlencode(params)}" if params else "")
+
+
+def _image(view: View, link: str, date: str, size: str, fmt: str) -> bytes:
+    states, records = load_data(0)  # documented records only: an image never shows benchmark points
+    return mapimage.view_map(view, states, records, link=link, date=date, size=size, fmt=fmt)
+
+
 def _bundle(filters, layer: str, fmt: str, date) -> bytes:
     _, records = load_data(SYNTHETIC_POINTS)  # when a download is asked for, from the cache
     states = boundaries.load_states("full") if layer == "states" else None
@@ -697,7 +733,10 @@ def main() -> None:
     profile = profile_of(view.state, *key) if view.state else None
     chosen_metric = metrics.METRICS[view.metric]
     values = metric_values(view.metric, view.sectors, view.years, view.known_years_only, view.year, SYNTHETIC_POINTS)
-    classes = metric_classes(view.metric, view.sectors, class_steps(view), view.known_years_only, SYNTHETIC_POINTS)
+    playing = (st.session_state.get("play_mode") or "in") if st.session_state.get("playing") else None
+    classes = metric_classes(
+        view.metric, view.sectors, view.years, view.known_years_only, view.year, playing, SYNTHETIC_POINTS
+    )
     shown = counts.assign(value=counts["state_code"].map(values.values / chosen_metric.scale))
     map_col, side_col = st.columns([2.2, 1], gap="medium")
     with map_col:
@@ -747,6 +786,7 @@ def main() -> None:
     if box.open:  # the buttons are built only when asked for: a filter change then sends ~30 fewer elements
         with box:
             downloads(filters)
+            view_images(view)
     if st.session_state.get("playing"):
         next_play_step(view)
 

@@ -2,10 +2,14 @@
 
     atlas export --layer states|clusters|projects [--format FORMAT] [--out PATH] [--force] [--no-bundle]
                  [--sector NAME]... [--years FROM-TO] [--known-years-only] [--date YYYY-MM-DD]
+    atlas map --out FILE.png|.svg|.pdf [--size slide|a4] [--metric KEY] [--export-year YYYY]
+              [--state NAME] [--link-base URL] [--force] [filters and --date as above]
 
 By default it writes the zip the app's download button gives for the same filters (data file,
 DATA_DICTIONARY.md, SOURCES.md, FILTERS.json), named as the app names it unless --out says
 otherwise; --no-bundle writes the bare data file, whose format may then come from its extension.
+`atlas map` writes the map image the app's "Export this view" gives for the same view
+(layers.mapimage.view_map: the same classes, legend, caveats and sources as the screen).
 FORMAT is one of geo.export.FORMATS. Filters are checked as the app checks a link's
 (geo.filters): a year range overlapping the data's years is clamped with a notice, one outside
 them is an error.
@@ -59,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse exits on bad arguments and --help; we return codes
         return int(exit_.code or 0)
     try:
-        return _export(args)
+        return _export(args) if args.command == "export" else _map(args)
     except UsageError as error:
         print(f"atlas: {error}", file=sys.stderr)
         return 2
@@ -173,7 +177,32 @@ def _parser() -> argparse.ArgumentParser:
         "--date", type=_date, metavar="YYYY-MM-DD", help="the export date in names and files; default: today"
     )
     add_filter_arguments(command)
+    _map_parser(commands)
     return parser
+
+
+def _map_parser(commands) -> None:
+    from geo import metrics, official
+
+    command = commands.add_parser(
+        "map",
+        help="write the map of a view as PNG, SVG or PDF",
+        description="Draw the map of one view (filters, metric, export year) as the app's 'Export this view' does.",
+    )
+    command.add_argument("--out", required=True, metavar="FILE", help="the image to write (.png, .svg or .pdf)")
+    command.add_argument("--format", choices=("png", "svg", "pdf"), help="default: from --out's extension")
+    command.add_argument("--size", choices=("slide", "a4"), default="slide", help="16:9 slide or A4 landscape")
+    command.add_argument("--metric", choices=metrics.METRICS, default="records", help="what colours the states")
+    first, last = official.EXPORT_YEARS
+    command.add_argument(
+        "--export-year", type=int, default=last, metavar="YYYY", help=f"the exports metrics' year, {first}-{last}"
+    )
+    command.add_argument("--state", metavar="NAME", help="outline this state (any spelling)")
+    command.add_argument("--link-base", default="http://localhost:8501/", metavar="URL",
+                         help="the app's address, for the link printed on the map")  # fmt: skip
+    command.add_argument("--force", action="store_true", help="replace --out if it is an existing regular file")
+    command.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the date printed on the map; default: today")
+    add_filter_arguments(command)
 
 
 def _date(text: str) -> datetime.date:
@@ -211,6 +240,47 @@ def _export(args: argparse.Namespace) -> int:
         print(f"atlas: cannot write {out}: {error.strerror or error}", file=sys.stderr)
         return 1
     print(f"Wrote {len(frame)} {args.layer} rows ({fmt}{'' if args.no_bundle else ' bundle'}) to {out}")
+    return 0
+
+
+def _map(args: argparse.Namespace) -> int:
+    from urllib.parse import urlencode
+
+    from geo import names, official
+    from geo.view import View, view_to_params
+    from layers import mapimage  # the CLI is the atlas's other front end: it draws what the app draws
+
+    out = safe_output(args.out, force=args.force)
+    fmt = output_format(out, args.format, {key: f".{key}" for key in mapimage.IMAGE_FORMATS})
+    first, last = official.EXPORT_YEARS
+    if not first <= args.export_year <= last:
+        raise UsageError(f"--export-year {args.export_year}: INEGI's exports cover {first}-{last}")
+    try:
+        state = names.normalise_state(args.state) if args.state else None
+    except names.UnknownStateError as error:
+        raise UsageError(f"--state: {error}") from error
+    try:
+        records = seeds.load_records()
+    except seeds.SeedError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"atlas: the seeds have {len(error.problems)} problem(s); nothing written.", file=sys.stderr)
+        return 1
+    filters = filters_from_args(args, records)
+    bounds = year_bounds(records)
+    view = View(years=filters.years, sectors=filters.sectors, known_years_only=filters.known_years_only,
+                metric=args.metric, state=state, year=args.export_year)  # fmt: skip
+    params = view_to_params(view, View(years=bounds, year=last))
+    link = args.link_base + (f"?{urlencode(params)}" if params else "")
+    date = (args.date or datetime.date.today()).isoformat()
+    data = mapimage.view_map(view, boundaries.load_states("web"), records, link=link, date=date, size=args.size,
+                             fmt=fmt)  # fmt: skip
+    try:
+        write_output(out, data, force=args.force)
+    except OSError as error:
+        print(f"atlas: cannot write {out}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    print(f"Wrote the map ({fmt}, {args.size}) to {out}")
     return 0
 
 

@@ -33,8 +33,12 @@ RESOURCES = {
     "sector_map.csv": ("Sector map", "Each raw sector label used in the records -> its normalised sector."),
     "annex_table6_counts.csv": ("Annex Table 6 counts", "The number of clusters Annex Table 6 states per state."),
     DOCUMENTS_FILE: ("Source documents", "Title, publisher and date of each cited document, as the files state them."),
+    schema.CROSSWALK_FILE.title: (
+        "Sectors to SCIAN subsectors",
+        "The documented crosswalk from the atlas's sectors to INEGI's export subsectors (a modelling choice).",
+    ),
 }
-TABLES = {**schema.SEED_FILES, DOCUMENTS_FILE: DOCUMENTS}
+TABLES = {**schema.SEED_FILES, DOCUMENTS_FILE: DOCUMENTS, schema.CROSSWALK_FILE.title: schema.CROSSWALK_FILE}
 PRIMARY_KEYS = {"clusters.csv": "id", "projects.csv": "id", "states.csv": "state_code", DOCUMENTS_FILE: "file"}
 CITING_FILES = ("citations.csv", "figures.csv", "annex_table6_counts.csv")  # `file` names a registered document
 

@@ -56,6 +56,20 @@ def document_label(file: str, section: str = "", documents: dict[str, Document] 
     return f"{label}, {section}" if section else label
 
 
+def source_labels(source: str, documents: dict[str, Document] | None = None) -> list[str]:
+    """A record's `source` ("file, section | file, section") as readers name the documents:
+    ["Preparatory Briefing on Mexico (ECCP), Annex, Table 6", ...]; an unknown file stays as written."""
+    documents = load_documents() if documents is None else documents
+    labels = []
+    for part in (part.strip() for part in (source or "").split("|")):
+        if not part:
+            continue
+        file, _, section = part.partition(",")
+        known = file.strip() in documents
+        labels.append(document_label(file.strip(), section.strip(), documents) if known else part)
+    return labels
+
+
 @functools.cache
 def _load(path: Path) -> dict[str, Document]:
     with path.open(newline="", encoding="utf-8") as handle:

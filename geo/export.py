@@ -189,6 +189,13 @@ def bundle_name(layer: str, fmt: str, filters: Filters, date: datetime.date) -> 
                      date.isoformat()]) + ".zip"  # fmt: skip
 
 
+def image_name(metric: str, filters: Filters, size: str, fmt: str, date: datetime.date) -> str:
+    """A map image's file name, named like the bundles, e.g.
+    `mexico-atlas_map-exports_automotive_2004-2018_slide_2026-12-02.png`. Only [a-z0-9_.-]."""
+    parts = [BUNDLE_PREFIX, f"map-{metric}".replace("_", "-"), _sectors_slug(filters.sectors), _years_slug(filters)]
+    return "_".join([*parts, size, date.isoformat()]) + f".{fmt}"
+
+
 def filters_json(layer: str, fmt: str, filters: Filters, *, date: datetime.date, rows: int) -> str:
     """FILTERS.json: what the bundle holds and the command line that rebuilds it."""
     command = ["atlas", "export", "--layer", layer, "--format", fmt]

@@ -173,6 +173,18 @@ def state_metric(
     return _RECORD_METRICS[key](metric, tally, chosen)
 
 
+def classed_values(
+    key: str, records: pd.DataFrame, *, sectors: tuple[str, ...] = (), export_year: int | None = None
+) -> pd.Series:
+    """The values the map's class breaks are computed from, in the legend's unit (values / scale):
+    this view's metric, or for the export metrics every export year's pooled, so that one colour
+    means one value whichever year is shown (the screen and map images use the same breaks)."""
+    metric = _metric(key)
+    years = range(EXPORT_YEARS[0], EXPORT_YEARS[1] + 1) if metric.uses_export_year else (export_year,)
+    values = [state_metric(key, records, sectors=sectors, export_year=year).values for year in years]
+    return pd.concat(values, ignore_index=True) / metric.scale
+
+
 def export_series(
     state_codes: tuple[str, ...] | list[str],
     sectors: tuple[str, ...] = (),

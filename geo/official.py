@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo import schema
 from geo.paths import GEO_DATA_DIR, seeds_dir
 from geo.sectors import SECTORS
 
@@ -35,7 +36,7 @@ REVISIONS = ("final", "revised", "preliminary")
 _REVISION = dict(zip(("Cifras Definitivas", "Cifras Revisadas", "Cifras Preliminares"), REVISIONS, strict=True))
 _EXPORT_COLUMNS = ["ANIO", "CVE_ENT", "CODIGO_SCIAN", "VAL_USD", "ESTATUS_CIFRA", "ESTATUS"]
 _POPULATION_COLUMNS = ["ENTIDAD", "NOM_ENT", "MUN", "LOC", "POBTOT", "POBFEM", "POBMAS"]
-_CROSSWALK_COLUMNS = ["sector", "scian", "note"]
+_CROSSWALK_COLUMNS = list(schema.CROSSWALK_FILE.names)
 
 
 class OfficialDataError(ValueError):

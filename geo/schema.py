@@ -185,6 +185,12 @@ ANNEX_COUNTS_FILE = Table("annex_table6_counts.csv", (
     _text("note", "where the stated count and the clusters listed differ"),
 ))  # fmt: skip
 
+CROSSWALK_FILE = Table("scian_crosswalk.csv", (
+    _text("sector", "an atlas sector", **_SECTOR),
+    _text("scian", "a SCIAN 2007 subsector code of INEGI's exports table (three digits); empty: none fits"),
+    _text("note", "why the sector maps to this code, or why to none"),
+))  # fmt: skip
+
 RECORD_FILES = {"clusters.csv": "cluster", "projects.csv": "project"}  # file -> the kind it holds
 SEED_FILES = {
     "clusters.csv": RECORD_FILE,

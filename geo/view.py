@@ -370,6 +370,17 @@ def _shown(text: str) -> str:
     return f'"{safe}"'
 
 
+def view_title(view: View) -> str:
+    """The page's and a map image's title: "Mexico Cluster Atlas — Aerospace, ICT, 2004–2018"."""
+    sectors = ", ".join(view.sectors) if view.sectors else "All sectors"
+    if view.years is None:
+        years = "years unknown"
+    else:
+        years = str(view.years[0]) if view.years[0] == view.years[1] else f"{view.years[0]}–{view.years[1]}"
+    years += " (known years only)" if view.known_years_only else ""
+    return f"Mexico Cluster Atlas — {sectors}, {years}"
+
+
 def step_sector(chosen: Sequence[str], sectors: Sequence[str], step: int) -> tuple[str, ...]:
     """A presenter's next (+1) or previous (-1) single sector: from all sectors (or several) the
     first (or last); from one, its neighbour, wrapping around."""

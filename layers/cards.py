@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from geo.documents import source_labels
+
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _BASIS = {"founded": "founded", "started": "started", "announced": "announced", "reported": "reported"}
 
@@ -47,5 +49,5 @@ def record_card(rec: Mapping) -> str:
         lines.append("  \n".join(f"– {md_text(line)}" for line in figures.split("\n")))
     if rec.get("notes"):
         lines.append(f"*{md_text(rec['notes'])}*")
-    lines.append(f"Sources: {md_text(rec.get('source'))}")
+    lines.append(f"Sources: {md_text('; '.join(source_labels(rec.get('source') or '')))}")
     return "\n\n".join(lines)

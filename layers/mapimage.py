@@ -140,6 +140,7 @@ def render_map(
     selected: str | None = None,
     notes: Sequence[str] = (),
     points: gpd.GeoDataFrame | None = None,
+    zero_label: str = style.ZERO_LABEL,
 ) -> bytes:
     """The map as PNG, SVG or PDF bytes (see the module docstring for what it shows).
 
@@ -164,6 +165,7 @@ def render_map(
             size=size,
             title=title,
             legend_title=legend_title,
+            zero_label=zero_label,
             sources=sources,
             link=link,
             date=date,
@@ -309,7 +311,7 @@ def _footer(sources: str, date: str, link: str, size: str) -> list[str]:
     return [*lines, f"Made {date} with Mexico Cluster Atlas · Reopen this view:", link]  # a link is never broken
 
 
-def _draw(frame, classes, marks, *, size, title, legend_title, sources, link, date, notes) -> Figure:
+def _draw(frame, classes, marks, *, size, title, legend_title, zero_label, sources, link, date, notes) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -334,7 +336,9 @@ def _draw(frame, classes, marks, *, size, title, legend_title, sources, link, da
 
     has_nodata = classes.has_nodata or bool(frame["value"].isna().any())
     for scale in _PANEL_SCALES:  # a long legend and many notes: smaller type until they fit beside the map
-        artists, lowest = _legend_panel(figure, layout, classes, has_nodata, legend_title, notes, marks, type_, scale)
+        artists, lowest = _legend_panel(
+            figure, layout, classes, has_nodata, legend_title, zero_label, notes, marks, type_, scale
+        )
         if lowest >= layout.map_box[1] or scale == _PANEL_SCALES[-1]:
             break
         for artist in artists:
@@ -643,7 +647,9 @@ def _scale_bar(ax: Axes, limits, font: float) -> None:
 _PANEL_SCALES = (1.0, 0.9, 0.8, 0.7)
 
 
-def _legend_panel(figure, layout: _Layout, classes, has_nodata, legend_title, notes, marks, type_: _Type, scale: float):
+def _legend_panel(
+    figure, layout: _Layout, classes, has_nodata, legend_title, zero_label, notes, marks, type_: _Type, scale: float
+):
     """The legend column: classes, point symbols drawn, notes. Returns its artists and its lowest
     edge in inches, so a column that runs below the map can be redrawn in smaller type."""
     from matplotlib.lines import Line2D
@@ -656,7 +662,7 @@ def _legend_panel(figure, layout: _Layout, classes, has_nodata, legend_title, no
     artists = []
 
     handles = [Patch(facecolor=style.ZERO_COLOR, edgecolor=style.BORDER_COLOR, linewidth=0.8)]
-    labels = [style.ZERO_LABEL]
+    labels = [zero_label]
     for colour, label in zip(classes.colors, classes.labels, strict=True):
         handles.append(Patch(facecolor=colour, edgecolor=style.BORDER_COLOR, linewidth=0.8))
         labels.append(label)
@@ -667,7 +673,7 @@ def _legend_panel(figure, layout: _Layout, classes, has_nodata, legend_title, no
     x = layout.panel_left / layout.width
     panel_w = layout.width - _MARGIN - layout.panel_left
     rows_title = _wrap(legend_title, panel_w, type_.legend_title)
-    zero_lines = _wrap(style.ZERO_LABEL, panel_w - 0.6, type_.legend)
+    zero_lines = _wrap(zero_label, panel_w - 0.6, type_.legend)
     labels[0] = "\n".join(zero_lines)
     legend = figure.legend(
         handles,
@@ -769,35 +775,66 @@ def _save(figure: Figure, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-# --- the README's example: `python -m layers.mapimage --example OUT.png` ---
-
-# Short titles of the source documents (seeds/README.md describes each file).
-DOCUMENT_TITLES = {
-    "000_97e5dc63d500ae07.txt": "The Querétaro Aerocluster Model",
-    "001_bb1a3a0631c7cfec.txt": "Bajio Alliance Moving Forward (Mexico Business News, 2020)",
-    "002_b1590986cb6d8db3.txt": "Preparatory Briefing on Mexico (ECCP)",
-    "003_f9798965136af8b2.txt": "article on the national network of automotive clusters",
-    "004_58e59f616717837b.txt": "D3.5 Discussion paper on Mexico (ECCP)",
-}
+# --- one view of the atlas as an image: the app's "Export this view" and `atlas map` ---
 
 
-def sources_line(records: pd.DataFrame) -> str:
-    """One line naming the documents `records` cite, most-cited first, with their file names and how
-    many of their sections are cited (each record's `source` names the section)."""
+def sources_line(records: pd.DataFrame, metric_source: str = "") -> str:
+    """One line naming the documents `records` cite, most-cited first, by their titles (seeds/documents.csv)
+    with their file names and how many of their sections are cited; then the metric's own source."""
+    from geo.documents import document_label
+
     counts: dict[str, dict[str, int]] = {}
     for cell in records["source"].dropna():
-        for citation in filter(None, (part.strip() for part in cell.split(" | "))):
-            document, _, section = citation.partition(", ")
-            cited = counts.setdefault(document, {})
-            cited[section] = cited.get(section, 0) + 1
+        for citation in filter(None, (part.strip() for part in cell.split("|"))):
+            document, _, section = citation.partition(",")
+            cited = counts.setdefault(document.strip(), {})
+            cited[section.strip()] = cited.get(section.strip(), 0) + 1
     parts = []
     for document, cited in sorted(counts.items(), key=lambda item: (-sum(item[1].values()), item[0])):
-        title = DOCUMENT_TITLES.get(document, document)
+        title = document_label(document)
         n = len([s for s in cited if s])
-        parts.append(f"{title} ({document}" + (f", {n} section{'s' * (n != 1)})" if n else ")"))
+        named = f"{title} ({document}" if title != document else f"({document}"
+        parts.append(named + (f", {n} section{'s' * (n != 1)})" if n else ")"))
     located = any("GeoNames" in str(s) for s in records.get("location_source", pd.Series(dtype=str)))
     tail = " City points: GeoNames (CC BY 4.0)." if located else ""
-    return "Sources: " + "; ".join(parts) + "." + tail + " Boundaries: Natural Earth (public domain)."
+    metric = f" Metric: {metric_source}." if metric_source and not metric_source.startswith("Atlas") else ""
+    return "Sources: " + "; ".join(parts) + "." + metric + tail + " Boundaries: Natural Earth (public domain)."
+
+
+def view_map(view, states: gpd.GeoDataFrame, records: pd.DataFrame, *, link: str, date: str, size: str = "slide",
+             fmt: str = "png") -> bytes:  # fmt: skip
+    """The map image of `view` (geo.view.View): its filters, metric and export year, the screen's
+    classes (geo.metrics.classed_values), title, legend, caveats, sources and the link that reopens it."""
+    from geo import join, metrics
+    from geo.view import view_title
+
+    metric = metrics.METRICS[view.metric]
+    filters = join.Filters(sectors=view.sectors, years=view.years, known_years_only=view.known_years_only)
+    counts = join.state_counts(states, records, filters)
+    points = join.filter_records(records, filters)
+    timed = join.filter_records(records, replace(filters, sectors=()))
+    values = metrics.state_metric(view.metric, timed, sectors=view.sectors, export_year=view.year)
+    pooled = metrics.classed_values(view.metric, timed, sectors=view.sectors, export_year=view.year)
+    undated = int(points["year"].isna().sum())
+    notes = list(values.notes)
+    if undated and not view.known_years_only:
+        notes.append(f"{undated} records without a known year are counted whatever the years.")
+    return render_map(
+        counts,
+        counts["state_code"].map(values.values / metric.scale),
+        style.classify(pooled, k=5),
+        title=view_title(view),
+        legend_title=metric.title(view.year),
+        sources=sources_line(points, metric.source),
+        link=link,
+        date=date,
+        size=size,
+        fmt=fmt,
+        selected=view.state,
+        notes=notes,
+        points=points,
+        zero_label=metric.zero_label,
+    )
 
 
 def _example(out: str, size: str = "slide", fmt: str | None = None) -> float:
@@ -805,33 +842,19 @@ def _example(out: str, size: str = "slide", fmt: str | None = None) -> float:
     import time
     from pathlib import Path
 
-    from geo import boundaries, seeds
-    from geo.join import Filters, filter_records, state_counts
+    from geo import boundaries, join, seeds
+    from geo.view import View
 
-    states = boundaries.load_states("web")
     records = seeds.load_records()
-    filters = Filters()
-    counts = state_counts(states, records, filters)
-    points = filter_records(records, filters)
-    years = points["year"].dropna()
-    classes = style.classify(counts["records"], k=5)
     started = time.perf_counter()
-    image = render_map(
-        counts,
-        counts["records"],
-        classes,
-        title=f"Mexico Cluster Atlas — All sectors, {int(years.min())}–{int(years.max())}",
-        legend_title="Clusters + projects",
-        sources=sources_line(points),
-        link="http://localhost:8501/?metric=records",
+    image = view_map(
+        View(years=join.year_bounds(records)),
+        boundaries.load_states("web"),
+        records,
+        link="http://localhost:8501/",
         date="2026-12-02",
         size=size,
         fmt=fmt or Path(out).suffix.lstrip(".") or "png",
-        notes=(
-            "Records with an unknown year are counted.",
-            "Automotive and Aerospace share one SCIAN code.",
-        ),
-        points=points,
     )
     elapsed = time.perf_counter() - started
     Path(out).write_bytes(image)

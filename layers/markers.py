@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.documents import source_labels
 from layers.runtime import AtlasCall
 from layers.style import KIND_LABELS
 
@@ -195,7 +196,7 @@ def _figures_part(figures, members, companies, jobs, exports, exports_unit, inve
 
 
 def _source_part(source: str) -> str:
-    return _item("Source", "\n".join(part.strip() for part in source.split("|") if part.strip()))
+    return _item("Source", "\n".join(source_labels(source)))
 
 
 def _notes_part(notes: str) -> str:

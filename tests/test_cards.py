@@ -5,6 +5,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from layers.cards import md_text, record_card
+from tests.helpers import shown
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -39,3 +40,19 @@ def test_card_says_unknown_year_and_state_level():
                         "year": pd.NA, "year_basis": "unknown", "place": "", "state": "Querétaro",
                         "figures": "", "notes": "", "source": "s"})  # fmt: skip
     assert "year unknown" in card and "placed at state level" in card
+
+
+@pytest.mark.parametrize(
+    ("source", "shown_sources"),
+    [
+        ("002_b1590986cb6d8db3.txt, Annex, Table 6", "Preparatory Briefing on Mexico (ECCP), Annex, Table 6"),
+        ("001_bb1a3a0631c7cfec.txt, intro | 002_b1590986cb6d8db3.txt, 3.2",
+         "Bajio Alliance Moving Forward (MBN), intro; Preparatory Briefing on Mexico (ECCP), 3.2"),
+        ("003_f9798965136af8b2.txt, article", "003_f9798965136af8b2.txt, article"),  # no title stated: its file
+        ("unknown.txt, p. 3", "unknown.txt, p. 3"),
+    ],
+)  # fmt: skip
+def test_cards_name_documents_by_their_titles(source, shown_sources):
+    card = record_card({"name": "X", "kind": "cluster", "sector": "ICT", "year": pd.NA, "state": "Jalisco",
+                        "source": source})  # fmt: skip
+    assert shown(card.split("Sources: ")[1]) == shown_sources

@@ -26,7 +26,7 @@ def test_package_and_every_seed_file_validate():
 def test_every_seed_file_and_column_is_described():
     package = datapackage.data_package()
     resources = {resource["path"]: resource for resource in package["resources"]}
-    assert set(resources) == {*schema.SEED_FILES, DOCUMENTS_FILE}
+    assert set(resources) == {*schema.SEED_FILES, DOCUMENTS_FILE, schema.CROSSWALK_FILE.title}
     for path, table in schema.SEED_FILES.items():
         fields = resources[path]["schema"]["fields"]
         assert [f["name"] for f in fields] == list(table.names)

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from geo import boundaries, deck, export, join, seeds
+from geo import boundaries, deck, documents, export, join, seeds
 from geo.sectors import SECTORS
 from tests.harness import (
     CHANGE_MS,
@@ -299,8 +299,9 @@ def test_pin_popup_gives_name_year_basis_and_source(app_server, page, truth, con
     record = matches.iloc[0]
     fields = dict(zip(popup.locator("dt").all_inner_texts(), popup.locator("dd").all_inner_texts(), strict=True))
     assert fields["Year"] == f"{int(record['year'])} ({record['year_basis']})"
-    citations = [part.strip() for part in record["source"].split("|") if part.strip()]
+    citations = documents.source_labels(record["source"])  # document titles, not file names
     assert citations and fields["Source"].splitlines() == citations
+    assert not any(".txt" in line for line in citations if line.split(",")[0].strip() in documents.load_documents())
     assert console_errors == []
 
 

@@ -11,8 +11,10 @@ from playwright.sync_api import expect
 
 from geo import metrics, seeds
 from geo.join import year_bounds
+from layers import mapimage
 from layers.style import NODATA_STYLE, ZERO_COLOR
 from tests.harness import CHANGE_MS, MAP_IFRAME, fills, open_atlas, poll_until, wait_for_new_fills
+from tests.helpers import png_size
 
 pytestmark = pytest.mark.browser
 
@@ -79,3 +81,14 @@ def test_play_advances_the_year_and_stops_at_the_last(page, app_server):
     assert page.locator(MAP_IFRAME).count() == 1 and len(fills(frame)) == 32  # the same map, never remounted
     page.wait_for_timeout(3 * PLAY_SECONDS * 1000)
     assert query(page).get("years") == [f"{last}-{last}"]  # stopped
+
+
+def test_export_this_view_downloads_the_map_image(page, app_server):
+    open_atlas(page, app_server, "?metric=exports&sectors=Automotive&year=2019")
+    page.get_by_text("Download the filtered layers").click()
+    with page.expect_download(timeout=CHANGE_MS * 3) as download:  # drawn on the server when asked for
+        page.get_by_role("button", name="Map image (PNG)").click()
+    assert download.value.suggested_filename.startswith("mexico-atlas_map-exports_automotive_")
+    with open(download.value.path(), "rb") as file:
+        image = file.read()
+    assert png_size(image) == mapimage.pixel_size("slide")
