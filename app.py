@@ -21,7 +21,7 @@ if "geopandas" not in sys.modules:
 import pandas as pd
 from streamlit_folium import st_folium
 
-from geo import boundaries, deck, export, join, metrics, official, search, seeds, synthetic
+from geo import boundaries, deck, documents, export, join, metrics, official, search, seeds, synthetic
 from geo.profile import StateProfile, state_profile
 from geo.sectors import SECTORS
 from geo.view import (
@@ -509,7 +509,7 @@ def scene_text(chosen: deck.Deck, view: View) -> None:
     st.subheader(f"{cards.md_text(chosen.title)} · {number}/{len(chosen.scenes)}: {cards.md_text(scene.title)}")
     st.markdown(cards.md_text(scene.caption))
     if scene.cites:
-        sources = "; ".join(dict.fromkeys(f"{cite.file}, {cite.section}" for cite in scene.cites))
+        sources = "; ".join(dict.fromkeys(documents.document_label(cite.file, cite.section) for cite in scene.cites))
         st.caption(cards.md_text(f"Sources: {sources}"))
 
 
@@ -806,12 +806,16 @@ def legend(view: View, metric: metrics.Metric, classes: style.Classes, values: m
 
 def ranking(view: View, values: metrics.MetricValues, counts) -> None:
     """The 32 states ranked by the metric: a sortable table, a download, and the map's text alternative."""
+    box = st.expander("Ranking of the 32 states for the metric shown", key="ranking", on_change="rerun")
+    if not box.open:  # built only when asked for: a filter change then sends the table only to who reads it
+        return
     table = metrics.ranking(values, counts)
     label = metric_title(view)
-    with st.expander(f"Ranking of the 32 states: {label}"):
+    with box:
         names = {"rank": "Rank", "state": "State", "text": label, "clusters": "Clusters (count)",
                  "projects": "Projects (count)"}  # fmt: skip
         shown = table.drop(columns="value").rename(columns=names)
+        shown["Rank"] = shown["Rank"].astype("string").fillna("–")  # no value: no rank (not "None")
         st.dataframe(shown, hide_index=True, width="stretch", height=35 * 12)
         st.download_button(
             "Download the ranking (CSV)",
