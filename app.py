@@ -815,7 +815,6 @@ def ranking(view: View, values: metrics.MetricValues, counts) -> None:
         names = {"rank": "Rank", "state": "State", "text": label, "clusters": "Clusters (count)",
                  "projects": "Projects (count)"}  # fmt: skip
         shown = table.drop(columns="value").rename(columns=names)
-        shown["Rank"] = shown["Rank"].astype("string").fillna("–")  # no value: no rank (not "None")
         st.dataframe(shown, hide_index=True, width="stretch", height=35 * 12)
         st.download_button(
             "Download the ranking (CSV)",

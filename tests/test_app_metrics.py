@@ -65,10 +65,10 @@ def test_every_metric_draws_the_map_and_ranks_the_32_states(key):
     view = layers(at)["states"]
     extra = 0 if key in ("records", "clusters", "projects") else 1  # the metric's line, beside the counts line
     assert len(view["info"]) == 32 and all(len(info) == 5 + extra for info in view["info"].values())
-    assert not [frame for frame in at.dataframe if "Rank" in frame.value.columns]  # closed: not built
+    assert not [frame for frame in at.dataframe if "State" in frame.value.columns]  # closed: not built
     at.session_state["ranking"] = True  # the reader opens the ranking
     at.run()
-    [table] = [frame.value for frame in at.dataframe if "Rank" in frame.value.columns]
+    [table] = [frame.value for frame in at.dataframe if "State" in frame.value.columns]
     assert sorted(table["State"]) == sorted(names.load_state_table()["state"])
     ranks = table["Rank"].dropna().tolist()
     assert ranks == sorted(ranks)  # best first, states without a value last
