@@ -110,15 +110,17 @@ def overview(synthetic_points: int) -> tuple[list[str], tuple[int, int] | None]:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def chart_counts(sectors: tuple, years: tuple, known: bool, synthetic_points: int):
-    """Records by sector and by (known) year for one filter setting, for the charts."""
+def chart_specs(sectors: tuple, years: tuple, known: bool, synthetic_points: int):
+    """The two charts' specs (records by sector, by known year; None when nothing is dated), the
+    sector chart's bar count and the undated records, for one filter setting: built once, not on
+    every rerun (melting the counts into chart rows is the charts' main cost)."""
     _, records = load_data(synthetic_points)
     filters = join.Filters(sectors=sectors, years=years, known_years_only=known)
-    return (
-        join.sector_counts(records, filters),
-        join.year_counts(records, filters),
-        join.undated_count(records, filters),
-    )
+    by_sector = join.sector_counts(records, filters)
+    by_sector = by_sector[by_sector.sum(axis=1) > 0]
+    by_year = join.year_counts(records, filters)
+    year_spec = None if by_year.empty else year_chart_spec(by_year)
+    return bar_chart_spec(by_sector, horizontal=True), len(by_sector), year_spec, join.undated_count(records, filters)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -578,22 +580,21 @@ def state_records(profile: StateProfile) -> None:
                     st.markdown(cards.record_card(rec))
 
 
-def charts(by_sector, by_year, undated: int) -> None:
+def charts(sector_spec: dict, bars: int, year_spec: dict | None, undated: int) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**Records by sector**")
-        shown = by_sector[by_sector.sum(axis=1) > 0]
-        bar_chart(shown, horizontal=True, height=110 + 30 * len(shown))
+        st.vega_lite_chart(sector_spec, height=110 + 30 * bars, width="stretch")
     with right:
         st.markdown(
             "**Records by year** (known years; the colour says what the year dates)",
             help="Founded: the year a cluster was set up. Started: a project began. Announced: an investment was "
             "announced. Reported: the year a document reports the figures for.",
         )
-        if by_year.empty:
+        if year_spec is None:
             st.caption("No record with a known year matches the filters.")
         else:
-            st.vega_lite_chart(year_chart_spec(by_year), height=380, width="stretch")
+            st.vega_lite_chart(year_spec, height=380, width="stretch")
         st.caption(f"Not on this chart: {plural(undated, 'record')} without a known year.")
 
 
@@ -780,7 +781,7 @@ def main() -> None:
         compare(view, key)
     if profile is not None:
         state_records(profile)
-    charts(*chart_counts(*key))
+    charts(*chart_specs(*key))
     unmapped(points)
     box = st.expander("Download the filtered layers", key="downloads", on_change="rerun")
     if box.open:  # the buttons are built only when asked for: a filter change then sends ~30 fewer elements
