@@ -21,8 +21,8 @@ TEXT, INTEGER, DECIMAL = "text", "integer", "decimal"
 
 # Closed sets of values.
 KINDS = ("cluster", "project")
-PROJECT_TYPES = ("investment", "cooperation", "institution", "facility", "event", "plant-location",
-                 "project-location")  # fmt: skip
+PROJECT_TYPES = ("investment", "cooperation", "institution", "facility", "event", "programme", "plant-location",
+                 "project-location", "cluster-location")  # fmt: skip
 YEAR_BASES = ("founded", "started", "announced", "reported")  # what a known year dates
 UNKNOWN_YEAR_BASIS = "unknown"
 PRECISIONS = ("city", "state", "none")

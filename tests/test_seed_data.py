@@ -131,3 +131,27 @@ def test_contradictions_are_flagged_in_the_data(records):
     assert "states 2 clusters" in notes["cl-slp-logistico"]
     assert "'nine'" in notes["cl-xx-auto-network"] and "'ten" in notes["cl-xx-auto-network"]
     assert "waste management" in notes["pr-cmx-matchmaking-2016"]
+
+
+TABLE3_ROWS = {  # Table 3's subsector rows as read (seeds/README.md): the last row runs over the page break
+    "Light vehicles and their Engines": 12,
+    "Heavy vehicles and their Engines": 8,
+    "Centres of research and development": 11,
+}
+
+
+def test_automotive_cluster_locations_add_up_to_the_stated_31(records, documents):
+    # Table 3's reading is checked by the count the text introduces it with: "there are 31 automotive clusters"
+    assert squash("there are 31 automotive clusters in Mexico") in documents["002_b1590986cb6d8db3.txt"]
+    located = records[records["project_type"] == "cluster-location"]
+    assert len(located) == sum(TABLE3_ROWS.values()) == 31
+    assert located.groupby("sector_raw").size().to_dict() == TABLE3_ROWS
+    assert not located.duplicated(["state", "sector_raw"]).any()
+    assert (located["sector"] == "Automotive").all() and (located["location_precision"] == "state").all()
+
+
+def test_every_table3_state_has_automotive_presence(records):
+    located = set(records.loc[records["project_type"] == "cluster-location", "state"])
+    assert "Ciudad de México" in located  # printed "Mexico City" in the research and development row
+    automotive = records[(records["sector"] == "Automotive") & (records["project_type"] != "cluster-location")]
+    assert located - set(automotive["state"]) == {"Ciudad de México"}  # the state Table 3 adds to the map
