@@ -155,3 +155,42 @@ def test_every_table3_state_has_automotive_presence(records):
     assert "Ciudad de México" in located  # printed "Mexico City" in the research and development row
     automotive = records[(records["sector"] == "Automotive") & (records["project_type"] != "cluster-location")]
     assert located - set(automotive["state"]) == {"Ciudad de México"}  # the state Table 3 adds to the map
+
+
+TABLE2 = [  # 002 Table 2 as read (seeds/README.md): names, sectors and dates each in row order
+    ("cl-nle-claut", "Gold Label", "2019-06-23"),
+    ("cl-nle-csoftmty", "Silver Label", "2021-02-15"),
+    ("cl-jal-ijalti", "Silver Label", "2021-05-06"),
+    ("cl-bcn-itbaja", "Silver Label", "2020-05-04"),
+    ("cl-gua-claugto", "Silver Label", "2019-05-03"),
+    ("cl-jal-ciat", "Bronze Label", "2019-05-29"),
+    ("cl-nle-monterrey-aerocluster", "Bronze Label", "2019-12-31"),
+    ("cl-xx-polos", "Bronze Label", "2019-06-17"),
+]
+
+
+def test_table2_labels_and_valid_until_dates(records, documents):
+    """Table 2's eight rows: the level and the date of each, and the date quoted from the table."""
+    doc = documents["002_b1590986cb6d8db3.txt"]
+    assert squash("Currently, there are eight Mexican clusters with gold, silver and bronze labels") in doc
+    # the eight dates occur in the extraction in this order, which is the rows' order
+    dates = [until.replace("-", "/") for _, _, until in TABLE2]
+    positions = [doc.index(squash(d)) for d in dates]
+    assert positions == sorted(positions)
+    by_id = records.set_index("id")
+    quotes = {}
+    for row in _rows("citations.csv"):
+        if row["section"] == "3.1 Cluster mapping, Table 2":
+            quotes.setdefault(row["record_id"], set()).add(row["quote"])
+    for rid, label, until in TABLE2:
+        assert (by_id.loc[rid, "label"], by_id.loc[rid, "label_valid_until"]) == (label, until), rid
+        assert {label, until.replace("-", "/")} <= quotes[rid], rid
+    dated = records[records["label_valid_until"] != ""]
+    assert sorted(dated["id"]) == sorted(rid for rid, _, _ in TABLE2)
+
+
+def test_labels_named_only_by_004_have_no_date(records):
+    by_id = records.set_index("id")
+    for rid in ("cl-bcn-aerospace-alliance", "cl-que-automotriz"):
+        assert (by_id.loc[rid, "label"], by_id.loc[rid, "label_valid_until"]) == ("Bronze Label", ""), rid
+    assert (records["label"] != "").sum() == 10
