@@ -194,3 +194,68 @@ def test_labels_named_only_by_004_have_no_date(records):
     for rid in ("cl-bcn-aerospace-alliance", "cl-que-automotriz"):
         assert (by_id.loc[rid, "label"], by_id.loc[rid, "label_valid_until"]) == ("Bronze Label", ""), rid
     assert (records["label"] != "").sum() == 10
+
+
+def test_records_without_a_single_state_follow_one_rule(records):
+    """Clusters and projects alike: no state -> listed, not mapped, id with `xx` (seeds/README.md)."""
+    stateless = records[records["state"] == ""]
+    assert set(stateless["kind"]) == {"cluster", "project"}
+    assert {"event", "programme", "cooperation", "institution", "facility", "investment"} <= set(
+        stateless["project_type"]
+    )
+    for rec in stateless.itertuples():
+        assert rec.location_precision == "none" and rec.geometry is None, rec.id
+        assert rec.id.split("-")[1] == "xx", rec.id
+    placed = records[records["state"] != ""]
+    assert not placed["id"].str.split("-").str[1].eq("xx").any()
+
+
+def test_figures_sit_in_the_right_column(records):
+    by_id = records.set_index("id")
+    # an ecosystem's or a state hub's total is not the organisation's own count
+    assert pd.isna(by_id.loc["cl-jal-ijalti", "companies"])
+    assert "500 IT companies in Jalisco's cluster ecosystem" in by_id.loc["cl-jal-ijalti", "figures"]
+    assert by_id.loc["cl-bcn-aerospace-alliance", "companies"] == 110  # the cluster's "approximately 110"
+    assert "Baja California aerospace hub" in by_id.loc["cl-bcn-aerospace-alliance", "figures"]
+    # prospective figures keep the source's hedge
+    assert "there would be 68" in by_id.loc["cl-xx-bajio-aerospace", "figures"]
+    assert "forecasted 10.5 billion EUR" in by_id.loc["pr-xx-proaereo-2012", "figures"]
+
+
+FIGURE_COUNTS = [  # record -> figure rows: every number the documents state about it
+    ("cl-nle-claut", 4),
+    ("cl-gua-claugto", 7),
+    ("cl-chh-automotive", 5),
+    ("cl-bcn-itbaja", 6),
+    ("cl-jal-ijalti", 5),
+    ("pr-que-french-campus-2012", 9),
+    ("pr-mic-gemex", 4),
+    ("pr-cmx-unam-pirbright", 3),
+]
+
+
+@pytest.mark.parametrize(("rid", "count"), FIGURE_COUNTS)
+def test_stated_numbers_have_figure_rows(rid, count):
+    assert sum(r["record_id"] == rid for r in _rows("figures.csv")) == count
+
+
+def test_year_bases_say_what_the_documents_date(records):
+    by_id = records.set_index("id")
+    network = by_id.loc["cl-xx-auto-network"]
+    assert pd.isna(network["year"]) and "since 2016" in network["notes"]  # plans began, not a founding
+    assert (by_id.loc["cl-gua-claugto", "year"], by_id.loc["cl-gua-claugto", "year_basis"]) == (2012, "founded")
+    assert (by_id.loc["pr-xx-proaereo-2012", "year"], by_id.loc["pr-xx-proaereo-2012", "year_basis"]) == (
+        2012,
+        "started",
+    )
+
+
+def test_more_contradictions_are_noted(records):
+    notes = records.set_index("id")["notes"]
+    assert "380 to 400" in notes["pr-que-unaq"] and "330" in notes["pr-que-unaq"]
+    assert "aerospace and ICT" in notes["cl-nle-monterrey-aerocluster"]
+    assert "November 2016" in notes["pr-xx-lcba-2015"]
+    assert "first aerospace" in notes["cl-xx-bajio-aerospace"]
+    assert "along the US border" in notes["pr-cmx-auto-rd"]
+    assert "1997" in notes["pr-mic-gemex"]
+    assert "ProMéxico" in notes["pr-xx-proaereo-2012"]
