@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from geo.schema import KINDS, YEAR_BASES
+from geo.schema import KINDS, LABELS, YEAR_BASES
 from geo.sectors import SECTORS
 
 YEAR_COLUMNS = tuple(f"{kind} {basis}" for kind in KINDS for basis in YEAR_BASES)
@@ -17,6 +17,7 @@ class Filters:
     years: tuple[int, int] | None = None  # inclusive; None = no year filter
     known_years_only: bool = False
     kinds: tuple[str, ...] = KINDS
+    labels: tuple[str, ...] = ()  # quality labels (schema.LABELS); empty = no label filter
 
 
 def filter_records(records: gpd.GeoDataFrame, filters: Filters) -> gpd.GeoDataFrame:
@@ -25,6 +26,8 @@ def filter_records(records: gpd.GeoDataFrame, filters: Filters) -> gpd.GeoDataFr
     keep = records["kind"].isin(filters.kinds)
     if filters.sectors:
         keep &= records["sector"].isin(filters.sectors)
+    if filters.labels:
+        keep &= records["label"].isin(filters.labels) if "label" in records.columns else False
     known = records["year"].notna()
     if filters.years is not None:
         first, last = filters.years
@@ -76,6 +79,9 @@ def _check(filters: Filters) -> None:
         raise ValueError(f"unknown sectors {unknown}; valid: {', '.join(SECTORS)}")
     if not set(filters.kinds) <= set(KINDS):
         raise ValueError(f"kinds must be among {KINDS}, got {filters.kinds}")
+    unknown_labels = [label for label in filters.labels if label not in LABELS]
+    if unknown_labels:
+        raise ValueError(f"unknown labels {unknown_labels}; valid: {', '.join(LABELS)}")
     if filters.years is not None and filters.years[0] > filters.years[1]:
         raise ValueError(f"year range {filters.years} is reversed")
 

@@ -21,12 +21,14 @@ TEXT, INTEGER, DECIMAL = "text", "integer", "decimal"
 
 # Closed sets of values.
 KINDS = ("cluster", "project")
-PROJECT_TYPES = ("investment", "cooperation", "institution", "facility", "event", "plant-location",
-                 "project-location")  # fmt: skip
+PROJECT_TYPES = ("investment", "cooperation", "institution", "facility", "event", "programme", "plant-location",
+                 "project-location", "cluster-location")  # fmt: skip
 YEAR_BASES = ("founded", "started", "announced", "reported")  # what a known year dates
 UNKNOWN_YEAR_BASIS = "unknown"
 PRECISIONS = ("city", "state", "none")
 METRICS = ("members", "companies", "jobs", "exports", "investment", "other")
+# Cluster-management quality labels (ECEI/ESCA), as 002 Table 2 names the levels, highest first.
+LABELS = ("Gold Label", "Silver Label", "Bronze Label")
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,10 @@ RECORDS = Table("records frame", (
     Column("year", INTEGER, "year the `year_basis` refers to; empty when unknown"),
     _text("year_basis", "what `year` dates; `unknown` when no document gives a year",
           (*YEAR_BASES, UNKNOWN_YEAR_BASIS)),
+    _text("label", "the cluster-management quality label (ECEI/ESCA) a document names for the record; empty "
+          "when none is named", (*LABELS, "")),
+    _text("label_valid_until", "the date the label is valid until, `YYYY-MM-DD` (002 Table 2); empty when no "
+          "document gives one"),
     Column("members", INTEGER, "members as stated (qualifier in `figures`); empty when unknown"),
     Column("companies", INTEGER, "companies as stated (qualifier in `figures`); empty when unknown"),
     Column("jobs", INTEGER, "jobs as stated (qualifier in `figures`); empty when unknown"),
@@ -145,6 +151,10 @@ RECORD_FILE = Table("clusters.csv and projects.csv", (
     Column("year", INTEGER, "the year a document gives; empty when no document gives one"),
     _text("year_basis", "what `year` dates; `unknown` or empty when the year is unknown",
           (*YEAR_BASES, UNKNOWN_YEAR_BASIS, "")),
+    _text("label", "the ECEI/ESCA quality label a document names (002 Table 2, 004 §2 and §4), as the document "
+          "names the level; empty when none is named", (*LABELS, "")),
+    _text("label_valid_until", "\"Label valid until\" of 002 Table 2 as `YYYY-MM-DD` (printed `YYYY/MM/DD`); "
+          "empty when the record has no label or no document dates it"),
     _text("notes", "merges, readings of garbled tables, contradictions; shown to users in popups and the "
           "state panel"),
 ))  # fmt: skip

@@ -190,6 +190,7 @@ def _check_record(row: _Row, kind: str, problems: _Problems, anchors, shapes, fo
             bad("related_states", f"'; '-separated Mexican states ({err})")
 
     year = _check_year(v, bad)
+    _check_label(v, bad)
     point = _check_location(v, state, code, bad, anchors, shapes)
     return {
         "id": v["id"], "name": v["name"], "kind": kind, "project_type": v["project_type"],
@@ -197,6 +198,7 @@ def _check_record(row: _Row, kind: str, problems: _Problems, anchors, shapes, fo
         "related_states": "; ".join(related), "place": v["place"],
         "location_precision": v["location_precision"], "year": year,
         "year_basis": v["year_basis"] if year is not None else schema.UNKNOWN_YEAR_BASIS, "notes": v["notes"],
+        "label": v["label"], "label_valid_until": v["label_valid_until"],
         "location_source": v["location_source"], "geometry": point,
     }  # fmt: skip
 
@@ -250,6 +252,22 @@ def _check_year(v: dict, bad) -> int | None:
     if basis == schema.UNKNOWN_YEAR_BASIS:
         bad("year_basis", f"one of {', '.join(YEAR_BASES)} for a known year")
     return year
+
+
+def _check_label(v: dict, bad) -> None:
+    """A valid-until date is an ISO date, and only on a labelled record (the level is checked by _check_cells)."""
+    until = v["label_valid_until"]
+    if not until:
+        return
+    try:
+        datetime.date.fromisoformat(until)
+        iso = len(until) == 10
+    except ValueError:
+        iso = False
+    if not iso:
+        bad("label_valid_until", "a date YYYY-MM-DD (Table 2 prints 2019/06/23 as 2019-06-23), or empty")
+    if not v["label"]:
+        bad("label_valid_until", f"an empty value when label is empty (or a label: {', '.join(schema.LABELS)})")
 
 
 def _check_location(v: dict, state: str, code: str, bad, anchors, shapes) -> Point | None:

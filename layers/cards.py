@@ -28,6 +28,15 @@ def md_text(value) -> str:
     return text.replace("\n", "  \n")
 
 
+def label_text(label, valid_until) -> str:
+    """ "ECEI Gold Label, valid until 2019-06-23"; "" when the record has no label."""
+    label = "" if label is None or pd.isna(label) else str(label).strip()
+    until = "" if valid_until is None or pd.isna(valid_until) else str(valid_until).strip()
+    if not label:
+        return ""
+    return f"ECEI {label}, valid until {until}" if until else f"ECEI {label} (validity not stated)"
+
+
 def record_card(rec: Mapping) -> str:
     """Name, what/when/where, figures with their sources, notes and citations."""
     kind = rec.get("project_type") or rec.get("kind") or ""
@@ -44,6 +53,9 @@ def record_card(rec: Mapping) -> str:
         f"**{md_text(rec.get('name'))}**",
         " · ".join(md_text(part) for part in (rec.get("sector"), kind, when, where) if part),
     ]
+    label = label_text(rec.get("label"), rec.get("label_valid_until"))
+    if label:
+        lines.append(md_text(label))
     figures = rec.get("figures") or ""
     if figures:
         lines.append("  \n".join(f"– {md_text(line)}" for line in figures.split("\n")))

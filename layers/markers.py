@@ -6,7 +6,7 @@ symbols; a group whose records all share one point (many records sit on their st
 spiderfies when clicked, at any zoom.
 
 Data: a *marker table* holds, for every record with a point, its coordinates, escaped name and
-popup. Popups are stored as parts (kind, sector, where, year, figures, source, notes), each part
+popup. Popups are stored as parts (kind, sector, where, year, label, figures, source, notes), each part
 an escaped HTML fragment stored once per distinct value plus a code per record, so 100,000 rows
 that share sectors, states and sources stay small. The atlas runtime builds markers and popups
 (on click) from the table, published once at start-up (`layers.assets.publish_map_data`);
@@ -61,7 +61,7 @@ BASIS_TEXT = {
 _TEXT = (
     "id", "name", "kind", "project_type", "sector", "sector_raw", "state", "related_states",
     "place", "location_precision", "year_basis", "figures", "source", "notes", "exports_unit",
-    "investment_unit",
+    "investment_unit", "label", "label_valid_until",
 )  # fmt: skip
 _NUMBERS = ("year", "members", "companies", "jobs", "exports_value", "investment_value")
 _FIGURE_COLUMNS = (
@@ -185,6 +185,14 @@ def _year_part(year, basis: str) -> str:
     return _item("Year", f"{int(year)} ({BASIS_TEXT.get(basis, 'basis not stated')})")
 
 
+def _label_part(label: str, valid_until: str) -> str:
+    if not label:
+        return ""
+    return _item(
+        "Label", f"ECEI {label}, valid until {valid_until}" if valid_until else f"ECEI {label} (validity not stated)"
+    )
+
+
 def _figures_part(figures, members, companies, jobs, exports, exports_unit, invest, invest_unit):
     if figures:
         return _item("Figures", figures)  # as stated, with qualifiers and units
@@ -208,6 +216,7 @@ _PARTS: tuple[tuple[tuple[str, ...], Callable[..., str]], ...] = (
     (("sector", "sector_raw"), _sector_part),
     (("place", "state", "location_precision", "related_states"), _where_part),
     (("year", "year_basis"), _year_part),
+    (("label", "label_valid_until"), _label_part),
     (_FIGURE_COLUMNS, _figures_part),
     (("source",), _source_part),
     (("notes",), _notes_part),

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from markdown_it import MarkdownIt
 
-from layers.cards import md_text, record_card
+from layers.cards import label_text, md_text, record_card
 from tests.helpers import shown
 
 HOSTILE = [
@@ -56,3 +56,32 @@ def test_cards_name_documents_by_their_titles(source, shown_sources):
     card = record_card({"name": "X", "kind": "cluster", "sector": "ICT", "year": pd.NA, "state": "Jalisco",
                         "source": source})  # fmt: skip
     assert shown(card.split("Sources: ")[1]) == shown_sources
+
+
+@pytest.mark.parametrize(
+    ("label", "until", "expected"),
+    [
+        ("Gold Label", "2019-06-23", "ECEI Gold Label, valid until 2019-06-23"),
+        ("Bronze Label", "", "ECEI Bronze Label (validity not stated)"),  # 004 names the level, no date
+        ("", "", ""),
+        (None, None, ""),
+        (pd.NA, pd.NA, ""),
+    ],
+)
+def test_label_text(label, until, expected):
+    assert label_text(label, until) == expected
+
+
+def test_card_shows_the_label_and_its_validity():
+    rec = {
+        "name": "CLAUT",
+        "kind": "cluster",
+        "sector": "Automotive",
+        "year": pd.NA,
+        "state": "Nuevo León",
+        "label": "Gold Label",
+        "label_valid_until": "2019-06-23",
+        "source": "002.txt, 3.1 Cluster mapping, Table 2",
+    }
+    assert "ECEI Gold Label\\, valid until 2019\\-06\\-23" in record_card(rec)
+    assert "ECEI" not in record_card({**rec, "label": "", "label_valid_until": ""})

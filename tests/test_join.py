@@ -37,7 +37,8 @@ def records():
         {"id": [r[0] for r in rows], "kind": [r[1] for r in rows], "sector": [r[2] for r in rows],
          "state_code": [r[3] for r in rows],
          "year": pd.array([r[4] for r in rows], dtype="Int64"),
-         "year_basis": ["founded", "unknown", "started", "unknown", "founded"]},
+         "year_basis": ["founded", "unknown", "started", "unknown", "founded"],
+         "label": ["Gold Label", "Bronze Label", "", "", "Bronze Label"]},
         geometry=[Point(0.5, 0.5), Point(0.4, 0.4), Point(1.5, 0.5), Point(1.5, 0.5), None],
         crs="EPSG:4326",
     )  # fmt: skip
@@ -54,6 +55,10 @@ FILTER_CASES = [  # filters, expected ids
     (Filters(years=(2018, 2018)), "bcd"),  # inclusive bounds
     (Filters(kinds=("project",)), "cd"),
     (Filters(kinds=("cluster",), sectors=("Energy",)), ""),
+    (Filters(labels=("Gold Label",)), "a"),
+    (Filters(labels=("Gold Label", "Bronze Label")), "abe"),  # any of the labels
+    (Filters(labels=("Bronze Label",), sectors=("ICT",)), "b"),
+    (Filters(labels=("Silver Label",)), ""),
 ]
 
 
@@ -94,7 +99,13 @@ def test_sector_and_year_counts(records):
 
 @pytest.mark.parametrize(
     "filters",
-    [Filters(sectors=("Space",)), Filters(kinds=("event",)), Filters(years=(2020, 2010))],
+    [
+        Filters(sectors=("Space",)),
+        Filters(kinds=("event",)),
+        Filters(years=(2020, 2010)),
+        Filters(labels=("gold",)),
+        Filters(labels=("Platinum Label",)),
+    ],
 )
 def test_bad_filters_raise(records, filters):
     with pytest.raises(ValueError):
@@ -120,3 +131,13 @@ def test_year_bounds(years, bounds):
 
 def test_year_bounds_of_the_fixture(records):
     assert year_bounds(records) == (2004, 2018)
+
+
+def test_label_filter_on_a_frame_without_labels_matches_nothing(records):
+    assert filter_records(records.drop(columns="label"), Filters(labels=("Gold Label",))).empty
+    assert len(filter_records(records.drop(columns="label"), Filters())) == len(records)
+
+
+def test_label_filter_states_count_only_labelled_records(states, records):
+    counts = state_counts(states, records, Filters(labels=("Gold Label",))).set_index("state_code")
+    assert counts.loc["01", "clusters"] == 1 and counts.loc["02", "records"] == 0

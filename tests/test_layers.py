@@ -370,6 +370,31 @@ def test_popup_escapes_every_field_and_states_year_and_precision(records):
     assert "<dd>40 companies</dd>" in markers.popup_html(records.iloc[3].to_dict())
 
 
+@pytest.mark.parametrize(
+    ("label", "until", "shown"),
+    [
+        ("Silver Label", "2021-02-15", "<dt>Label</dt><dd>ECEI Silver Label, valid until 2021-02-15</dd>"),
+        ("Bronze Label", "", "<dt>Label</dt><dd>ECEI Bronze Label (validity not stated)</dd>"),
+        ("", "", None),  # no label: no Label row
+    ],
+)
+def test_popup_shows_the_quality_label(records, label, until, shown):
+    popup = markers.popup_html({**records.iloc[2].to_dict(), "label": label, "label_valid_until": until})
+    if shown is None:
+        assert "<dt>Label</dt>" not in popup
+    else:
+        assert shown in popup
+        assert popup.index("<dt>Year</dt>") < popup.index("<dt>Label</dt>") < popup.index("<dt>Source</dt>")
+
+
+def test_marker_table_carries_the_label_part(records):
+    labelled = records.assign(label="", label_valid_until="")
+    labelled.loc[labelled.index[2], ["label", "label_valid_until"]] = ["Gold Label", "2019-06-23"]
+    table = markers.marker_table(labelled)
+    values = [v for part in table.data["parts"] for v in part["values"]]
+    assert "<dt>Label</dt><dd>ECEI Gold Label, valid until 2019-06-23</dd>" in values
+
+
 def test_the_published_marker_table_is_escaped_and_the_runtime_shows_popup_html(records, data):
     table = published(data, data.table.url)
     assert table["name"] == [

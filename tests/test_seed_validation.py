@@ -325,3 +325,27 @@ def test_a_missing_states_csv_is_reported(seeds):
     (seeds / "states.csv").unlink()
     with pytest.raises(SeedError, match="states.csv — expected the file to exist"):
         load_records(seeds)
+
+
+@pytest.mark.parametrize(
+    ("label", "until", "expected"),
+    [
+        ("", "2019-06-23", "an empty value when label is empty"),
+        ("Gold Label", "2019/06/23", "a date YYYY-MM-DD"),
+        ("Gold Label", "2019-02-30", "a date YYYY-MM-DD"),
+        ("Gold Label", "20190623", "a date YYYY-MM-DD"),
+    ],
+)
+def test_label_valid_until_is_checked(seeds, label, until, expected):
+    _rewrite_first_row(seeds, "clusters.csv", lambda row: row.update(label=label, label_valid_until=until))
+    with pytest.raises(SeedError) as err:
+        load_records(seeds)
+    assert any("clusters.csv, line 2, column 'label_valid_until'" in p and expected in p for p in err.value.problems)
+
+
+def test_a_label_and_its_date_load(seeds):
+    _rewrite_first_row(
+        seeds, "clusters.csv", lambda row: row.update(label="Silver Label", label_valid_until="2021-02-15")
+    )
+    first = load_records(seeds).set_index("id").loc["cl-agu-conimueble"]
+    assert (first["label"], first["label_valid_until"]) == ("Silver Label", "2021-02-15")
