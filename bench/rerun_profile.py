@@ -19,8 +19,10 @@ median script time is shown). For each, in ms, sorted:
   (streamlit_folium.st_folium, layers.basemap.map_layers, st.* elements, the cache wrapper
   `streamlit.caching.__call__`, which on a hit is the lookup and on a miss includes the body);
 - libraries: time inside each library entered from outside it (inclusive: folium includes the
-  jinja2 it calls) and its own time (exclusive, built-ins charged to their caller; these add up
-  to the run's profiled total).
+  jinja2 it calls; not shown for built-ins and the standard library, which everything calls) and
+  its own time (exclusive, built-ins charged to their caller; these should add up to the script's
+  time, and the printout says when they do not: only what app.py reaches through the profile's
+  caller links counts, so a function also used by AppTest around the script can leak in).
 cProfile adds overhead per call (folium and pandas make many small calls), so the profiled
 total exceeds the unprofiled wall time printed beside it: read the shares, not the absolutes.
 AppTest does not run Streamlit's post-run gc.collect, and sends nothing over a websocket.
@@ -48,6 +50,7 @@ LIBRARIES = ("streamlit_folium", "folium", "branca", "jinja2", "pandas", "geopan
 RESULTS = BENCH_DIR / "results" / "profile-latest.json"
 TIMEOUT_S = 180
 PROFILED_HITS = 3
+SHARED = ("builtins", "stdlib", "app")  # called from everything and calling back: inclusive means nothing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,11 +297,16 @@ def _print_run(name: str, summary: dict, top: int) -> None:
         print(f"    ... {left} more in the JSON")
     inclusive = {row["name"]: row["ms"] for row in summary["libraries_inclusive"]}
     own = {row["name"]: row["ms"] for row in summary["libraries_own"]}
-    names = sorted(set(inclusive) | set(own), key=lambda n: -inclusive.get(n, 0))
+    names = sorted(set(inclusive) | set(own), key=lambda n: -own.get(n, 0))
     print("  libraries within the script run: inclusive (entered from outside) / own time, ms:")
     for library in names:
         marker = "*" if library in LIBRARIES else " "
-        print(f"   {marker}{inclusive.get(library, 0):8.1f} / {own.get(library, 0):7.1f}  {library}")
+        entered = "-" if library in SHARED else f"{inclusive.get(library, 0):.1f}"
+        print(f"   {marker}{entered:>8} / {own.get(library, 0):7.1f}  {library}")
+    print(
+        f"  (own times add up to {sum(own.values()):.0f} ms of the script's {summary['script_ms']:.0f} ms;"
+        " more means functions shared with AppTest's own work were charged to the script)"
+    )
 
 
 if __name__ == "__main__":
