@@ -1,12 +1,16 @@
 """How the bench drives each app: the adapters, and where an app's script runs from.
 
 Adapters are the only app-specific part of the bench: how to change the sector (`apply`), which
-states to cycle (`candidates`, `next_state`), and what a freshly opened page shows (`initial`).
+states to cycle (`candidates`, `next_state`), what a freshly opened page shows (`initial`) and,
+for a text page, what text shows a state (`expected`). The floor and the atlas share one driver
+(`SectorsMultiselect`: the sidebar's "Sectors" multiselect) and one `runner.postScriptGC` value
+(`post_script_gc`, passed to both servers explicitly).
 `ADAPTERS` maps the names bench/bench.py's `--apps` takes to their classes.
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +22,22 @@ RESULTS_DIR = BENCH_DIR / "results"
 
 STATE_POLYGONS = 32  # a ready atlas or baseline map shows this many state polygons
 SENTINEL_ALL = "(all sectors)"
+STREAMLIT_CONFIG = REPO_ROOT / ".streamlit" / "config.toml"
+
+
+def post_script_gc() -> bool:
+    """The atlas's `runner.postScriptGC`: the repo's .streamlit/config.toml if it sets one, else
+    Streamlit's default (True). layers/server.py sets no option; it freezes the heap instead."""
+    if STREAMLIT_CONFIG.exists():
+        runner = tomllib.loads(STREAMLIT_CONFIG.read_text()).get("runner", {})
+        if "postScriptGC" in runner:
+            return bool(runner["postScriptGC"])
+    return True
+
+
+def _gc_args() -> tuple[str, ...]:
+    """Passed to the floor and the atlas alike, so a comparison never hinges on a default."""
+    return ("--runner.postScriptGC", "true" if post_script_gc() else "false")
 
 
 @dataclass
@@ -57,6 +77,11 @@ class Adapter:
         """States to pass through to reach `target` from `current`, one `apply` each."""
         return [target]
 
+    def expected(self, state: str) -> str:
+        """For kind "text": the watched text that shows `state` (for "map", the bench learns the
+        fills signature of each state instead)."""
+        return state
+
 
 def _close_popups(page) -> None:
     page.keyboard.press("Escape")
@@ -67,26 +92,6 @@ def _choose_option(page, combobox, option: str) -> None:
     combobox.click()
     combobox.fill(option)
     page.get_by_role("option", name=option, exact=True).click()
-
-
-class FloorAdapter(Adapter):
-    """bench/floor_app.py: a button; the text `floor clicks: N` is the expected result."""
-
-    def __init__(self):
-        super().__init__(
-            name="floor",
-            script=BENCH_DIR / "floor_app.py",
-            kind="text",
-            watch_text='[data-testid="stText"]',
-            extra_args=(),
-            initial="floor clicks: 0",
-        )
-
-    def apply(self, page, current, target):
-        page.get_by_role("button", name="Next").click()
-
-    def next_state(self, current, index, usable):
-        return f"floor clicks: {int(current.rsplit(' ', 1)[1]) + 1}"
 
 
 class BaselineAdapter(Adapter):
@@ -112,27 +117,16 @@ class BaselineAdapter(Adapter):
         return options[index % len(options)]
 
 
-class OursAdapter(Adapter):
-    """app.py, the atlas. Contract it relies on (keep in step with app.py):
+class SectorsMultiselect(Adapter):
+    """Drives a multiselect labelled "Sectors" in the sidebar (the atlas's sector control, and the
+    floor's copy of it), options named as geo.sectors.SECTORS, empty = all sectors, empty when
+    the page opens without query parameters.
 
-    - a multiselect labelled "Sectors" in the sidebar, options named as geo.sectors.SECTORS,
-      empty = all sectors, empty when the page opens without query parameters;
-    - one st_folium map whose 32 state polygons (`path.leaflet-interactive`) change `fill` with
-      the sector filter.
     A change is one click: ALL -> X selects X (dropdown opened and filtered first, not timed),
     X -> ALL removes X's tag. So the plan alternates ALL, X1, ALL, X2, ...
     """
 
-    def __init__(self, env=None):
-        super().__init__(
-            name="ours",
-            script=REPO_ROOT / "app.py",
-            env=dict(env or {}),
-            launcher="layers.server",  # as scripts/run.sh serves it
-            candidates=("Automotive", "Aerospace", "ICT", "Energy", "Agrifood", "Health & Medical"),
-        )
-
-    label = "Sectors"  # the multiselect's label in app.py
+    label = "Sectors"  # the multiselect's label in app.py and bench/floor_app.py
 
     def _box(self, page):
         return page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name=self.label)
@@ -168,6 +162,48 @@ class OursAdapter(Adapter):
         if SENTINEL_ALL in (current, target):
             return [target]
         return [SENTINEL_ALL, target]
+
+
+CANDIDATES = ("Automotive", "Aerospace", "ICT", "Energy", "Agrifood", "Health & Medical")
+
+
+class FloorAdapter(SectorsMultiselect):
+    """bench/floor_app.py: the atlas's sector control alone. The page's one text element says what
+    is selected (`floor_text`): that text is the floor's "painted" signal."""
+
+    def __init__(self):
+        super().__init__(
+            name="floor",
+            script=BENCH_DIR / "floor_app.py",
+            kind="text",
+            watch_text='[data-testid="stText"]',
+            extra_args=_gc_args(),
+            candidates=CANDIDATES,
+        )
+
+    def expected(self, state: str) -> str:
+        return floor_text(state)
+
+
+def floor_text(state: str) -> str:
+    """What bench/floor_app.py shows for a state (keep in step with it)."""
+    return f"floor sectors: {'all' if state == SENTINEL_ALL else state}"
+
+
+class OursAdapter(SectorsMultiselect):
+    """app.py, the atlas. Contract it relies on (keep in step with app.py): the "Sectors"
+    multiselect of `SectorsMultiselect`, and one st_folium map whose 32 state polygons
+    (`path.leaflet-interactive`) change `fill` with the sector filter."""
+
+    def __init__(self, env=None):
+        super().__init__(
+            name="ours",
+            script=REPO_ROOT / "app.py",
+            env=dict(env or {}),
+            extra_args=_gc_args(),
+            launcher="layers.server",  # as scripts/run.sh serves it
+            candidates=CANDIDATES,
+        )
 
 
 ADAPTERS = {"floor": FloorAdapter, "baseline": BaselineAdapter, "ours": OursAdapter}

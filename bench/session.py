@@ -41,6 +41,7 @@ class Session:
         self.page.on("websocket", self._on_websocket)
         self.page.on("pageerror", lambda error: self.page_errors.append(str(error)))
         self.state = adapter.initial
+        self.navigated_at: float | None = None  # epoch ms of the last open()'s navigation start
 
     def _on_websocket(self, ws) -> None:
         ws.on("framereceived", self._on_frame)
@@ -83,11 +84,13 @@ class Session:
     # -- acting
 
     def open(self, *, timeout: float = 90) -> float:
-        """Navigate; return ms from navigation start to the first ready frame."""
+        """Navigate; return ms from navigation start to the first ready frame (and keep the
+        navigation start, epoch ms, in `navigated_at`)."""
         self.page.goto(self.url)
         self.page.wait_for_function(
             "() => !!window.__mon && window.__mon.isReady()", polling="raf", timeout=timeout * 1000
         )
+        self.navigated_at = self.page.evaluate("performance.timeOrigin")
         return self.page.evaluate("window.__mon.firstReadyAt()")
 
     def apply(self, target: str, *, timeout: float = 60) -> None:
