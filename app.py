@@ -23,6 +23,7 @@ from streamlit_folium import st_folium
 
 from geo import boundaries, deck, documents, export, join, metrics, official, search, seeds, synthetic
 from geo.profile import StateProfile, state_profile
+from geo.schema import LABELS
 from geo.sectors import SECTORS
 from geo.view import (
     MAX_COMPARE,
@@ -94,10 +95,10 @@ def settle_heap() -> bool:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def filtered(sectors: tuple, years: tuple, known: bool, synthetic_points: int):
+def filtered(sectors: tuple, years: tuple, known: bool, labels: tuple, synthetic_points: int):
     """Per-state counts and matching records for one filter setting (primitive keys, cached)."""
     states, records = load_data(synthetic_points)
-    filters = join.Filters(sectors=sectors, years=years, known_years_only=known)
+    filters = join.Filters(sectors=sectors, years=years, known_years_only=known, labels=labels)
     return join.state_counts(states, records, filters), join.filter_records(records, filters)
 
 
@@ -110,12 +111,12 @@ def overview(synthetic_points: int) -> tuple[list[str], tuple[int, int] | None]:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def chart_specs(sectors: tuple, years: tuple, known: bool, synthetic_points: int):
+def chart_specs(sectors: tuple, years: tuple, known: bool, labels: tuple, synthetic_points: int):
     """The two charts' specs (records by sector, by known year; None when nothing is dated), the
     sector chart's bar count and the undated records, for one filter setting: built once, not on
     every rerun (melting the counts into chart rows is the charts' main cost)."""
     _, records = load_data(synthetic_points)
-    filters = join.Filters(sectors=sectors, years=years, known_years_only=known)
+    filters = join.Filters(sectors=sectors, years=years, known_years_only=known, labels=labels)
     by_sector = join.sector_counts(records, filters)
     by_sector = by_sector[by_sector.sum(axis=1) > 0]
     by_year = join.year_counts(records, filters)
@@ -124,22 +125,24 @@ def chart_specs(sectors: tuple, years: tuple, known: bool, synthetic_points: int
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def profile_of(state: str, sectors: tuple, years: tuple, known: bool, synthetic_points: int) -> StateProfile:
+def profile_of(state: str, sectors: tuple, years: tuple, known: bool, labels: tuple, synthetic_points: int):
     """One state's panel (counts, timeline, listings) for one filter setting."""
     _, records = load_data(synthetic_points)
-    return state_profile(records, state, join.Filters(sectors=sectors, years=years, known_years_only=known))
+    return state_profile(
+        records, state, join.Filters(sectors=sectors, years=years, known_years_only=known, labels=labels)
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def metric_values(key: str, sectors: tuple, years, known: bool, export_year: int, synthetic_points: int):
+def metric_values(key: str, sectors: tuple, years, known: bool, labels: tuple, export_year: int, synthetic_points: int):
     """The metric for the 32 states under one filter setting (geo.metrics), cached."""
     _, records = load_data(synthetic_points)
-    timed = join.filter_records(records, join.Filters(years=years, known_years_only=known))
+    timed = join.filter_records(records, join.Filters(years=years, known_years_only=known, labels=labels))
     return metrics.state_metric(key, timed, sectors=sectors, export_year=export_year)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def metric_classes(key: str, sectors: tuple, years, known: bool, export_year: int, playing: str | None,
+def metric_classes(key: str, sectors: tuple, years, known: bool, labels: tuple, export_year: int, playing: str | None,
                    synthetic_points: int) -> style.Classes:  # fmt: skip
     """The map's class breaks (layers.style.classify): from geo.metrics.classed_values, the same as
     map images; while the records' years play (`playing` = the play mode), pooled over every step,
@@ -150,11 +153,10 @@ def metric_classes(key: str, sectors: tuple, years, known: bool, export_year: in
         steps = [play_years(year, bounds, playing) for year in range(bounds[0], bounds[1] + 1)]
     else:
         steps = [years]
-    values = [
-        metrics.classed_values(key, join.filter_records(records, join.Filters(years=step, known_years_only=known)),
-                               sectors=sectors, export_year=export_year)
-        for step in steps
-    ]  # fmt: skip
+    timed = [
+        join.filter_records(records, join.Filters(years=step, known_years_only=known, labels=labels)) for step in steps
+    ]
+    values = [metrics.classed_values(key, frame, sectors=sectors, export_year=export_year) for frame in timed]
     return style.classify(pd.concat(values, ignore_index=True), k=5)
 
 
@@ -356,6 +358,11 @@ def sidebar(states_list: list[str], bounds: tuple[int, int] | None) -> None:
                 help="Records with an unknown year stay visible unless you hide them below.",
             )
         st.toggle("Known years only", key="known", on_change=sync_url)
+        st.multiselect(
+            "ECEI cluster label", LABELS, key="labels", on_change=sync_url, placeholder="Any (no label filter)",
+            help="The European Cluster Excellence Initiative's Gold, Silver and Bronze labels (Table 2 of the "
+            "Preparatory Briefing). Choosing labels keeps only the labelled clusters.",
+        )  # fmt: skip
         st.selectbox(
             "Colour states by",
             list(metrics.METRICS),
@@ -647,7 +654,9 @@ def view_images(view: View) -> None:
 
 
 def view_filters(view: View) -> join.Filters:
-    return join.Filters(sectors=view.sectors, years=view.years, known_years_only=view.known_years_only)
+    return join.Filters(
+        sectors=view.sectors, years=view.years, known_years_only=view.known_years_only, labels=view.labels
+    )
 
 
 def view_link(view: View) -> str:
@@ -724,8 +733,8 @@ def main() -> None:
     if SYNTHETIC_POINTS:
         st.warning(f"Benchmark mode: {SYNTHETIC_POINTS:,} SYNTHETIC project points are added. They are not real data.")
 
-    filters = join.Filters(sectors=view.sectors, years=view.years, known_years_only=view.known_years_only)
-    key = (view.sectors, view.years, view.known_years_only, SYNTHETIC_POINTS)  # primitive cache keys
+    filters = view_filters(view)
+    key = (view.sectors, view.years, view.known_years_only, view.labels, SYNTHETIC_POINTS)  # primitive cache keys
     counts, points = filtered(*key)
     title(view, counts, points)
     if chosen is not None and chosen.scenes:
@@ -733,10 +742,12 @@ def main() -> None:
 
     profile = profile_of(view.state, *key) if view.state else None
     chosen_metric = metrics.METRICS[view.metric]
-    values = metric_values(view.metric, view.sectors, view.years, view.known_years_only, view.year, SYNTHETIC_POINTS)
+    values = metric_values(
+        view.metric, view.sectors, view.years, view.known_years_only, view.labels, view.year, SYNTHETIC_POINTS
+    )
     playing = (st.session_state.get("play_mode") or "in") if st.session_state.get("playing") else None
     classes = metric_classes(
-        view.metric, view.sectors, view.years, view.known_years_only, view.year, playing, SYNTHETIC_POINTS
+        view.metric, view.sectors, view.years, view.known_years_only, view.labels, view.year, playing, SYNTHETIC_POINTS
     )
     shown = counts.assign(value=counts["state_code"].map(values.values / chosen_metric.scale))
     map_col, side_col = st.columns([2.2, 1], gap="medium")
@@ -827,13 +838,13 @@ def ranking(view: View, values: metrics.MetricValues, counts) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def compared(states: tuple, sectors: tuple, years, known: bool, export_year: int, synthetic_points: int):
+def compared(states: tuple, sectors: tuple, years, known: bool, labels: tuple, export_year: int, synthetic_points: int):
     """What the compare view shows for `states`: every metric's text, counts by sector, exports by year."""
-    counts, _ = filtered(sectors, years, known, synthetic_points)
+    counts, _ = filtered(sectors, years, known, labels, synthetic_points)
     rows = counts.set_index("state").loc[list(states)]
     table = pd.DataFrame(
         {
-            metric.title(export_year): metric_values(key, sectors, years, known, export_year, synthetic_points)
+            metric.title(export_year): metric_values(key, sectors, years, known, labels, export_year, synthetic_points)
             .text.reindex(rows["state_code"])
             .to_numpy()
             for key, metric in metrics.METRICS.items()
@@ -849,7 +860,7 @@ def compared(states: tuple, sectors: tuple, years, known: bool, export_year: int
 def compare(view: View, key: tuple) -> None:
     """2-4 states side by side, on one scale: every metric, records by sector, exports over the years, records."""
     st.subheader("Compare: " + " · ".join(view.compare))
-    table, by_sector, series = compared(view.compare, *key[:3], view.year, SYNTHETIC_POINTS)
+    table, by_sector, series = compared(view.compare, *key[:4], view.year, SYNTHETIC_POINTS)
     st.dataframe(table, width="stretch")
     left, right = st.columns(2)
     with left:

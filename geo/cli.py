@@ -32,11 +32,13 @@ import stat
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from geo import boundaries, export, seeds
 from geo.filters import FilterError, check_filters
 from geo.join import Filters, year_bounds
+from geo.schema import LABELS
 from geo.sectors import SECTORS
 from geo.view import YEAR_RANGE_FORMAT
 
@@ -91,6 +93,14 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
         "default: the data's years",
     )
     parser.add_argument("--known-years-only", action="store_true", help="drop records whose year is unknown")
+    parser.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help=f"keep only records with this ECEI label (repeatable; any letter case, 'gold' for 'Gold Label'): "
+        f"{', '.join(LABELS)}",
+    )
 
 
 def filters_from_args(args: argparse.Namespace, records) -> Filters:
@@ -104,7 +114,12 @@ def filters_from_args(args: argparse.Namespace, records) -> Filters:
         raise UsageError(str(error)) from error
     for notice in notices:
         print(f"atlas: {notice}", file=sys.stderr)
-    return filters
+    by_key = {key: label for label in LABELS for key in (label.casefold(), label.casefold().removesuffix(" label"))}
+    unknown = [label for label in args.label if label.casefold() not in by_key]
+    if unknown:
+        raise UsageError(f"unknown label(s) {', '.join(unknown)}; valid: {', '.join(LABELS)}")
+    chosen = {by_key[label.casefold()] for label in args.label}
+    return replace(filters, labels=tuple(label for label in LABELS if label in chosen))
 
 
 def safe_output(text: str, *, force: bool) -> Path:
@@ -269,7 +284,7 @@ def _map(args: argparse.Namespace) -> int:
     filters = filters_from_args(args, records)
     bounds = year_bounds(records)
     view = View(years=filters.years, sectors=filters.sectors, known_years_only=filters.known_years_only,
-                metric=args.metric, state=state, year=args.export_year)  # fmt: skip
+                labels=filters.labels, metric=args.metric, state=state, year=args.export_year)  # fmt: skip
     params = view_to_params(view, View(years=bounds, year=last))
     link = args.link_base + (f"?{urlencode(params)}" if params else "")
     date = (args.date or datetime.date.today()).isoformat()

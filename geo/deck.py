@@ -358,6 +358,7 @@ _PARAM_TEXT: Mapping[str, Callable[[object], str]] = {
     "sectors": _names_text('a list of sector names, e.g. ["Aerospace", "ICT"]'),
     "years": _string(f'a string "{YEAR_RANGE_FORMAT}", e.g. years = "2004-2018"'),
     "known": _known_text,
+    "labels": _names_text('a list of ECEI labels, e.g. labels = ["Gold Label"]'),
     "metric": _string('a string, e.g. metric = "clusters"'),
     "state": _string('a state name as a string, e.g. state = "Querétaro"'),
     "year": _year_text,

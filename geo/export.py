@@ -185,14 +185,15 @@ def bundle_name(layer: str, fmt: str, filters: Filters, date: datetime.date) -> 
     `mexico-atlas_projects_aerospace-ict_2004-2018_geojson_2026-12-02.zip`. Only [a-z0-9_-]."""
     _check_choice(layer, LAYERS, "layer")
     _check_choice(fmt, FORMATS, "format")
-    return "_".join([BUNDLE_PREFIX, layer, _sectors_slug(filters.sectors), _years_slug(filters), fmt,
-                     date.isoformat()]) + ".zip"  # fmt: skip
+    return "_".join([BUNDLE_PREFIX, layer, _sectors_slug(filters.sectors), _years_slug(filters),
+                     *_labels_slug(filters), fmt, date.isoformat()]) + ".zip"  # fmt: skip
 
 
 def image_name(metric: str, filters: Filters, size: str, fmt: str, date: datetime.date) -> str:
     """A map image's file name, named like the bundles, e.g.
     `mexico-atlas_map-exports_automotive_2004-2018_slide_2026-12-02.png`. Only [a-z0-9_.-]."""
-    parts = [BUNDLE_PREFIX, f"map-{metric}".replace("_", "-"), _sectors_slug(filters.sectors), _years_slug(filters)]
+    parts = [BUNDLE_PREFIX, f"map-{metric}".replace("_", "-"), _sectors_slug(filters.sectors), _years_slug(filters),
+             *_labels_slug(filters)]  # fmt: skip
     return "_".join([*parts, size, date.isoformat()]) + f".{fmt}"
 
 
@@ -204,6 +205,7 @@ def filters_json(layer: str, fmt: str, filters: Filters, *, date: datetime.date,
         command += ["--years", f"{filters.years[0]}-{filters.years[1]}"]
     if filters.known_years_only:
         command.append("--known-years-only")
+    command += [arg for label in filters.labels for arg in ("--label", label)]
     command += ["--date", date.isoformat()]
     described = {
         "layer": layer,
@@ -211,6 +213,7 @@ def filters_json(layer: str, fmt: str, filters: Filters, *, date: datetime.date,
         "sectors": list(filters.sectors),  # empty: all sectors
         "years": None if filters.years is None else list(filters.years),  # inclusive
         "known_years_only": filters.known_years_only,
+        "labels": list(filters.labels),  # ECEI labels; empty: no label filter
         "date": date.isoformat(),
         "rows": rows,
         "command": shlex.join(command),
@@ -628,6 +631,11 @@ def _sectors_slug(sectors: tuple[str, ...]) -> str:
         digest = hashlib.sha256("|".join(sectors).encode("utf-8")).hexdigest()[:8]
         return f"{len(sectors)}-sectors-{digest}"
     return "-".join(map(_slug, sectors))
+
+
+def _labels_slug(filters: Filters) -> list[str]:
+    """["gold-silver"] for a label filter (Gold and Silver Label), else nothing: names stay as before."""
+    return ["-".join(_slug(label.removesuffix(" Label")) for label in filters.labels)] if filters.labels else []
 
 
 def _years_slug(filters: Filters) -> str:

@@ -7,6 +7,7 @@ Parameters (all optional; an absent or empty parameter means its default):
 | `sectors` | sector names, comma-separated, any letter case    | `Aerospace,ICT`  | all sectors    |
 | `years`   | `FROM-TO`, four-digit years, inclusive            | `2004-2018`      | the data's bounds |
 | `known`   | `1` = only records with a known year, `0` = all   | `1`              | `0`            |
+| `labels`  | ECEI labels (`geo.schema.LABELS`), comma-separated, any case | `Gold Label` | no label filter |
 | `metric`  | a key of `geo.metrics.METRICS`, e.g. `per_million`  | `exports`        | `records`      |
 | `state`   | a state, any spelling `geo.names.normalise_state` accepts | `Nuevo Leon` | none     |
 | `year`    | the exports metrics' year, four digits             | `2019`           | the latest     |
@@ -32,6 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from geo import metrics
+from geo.schema import LABELS
 
 METRICS = tuple(metrics.METRICS)
 DEFAULT_BASEMAP = "none"
@@ -46,6 +48,7 @@ FIELDS = {
     "sectors": ("sectors", "sectors"),
     "years": ("years", "years"),
     "known": ("known_years_only", "known"),
+    "labels": ("labels", "labels"),
     "metric": ("metric", "metric"),
     "state": ("state", "state"),
     "year": ("year", "year"),
@@ -79,6 +82,7 @@ class View:
     years: tuple[int, int] | None  # None when no record has a known year
     sectors: tuple[str, ...] = ()  # canonical names in display order; empty = all
     known_years_only: bool = False
+    labels: tuple[str, ...] = ()  # ECEI labels in geo.schema.LABELS order; empty = no label filter
     metric: str = "records"
     state: str | None = None  # canonical state name
     basemap: str = DEFAULT_BASEMAP
@@ -112,6 +116,7 @@ def parse_view(
         "sectors": lambda text: _sectors(text, sectors),
         "years": lambda text: _years(text, year_bounds),
         "known": _known,
+        "labels": lambda text: _names(text, LABELS, "label"),
         "metric": lambda text: (_choice(text, METRICS, "metric"), None),
         "state": lambda text: (_state(text, states), None),
         "year": lambda text: (_year(text, export_years), None),
@@ -148,6 +153,7 @@ def view_to_session(view: View) -> dict:
     values = {key: getattr(view, field) for field, key in FIELDS.values()}
     values["sectors"] = list(view.sectors)  # a multiselect's value is a list
     values["compare"] = list(view.compare)
+    values["labels"] = list(view.labels)
     values["present"] = view.present or PRESENT_OFF
     return values
 
@@ -158,6 +164,7 @@ def view_from_session(state: Mapping, *, sectors: Sequence[str]) -> View:
     chosen = set(values["sectors"] or ())
     values["sectors"] = tuple(name for name in sectors if name in chosen)
     values["compare"] = tuple(values["compare"] or ())
+    values["labels"] = tuple(label for label in LABELS if label in set(values["labels"] or ()))
     if values["years"] is not None:
         values["years"] = tuple(values["years"])
     if values["present"] == PRESENT_OFF:
@@ -227,17 +234,22 @@ def _single_texts(params: Mapping[str, str | list[str]], notices: list[str]) -> 
 
 
 def _sectors(text: str, known: Sequence[str]) -> tuple[tuple[str, ...], str | None]:
+    return _names(text, known, "sector")
+
+
+def _names(text: str, known: Sequence[str], what: str) -> tuple[tuple[str, ...], str | None]:
+    """Comma-separated names among `known`, any letter case, in `known`'s order (so equal choices
+    give equal views and equal links); unknown names are dropped with a notice, none known is an error."""
     by_key = {name.casefold(): name for name in known}
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name.casefold() not in by_key]
     chosen = {by_key[name.casefold()] for name in names if name.casefold() in by_key}
-    valid = f"valid sectors: {', '.join(known)}"
+    valid = f"valid {what}s: {', '.join(known)}"
     if not chosen:
-        raise ValueError(f"no known sector ({valid})")
+        raise ValueError(f"no known {what} ({valid})")
     notice = None
     if unknown:
-        notice = f"Ignored unknown sector(s) {_shown(', '.join(unknown))} ({valid})."
-    # Display order, so equal selections give equal views and equal links.
+        notice = f"Ignored unknown {what}(s) {_shown(', '.join(unknown))} ({valid})."
     return tuple(name for name in known if name in chosen), notice
 
 
@@ -351,7 +363,7 @@ def _scene(text: str) -> tuple[int, None]:
 
 
 def _format(param: str, value: object) -> str:
-    if param in ("sectors", "compare"):
+    if param in ("sectors", "compare", "labels"):
         return ",".join(value)
     if param == "years":
         return f"{value[0]:04d}-{value[1]:04d}"

@@ -809,7 +809,9 @@ def view_map(view, states: gpd.GeoDataFrame, records: pd.DataFrame, *, link: str
     from geo.view import view_title
 
     metric = metrics.METRICS[view.metric]
-    filters = join.Filters(sectors=view.sectors, years=view.years, known_years_only=view.known_years_only)
+    filters = join.Filters(
+        sectors=view.sectors, years=view.years, known_years_only=view.known_years_only, labels=view.labels
+    )
     counts = join.state_counts(states, records, filters)
     points = join.filter_records(records, filters)
     timed = join.filter_records(records, replace(filters, sectors=()))

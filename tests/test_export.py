@@ -233,6 +233,7 @@ def test_export_bundle(layer, fmt):
             "sectors": ["Aerospace"],
             "years": [2004, 2018],
             "known_years_only": False,
+            "labels": [],
             "date": "2026-12-02",
             "rows": len(frame),
             "command": f"atlas export --layer {layer} --format {fmt} --sector Aerospace --years 2004-2018 --date 2026-12-02",
