@@ -681,7 +681,11 @@ def unmapped(points) -> None:
     rest = points[points["state"] == ""]
     if rest.empty:
         return
-    with st.expander(f"{plural(len(rest), 'record')} not on the map (multi-state, national, or state not given)"):
+    label = f"{plural(len(rest), 'record')} not on the map (multi-state, national, or state not given)"
+    box = st.expander(label, key="unmapped", on_change="rerun")
+    if not box.open:  # the cards are built only when asked for: ~10 kB less per filter change
+        return
+    with box:
         for rec in rest.to_dict("records"):
             with st.container(border=True):
                 st.markdown(cards.record_card(rec))

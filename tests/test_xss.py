@@ -302,6 +302,8 @@ def test_state_panel_cards_show_hostile_text_as_text(hostile_app, hostile):
 
 def test_unmapped_list_shows_hostile_text_as_text(hostile_app):
     at, _ = hostile_app
+    at.session_state["unmapped"] = True  # the reader opens the list
+    at.run()
     [listing] = [e for e in at.expander if "not on the map" in e.label]
     [card] = _cards(listing)
     text = assert_markdown_is_text(card)
