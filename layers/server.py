@@ -45,7 +45,7 @@ def settle_heap() -> None:
 # Not streamlit_folium: it declares its component when imported, which Streamlit only registers
 # inside a running app.
 PRELOAD = ("pandas", "geopandas", "shapely", "pyogrio", "folium", "mapclassify", "geo.seeds", "geo.export",
-           "layers.basemap", "layers.assets")  # fmt: skip
+           "geo.metrics", "geo.search", "layers.basemap", "layers.assets", "layers.mapimage")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,10 +67,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _warm_data() -> None:
-    from geo import boundaries, seeds
+    from geo import boundaries, documents, official, seeds
 
     boundaries.load_states("web")
     boundaries.load_states("full")
+    for load in (official.load_population, official.load_exports, official.load_crosswalk, documents.load_documents):
+        try:  # INEGI's tables and the document register, read and checked once (exports metric, cards)
+            load()
+        except ValueError:
+            pass  # the page says what is wrong to whoever asks for it
     try:
         seeds.load_records()
     except seeds.SeedError:
