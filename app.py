@@ -746,13 +746,13 @@ def main() -> None:
 
     profile = profile_of(view.state, *key) if view.state else None
     chosen_metric = metrics.METRICS[view.metric]
-    values = metric_values(
-        view.metric, view.sectors, view.years, view.known_years_only, view.labels, view.year, SYNTHETIC_POINTS
-    )
-    playing = (st.session_state.get("play_mode") or "in") if st.session_state.get("playing") else None
-    classes = metric_classes(
-        view.metric, view.sectors, view.years, view.known_years_only, view.labels, view.year, playing, SYNTHETIC_POINTS
-    )
+    try:
+        values, classes = metric_and_classes(view)
+    except official.OfficialDataError as err:  # a damaged copy of INEGI's tables: say so, keep the map
+        st.error(f"The official data cannot be read ({err}). The map shows the record counts instead.")
+        view = replace(view, metric="records")
+        chosen_metric = metrics.METRICS["records"]
+        values, classes = metric_and_classes(view)
     shown = counts.assign(value=counts["state_code"].map(values.values / chosen_metric.scale))
     map_col, side_col = st.columns([2.2, 1], gap="medium")
     with map_col:
@@ -805,6 +805,18 @@ def main() -> None:
             view_images(view)
     if st.session_state.get("playing"):
         next_play_step(view)
+
+
+def metric_and_classes(view: View) -> tuple[metrics.MetricValues, style.Classes]:
+    """The view's metric for the 32 states and the map's class breaks (both cached)."""
+    playing = (st.session_state.get("play_mode") or "in") if st.session_state.get("playing") else None
+    values = metric_values(
+        view.metric, view.sectors, view.years, view.known_years_only, view.labels, view.year, SYNTHETIC_POINTS
+    )
+    classes = metric_classes(
+        view.metric, view.sectors, view.years, view.known_years_only, view.labels, view.year, playing, SYNTHETIC_POINTS
+    )
+    return values, classes
 
 
 def metric_title(view: View) -> str:

@@ -9,8 +9,10 @@ search box selects what it finds.
 from __future__ import annotations
 
 import html
+import shutil
 
 import pytest
+import streamlit as st
 
 from geo import metrics, names, official, seeds
 from geo.join import Filters, filter_records, year_bounds
@@ -178,3 +180,19 @@ def test_play_steps_through_every_year_and_stops(monkeypatch, params, key, last)
     assert at.session_state["playing"] is False
     assert [b.label for b in at.button if b.key == "play"] == ["▶ Play years"]
     assert not at.exception and not any("went wrong" in e.value for e in at.error)
+
+
+def test_damaged_official_data_is_a_clear_message_and_the_map_stays(tmp_path, monkeypatch):
+    folder = tmp_path / "inegi"
+    shutil.copytree(official.INEGI_DIR, folder)
+    exports = folder / official.EXPORTS_FILE
+    exports.write_text(exports.read_text(encoding="utf-8").replace("ANIO,", "YEAR,", 1), encoding="utf-8")
+    monkeypatch.setattr(official, "INEGI_DIR", folder)
+    st.cache_data.clear()
+    try:
+        at = run_app({"metric": "exports"})
+        [error] = at.error
+        assert "official data cannot be read" in error.value and official.EXPORTS_FILE in error.value
+        assert "went wrong" not in error.value and len(layers(at)["states"]["fills"]) == 32
+    finally:
+        st.cache_data.clear()
