@@ -340,6 +340,14 @@ def found_record(points) -> None:
 def sidebar(states_list: list[str], bounds: tuple[int, int] | None) -> None:
     with st.sidebar:
         search_box()
+        st.selectbox(
+            "State profile",
+            states_list,
+            key="state",
+            index=None,
+            placeholder="Click a state or choose…",
+            on_change=sync_url,
+        )
         st.header("Filters")
         st.multiselect(
             "Sectors", SECTORS, key="sectors", on_change=sync_url, placeholder="All sectors",
@@ -383,14 +391,6 @@ def sidebar(states_list: list[str], bounds: tuple[int, int] | None) -> None:
             "Compare states", states_list, key="compare", max_selections=MAX_COMPARE, on_change=sync_url,
             placeholder="Choose 2 to 4 states", help="Side by side under the map, outlined dashed on the map.",
         )  # fmt: skip
-        st.selectbox(
-            "State profile",
-            states_list,
-            key="state",
-            index=None,
-            placeholder="Click a state or choose…",
-            on_change=sync_url,
-        )
         st.selectbox(
             "Basemap", list(basemap.BASEMAPS), key="basemap", format_func=basemap.BASEMAPS.get, on_change=sync_url
         )
