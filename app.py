@@ -33,6 +33,7 @@ from geo.view import (
     parse_view,
     step_sector,
     step_years,
+    view_filters,
     view_from_session,
     view_title,
     view_to_params,
@@ -651,12 +652,6 @@ def view_images(view: View) -> None:
             on_click="ignore",
             key=f"img-{fmt}",
         )
-
-
-def view_filters(view: View) -> join.Filters:
-    return join.Filters(
-        sectors=view.sectors, years=view.years, known_years_only=view.known_years_only, labels=view.labels
-    )
 
 
 def view_link(view: View) -> str:

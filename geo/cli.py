@@ -227,17 +227,24 @@ def _date(text: str) -> datetime.date:
         raise argparse.ArgumentTypeError(f"invalid date {text!r}: expected YYYY-MM-DD") from error
 
 
+def _records():
+    """The validated records, or None after listing every seed problem on stderr (exit code 1)."""
+    try:
+        return seeds.load_records()
+    except seeds.SeedError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"atlas: the seeds have {len(error.problems)} problem(s); nothing written.", file=sys.stderr)
+        return None
+
+
 def _export(args: argparse.Namespace) -> int:
     extensions = {key: spec.extension for key, spec in export.FORMATS.items()}
     out = None if args.out is None else safe_output(args.out, force=args.force)
     pick = output_format if args.no_bundle else _bundle_format
     fmt = pick(out, args.format, extensions)
-    try:
-        records = seeds.load_records()
-    except seeds.SeedError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        print(f"atlas: the seeds have {len(error.problems)} problem(s); nothing written.", file=sys.stderr)
+    records = _records()
+    if records is None:
         return 1
     filters = filters_from_args(args, records)
     # An export is for analysis rather than drawing, so it gets the full-resolution shapes.
@@ -274,12 +281,8 @@ def _map(args: argparse.Namespace) -> int:
         state = names.normalise_state(args.state) if args.state else None
     except names.UnknownStateError as error:
         raise UsageError(f"--state: {error}") from error
-    try:
-        records = seeds.load_records()
-    except seeds.SeedError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        print(f"atlas: the seeds have {len(error.problems)} problem(s); nothing written.", file=sys.stderr)
+    records = _records()
+    if records is None:
         return 1
     filters = filters_from_args(args, records)
     bounds = year_bounds(records)

@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from geo import metrics
+from geo.join import Filters
 from geo.schema import LABELS
 
 METRICS = tuple(metrics.METRICS)
@@ -113,7 +114,7 @@ def parse_view(
     notices: list[str] = []
     texts = _single_texts(params, notices)
     parsers: dict[str, Callable[[str], tuple[object, str | None]]] = {
-        "sectors": lambda text: _sectors(text, sectors),
+        "sectors": lambda text: _names(text, sectors, "sector"),
         "years": lambda text: _years(text, year_bounds),
         "known": _known,
         "labels": lambda text: _names(text, LABELS, "label"),
@@ -231,10 +232,6 @@ def _single_texts(params: Mapping[str, str | list[str]], notices: list[str]) -> 
         else:
             texts[key] = text
     return texts
-
-
-def _sectors(text: str, known: Sequence[str]) -> tuple[tuple[str, ...], str | None]:
-    return _names(text, known, "sector")
 
 
 def _names(text: str, known: Sequence[str], what: str) -> tuple[tuple[str, ...], str | None]:
@@ -380,6 +377,11 @@ def _shown(text: str) -> str:
     if len(safe) > ECHO_CHARS:
         safe = safe[:ECHO_CHARS] + "…"
     return f'"{safe}"'
+
+
+def view_filters(view: View) -> Filters:
+    """The record filters `view` applies (the page, map images and the CLI's map alike)."""
+    return Filters(sectors=view.sectors, years=view.years, known_years_only=view.known_years_only, labels=view.labels)
 
 
 def view_title(view: View) -> str:

@@ -806,12 +806,10 @@ def view_map(view, states: gpd.GeoDataFrame, records: pd.DataFrame, *, link: str
     """The map image of `view` (geo.view.View): its filters, metric and export year, the screen's
     classes (geo.metrics.classed_values), title, legend, caveats, sources and the link that reopens it."""
     from geo import join, metrics
-    from geo.view import view_title
+    from geo.view import view_filters, view_title
 
     metric = metrics.METRICS[view.metric]
-    filters = join.Filters(
-        sectors=view.sectors, years=view.years, known_years_only=view.known_years_only, labels=view.labels
-    )
+    filters = view_filters(view)
     counts = join.state_counts(states, records, filters)
     points = join.filter_records(records, filters)
     timed = join.filter_records(records, replace(filters, sectors=()))
