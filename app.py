@@ -21,7 +21,7 @@ if "geopandas" not in sys.modules:
 import pandas as pd
 from streamlit_folium import st_folium
 
-from geo import boundaries, deck, documents, export, join, metrics, official, search, seeds, synthetic
+from geo import boundaries, db, deck, documents, export, join, metrics, official, search, seeds, source, synthetic
 from geo.profile import StateProfile, state_profile
 from geo.schema import LABELS
 from geo.sectors import SECTORS
@@ -51,11 +51,25 @@ SEARCH_RESULTS = 6
 PRESENT_LABELS = {PRESENT_OFF: "Off", "light": "Projector, light", "dark": "Projector, dark"}
 
 
-@st.cache_data(show_spinner="Loading the atlas data…")
-def load_data(synthetic_points: int):
-    """States and validated records (plus synthetic benchmark points when asked)."""
+@st.cache_data(ttl=2, show_spinner=False)
+def data_revision() -> int:
+    """The records' revision (geo.source), read at most every 2 s: a rerun does not re-read the data."""
+    return source.revision()
+
+
+def data_key() -> tuple[int, int]:
+    """What every cached frame depends on: the synthetic points and the revision this run reads
+    (fixed at the start of the run by main, so one page never mixes two revisions)."""
+    return st.session_state.get("data_key", (SYNTHETIC_POINTS, 0))
+
+
+# Two revisions (the current and the one before), each with and without benchmark points.
+@st.cache_data(show_spinner="Loading the atlas data…", max_entries=4)
+def load_data(data: tuple[int, int]):
+    """States and validated records (plus synthetic benchmark points when asked) of one revision."""
+    synthetic_points, _ = data
     states = boundaries.load_states("web")
-    records = seeds.load_records()
+    records = source.records()
     if synthetic_points:
         extra = synthetic.synthetic_projects(states, synthetic_points)
         records = pd.concat([records, extra], ignore_index=True)
@@ -71,10 +85,10 @@ def served() -> tuple[dict[str, str], str, assets.MapAssets]:
     return prefixes, str(folder), assets.map_assets(prefixes)
 
 
-@st.cache_resource(show_spinner=False)
-def map_data(synthetic_points: int) -> assets.MapData:
+@st.cache_resource(show_spinner=False, max_entries=2)  # this revision's and the one before
+def map_data(data: tuple[int, int]) -> assets.MapData:
     """Geometry and marker details published once as static files: a filter change then sends a few kB."""
-    states, records = load_data(synthetic_points)
+    states, records = load_data(data)
     prefixes, folder, _ = served()
     outline = boundaries.country_outline(states)
     return assets.publish_map_data(states, records, outline=outline, folder=folder, prefix=prefixes["data"])
@@ -82,10 +96,10 @@ def map_data(synthetic_points: int) -> assets.MapData:
 
 def current_map_data() -> assets.MapData:
     """The published map data, published again if its files were deleted while the app runs."""
-    data = map_data(SYNTHETIC_POINTS)
+    data = map_data(data_key())
     if data.missing():
         map_data.clear()
-        data = map_data(SYNTHETIC_POINTS)
+        data = map_data(data_key())
     return data
 
 
@@ -96,27 +110,27 @@ def settle_heap() -> bool:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def filtered(sectors: tuple, years: tuple, known: bool, labels: tuple, synthetic_points: int):
+def filtered(sectors: tuple, years: tuple, known: bool, labels: tuple, data: tuple[int, int]):
     """Per-state counts and matching records for one filter setting (primitive keys, cached)."""
-    states, records = load_data(synthetic_points)
+    states, records = load_data(data)
     filters = join.Filters(sectors=sectors, years=years, known_years_only=known, labels=labels)
     return join.state_counts(states, records, filters), join.filter_records(records, filters)
 
 
 @st.cache_data(show_spinner=False)
-def overview(synthetic_points: int) -> tuple[list[str], tuple[int, int] | None]:
+def overview(data: tuple[int, int]) -> tuple[list[str], tuple[int, int] | None]:
     """The state names and the records' year range: all most runs need from the full frames, as
     primitives (every `load_data` call returns a fresh copy of every record and state outline)."""
-    states, records = load_data(synthetic_points)
+    states, records = load_data(data)
     return list(states["state"]), join.year_bounds(records)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def chart_specs(sectors: tuple, years: tuple, known: bool, labels: tuple, synthetic_points: int):
+def chart_specs(sectors: tuple, years: tuple, known: bool, labels: tuple, data: tuple[int, int]):
     """The two charts' specs (records by sector, by known year; None when nothing is dated), the
     sector chart's bar count and the undated records, for one filter setting: built once, not on
     every rerun (melting the counts into chart rows is the charts' main cost)."""
-    _, records = load_data(synthetic_points)
+    _, records = load_data(data)
     filters = join.Filters(sectors=sectors, years=years, known_years_only=known, labels=labels)
     by_sector = join.sector_counts(records, filters)
     by_sector = by_sector[by_sector.sum(axis=1) > 0]
@@ -126,29 +140,29 @@ def chart_specs(sectors: tuple, years: tuple, known: bool, labels: tuple, synthe
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def profile_of(state: str, sectors: tuple, years: tuple, known: bool, labels: tuple, synthetic_points: int):
+def profile_of(state: str, sectors: tuple, years: tuple, known: bool, labels: tuple, data: tuple[int, int]):
     """One state's panel (counts, timeline, listings) for one filter setting."""
-    _, records = load_data(synthetic_points)
+    _, records = load_data(data)
     return state_profile(
         records, state, join.Filters(sectors=sectors, years=years, known_years_only=known, labels=labels)
     )
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def metric_values(key: str, sectors: tuple, years, known: bool, labels: tuple, export_year: int, synthetic_points: int):
+def metric_values(key: str, sectors: tuple, years, known: bool, labels: tuple, export_year: int, data: tuple[int, int]):
     """The metric for the 32 states under one filter setting (geo.metrics), cached."""
-    _, records = load_data(synthetic_points)
+    _, records = load_data(data)
     timed = join.filter_records(records, join.Filters(years=years, known_years_only=known, labels=labels))
     return metrics.state_metric(key, timed, sectors=sectors, export_year=export_year)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def metric_classes(key: str, sectors: tuple, years, known: bool, labels: tuple, export_year: int, playing: str | None,
-                   synthetic_points: int) -> style.Classes:  # fmt: skip
+                   data: tuple[int, int]) -> style.Classes:  # fmt: skip
     """The map's class breaks (layers.style.classify): from geo.metrics.classed_values, the same as
     map images; while the records' years play (`playing` = the play mode), pooled over every step,
     so colours compare."""
-    _, records = load_data(synthetic_points)
+    _, records = load_data(data)
     bounds = join.year_bounds(records)
     if playing and bounds is not None and not metrics.METRICS[key].uses_export_year:
         steps = [play_years(year, bounds, playing) for year in range(bounds[0], bounds[1] + 1)]
@@ -288,10 +302,10 @@ def apply_map_click(states_list: list[str]) -> None:
         sync_url()
 
 
-@st.cache_resource(show_spinner=False)
-def search_index():
+@st.cache_resource(show_spinner=False, max_entries=2)
+def search_index(revision: int):
     """States, cities and the documented records to search (never the benchmark's synthetic points)."""
-    return search.build_index(load_data(0)[1])
+    return search.build_index(load_data((0, revision))[1])
 
 
 def choose_hit(hit: search.Hit) -> None:
@@ -305,7 +319,7 @@ def choose_hit(hit: search.Hit) -> None:
 
 def search_enter() -> None:
     """Enter in the search box: an exact name or alias is chosen at once; otherwise the list shows."""
-    hits = search.search(st.session_state.get("search", ""), search_index(), limit=1)
+    hits = search.search(st.session_state.get("search", ""), search_index(data_key()[1]), limit=1)
     if hits and search.is_exact(st.session_state["search"], hits[0]):
         choose_hit(hits[0])
 
@@ -315,7 +329,7 @@ def search_box() -> None:
         "Search", key="search", on_change=search_enter, placeholder="State, city, cluster or project",
         help="Accents and capitals do not matter; abbreviations work (CDMX, Edomex, NL, Qro, SLP…).",
     )  # fmt: skip
-    hits = search.search(query, search_index(), limit=SEARCH_RESULTS)
+    hits = search.search(query, search_index(data_key()[1]), limit=SEARCH_RESULTS)
     if query and not hits:
         st.caption("Nothing found. Try part of a name, e.g. “aero” or “Monterrey”.")
     for number, hit in enumerate(hits):
@@ -327,7 +341,7 @@ def found_record(points) -> None:
     record_id = st.session_state.get("found")
     if not record_id:
         return
-    _, records = load_data(SYNTHETIC_POINTS)
+    _, records = load_data(data_key())
     match = records[records["id"] == record_id]
     if match.empty:
         return
@@ -662,12 +676,12 @@ def view_link(view: View) -> str:
 
 
 def _image(view: View, link: str, date: str, size: str, fmt: str) -> bytes:
-    states, records = load_data(0)  # documented records only: an image never shows benchmark points
+    states, records = load_data((0, data_key()[1]))  # documented records only: an image never shows benchmark points
     return mapimage.view_map(view, states, records, link=link, date=date, size=size, fmt=fmt)
 
 
 def _bundle(filters, layer: str, fmt: str, date) -> bytes:
-    _, records = load_data(SYNTHETIC_POINTS)  # when a download is asked for, from the cache
+    _, records = load_data(data_key())  # when a download is asked for, from the cache
     states = boundaries.load_states("full") if layer == "states" else None
     return export.layer_bundle(layer, fmt, states, records, filters, date=date)[1]
 
@@ -690,7 +704,12 @@ def main() -> None:
     st.html(page_style(str(assets.PAGE_CSS)))  # the map starts within the first screen; its height follows the window
     LOADING.empty()
     try:
-        states_list, bounds = overview(SYNTHETIC_POINTS)
+        st.session_state["data_key"] = (SYNTHETIC_POINTS, data_revision())
+        states_list, bounds = overview(data_key())
+    except db.DatabaseError as err:
+        st.title("Mexico Cluster Atlas")
+        st.error(f"The atlas database cannot be read: {err}")
+        st.stop()
     except seeds.SeedError as err:
         st.title("Mexico Cluster Atlas")
         st.error(
@@ -733,7 +752,7 @@ def main() -> None:
         st.warning(f"Benchmark mode: {SYNTHETIC_POINTS:,} SYNTHETIC project points are added. They are not real data.")
 
     filters = view_filters(view)
-    key = (view.sectors, view.years, view.known_years_only, view.labels, SYNTHETIC_POINTS)  # primitive cache keys
+    key = (view.sectors, view.years, view.known_years_only, view.labels, data_key())  # primitive cache keys
     counts, points = filtered(*key)
     title(view, counts, points)
     if chosen is not None and chosen.scenes:
@@ -806,10 +825,10 @@ def metric_and_classes(view: View) -> tuple[metrics.MetricValues, style.Classes]
     """The view's metric for the 32 states and the map's class breaks (both cached)."""
     playing = (st.session_state.get("play_mode") or "in") if st.session_state.get("playing") else None
     values = metric_values(
-        view.metric, view.sectors, view.years, view.known_years_only, view.labels, view.year, SYNTHETIC_POINTS
+        view.metric, view.sectors, view.years, view.known_years_only, view.labels, view.year, data_key()
     )
     classes = metric_classes(
-        view.metric, view.sectors, view.years, view.known_years_only, view.labels, view.year, playing, SYNTHETIC_POINTS
+        view.metric, view.sectors, view.years, view.known_years_only, view.labels, view.year, playing, data_key()
     )
     return values, classes
 
@@ -849,13 +868,13 @@ def ranking(view: View, values: metrics.MetricValues, counts) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def compared(states: tuple, sectors: tuple, years, known: bool, labels: tuple, export_year: int, synthetic_points: int):
+def compared(states: tuple, sectors: tuple, years, known: bool, labels: tuple, export_year: int, data: tuple[int, int]):
     """What the compare view shows for `states`: every metric's text, counts by sector, exports by year."""
-    counts, _ = filtered(sectors, years, known, labels, synthetic_points)
+    counts, _ = filtered(sectors, years, known, labels, data)
     rows = counts.set_index("state").loc[list(states)]
     table = pd.DataFrame(
         {
-            metric.title(export_year): metric_values(key, sectors, years, known, labels, export_year, synthetic_points)
+            metric.title(export_year): metric_values(key, sectors, years, known, labels, export_year, data)
             .text.reindex(rows["state_code"])
             .to_numpy()
             for key, metric in metrics.METRICS.items()
@@ -871,7 +890,7 @@ def compared(states: tuple, sectors: tuple, years, known: bool, labels: tuple, e
 def compare(view: View, key: tuple) -> None:
     """2-4 states side by side, on one scale: every metric, records by sector, exports over the years, records."""
     st.subheader("Compare: " + " · ".join(view.compare))
-    table, by_sector, series = compared(view.compare, *key[:4], view.year, SYNTHETIC_POINTS)
+    table, by_sector, series = compared(view.compare, *key[:4], view.year, data_key())
     st.dataframe(table, width="stretch")
     left, right = st.columns(2)
     with left:

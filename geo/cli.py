@@ -4,6 +4,7 @@
                  [--sector NAME]... [--years FROM-TO] [--known-years-only] [--date YYYY-MM-DD]
     atlas map --out FILE.png|.svg|.pdf [--size slide|a4] [--metric KEY] [--export-year YYYY]
               [--state NAME] [--link-base URL] [--force] [filters and --date as above]
+    atlas db init|load DIR|dump DIR [--url postgresql://...]
 
 By default it writes the zip the app's download button gives for the same filters (data file,
 DATA_DICTIONARY.md, SOURCES.md, FILTERS.json), named as the app names it unless --out says
@@ -12,12 +13,15 @@ otherwise; --no-bundle writes the bare data file, whose format may then come fro
 (layers.mapimage.view_map: the same classes, legend, caveats and sources as the screen).
 FORMAT is one of geo.export.FORMATS. Filters are checked as the app checks a link's
 (geo.filters): a year range overlapping the data's years is clamped with a notice, one outside
-them is an error.
+them is an error. With ATLAS_DATABASE_URL set, both read the records from that database (geo.source).
+`atlas db` creates the database's tables, loads a seed folder into it, or dumps it back (geo.db,
+docs/database.md); the URL is --url, else ATLAS_DATABASE_URL.
 
 --out must name a regular file in an existing folder; an existing file is replaced only with
 --force (keeping its permissions), never a device, FIFO, symlink or folder.
 
-Exit codes: 0 written; 1 the seeds failed validation or the file could not be written; 2 bad
+Exit codes: 0 written; 1 the seeds failed validation, the database cannot be used or the file
+could not be written; 2 bad
 arguments (unknown sector, years outside the data, a --out that cannot be written safely, a
 format that contradicts the file name, ...); 128+N stopped by signal N while writing; 130
 interrupted (Ctrl-C). Nothing is left on disk unless the exit code is 0.
@@ -35,7 +39,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from geo import boundaries, export, seeds
+from geo import boundaries, db, export, seeds, source
 from geo.filters import FilterError, check_filters
 from geo.join import Filters, year_bounds
 from geo.schema import LABELS
@@ -65,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse exits on bad arguments and --help; we return codes
         return int(exit_.code or 0)
     try:
-        return _export(args) if args.command == "export" else _map(args)
+        return {"export": _export, "map": _map, "db": _db}[args.command](args)
     except UsageError as error:
         print(f"atlas: {error}", file=sys.stderr)
         return 2
@@ -193,6 +197,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_filter_arguments(command)
     _map_parser(commands)
+    _db_parser(commands)
     return parser
 
 
@@ -220,6 +225,44 @@ def _map_parser(commands) -> None:
     add_filter_arguments(command)
 
 
+def _db_parser(commands) -> None:
+    command = commands.add_parser(
+        "db",
+        help="the optional PostgreSQL + PostGIS registry: init, load, dump",
+        description="Create the registry's tables, load a seed folder into it (validated as the CSV loader "
+        "validates, all or nothing), or write its seed files back (docs/database.md).",
+    )
+    command.add_argument("action", choices=("init", "load", "dump"))
+    command.add_argument("folder", nargs="?", metavar="DIR", help="load: the seed folder; dump: a new or empty folder")
+    command.add_argument("--url", help=f"postgresql://user@host:port/dbname; default: ${source.URL_VARIABLE}")
+
+
+def _db(args: argparse.Namespace) -> int:
+    url = args.url or source.database_url()
+    if not url:
+        raise UsageError(f"no database: pass --url postgresql://user@host:port/dbname or set {source.URL_VARIABLE}")
+    if (args.folder is None) != (args.action == "init"):
+        raise UsageError("db init takes no folder" if args.action == "init" else f"db {args.action} needs a folder DIR")
+    try:
+        if args.action == "init":
+            applied = db.init(url)
+            print(f"Applied {', '.join(applied)}" if applied else "The database is up to date; nothing to apply")
+        elif args.action == "load":
+            if not Path(args.folder).is_dir():
+                raise UsageError(f"{args.folder} is not a folder of seed files")
+            print(f"Loaded {args.folder} (revision {db.load(url, Path(args.folder))})")
+        else:
+            written = db.dump(url, Path(args.folder))
+            print(f"Wrote {len(written)} seed files to {args.folder}")
+    except db.DatabaseError as error:
+        print(f"atlas: {error}", file=sys.stderr)
+        return 1
+    except seeds.SeedError as error:
+        _seed_problems(error, "nothing loaded")
+        return 1
+    return 0
+
+
 def _date(text: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(text)
@@ -228,14 +271,23 @@ def _date(text: str) -> datetime.date:
 
 
 def _records():
-    """The validated records, or None after listing every seed problem on stderr (exit code 1)."""
+    """The validated records of the atlas's source (geo.source), or None after listing every
+    problem on stderr (exit code 1)."""
     try:
-        return seeds.load_records()
-    except seeds.SeedError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        print(f"atlas: the seeds have {len(error.problems)} problem(s); nothing written.", file=sys.stderr)
+        return source.records()
+    except db.DatabaseError as error:
+        print(f"atlas: {error}", file=sys.stderr)
         return None
+    except seeds.SeedError as error:
+        _seed_problems(error, "nothing written")
+        return None
+
+
+def _seed_problems(error: seeds.SeedError, outcome: str) -> None:
+    """Every seed problem on stderr, then how many and what that means (`outcome`)."""
+    for problem in error.problems:
+        print(problem, file=sys.stderr)
+    print(f"atlas: the seeds have {len(error.problems)} problem(s); {outcome}.", file=sys.stderr)
 
 
 def _export(args: argparse.Namespace) -> int:

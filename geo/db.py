@@ -150,7 +150,7 @@ def _connect(url: str) -> psycopg.Connection:
     try:
         return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT, autocommit=True)
     except psycopg.Error as err:
-        reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        reason = " ".join(str(err).split()) or type(err).__name__  # libpq's lines, as one
         raise DatabaseError(f"cannot reach the database {_shown(url)}: {reason}") from err
 
 
