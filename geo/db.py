@@ -146,7 +146,7 @@ def snapshot(url: str) -> tuple[int, dict[str, bytes]]:
 
 def _connect(url: str) -> psycopg.Connection:
     if not url.startswith(("postgresql://", "postgres://")):
-        raise DatabaseError(f"{_shown(url)} is not a database URL; expected postgresql://user@host:port/dbname")
+        raise DatabaseError("the database URL must start with postgresql:// (postgresql://user@host:port/dbname)")
     try:
         return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT, autocommit=True)
     except psycopg.Error as err:
@@ -159,7 +159,7 @@ def _shown(url: str) -> str:
     try:
         info = psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.Error:
-        return "(an unreadable URL)"
+        return "(a URL libpq cannot read)"
     user = f"{info['user']}@" if info.get("user") else ""
     port = f":{info['port']}" if info.get("port") else ""
     return f"postgresql://{user}{info.get('host', '')}{port}/{info.get('dbname', '')}"

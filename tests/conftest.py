@@ -7,6 +7,8 @@ generous deadline. Pick one by hand with `pytest --hypothesis-profile=ci`.
 """
 
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -24,3 +26,23 @@ def _map_data_in_a_temporary_folder(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ATLAS_CACHE_DIR", str(folder))
         yield folder
+
+
+@pytest.fixture(scope="session")
+def database_server():
+    """A PostgreSQL + PostGIS server for tests/test_db.py: ATLAS_TEST_DATABASE_URL (scripts/test.sh
+    starts one), else a throwaway cluster of scripts/pg_cluster.sh, stopped at the end. A server
+    that cannot be had fails the tests that need it, with the script's reason (never a skip)."""
+    url = os.environ.get("ATLAS_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    script = Path(__file__).resolve().parent.parent / "scripts" / "pg_cluster.sh"
+    started = subprocess.run(["bash", str(script), "start"], capture_output=True, text=True)
+    if started.returncode != 0:
+        pytest.fail(f"no PostgreSQL + PostGIS server for the database tests:\n{started.stderr}", pytrace=False)
+    folder, url = started.stdout.split()
+    try:
+        yield url
+    finally:
+        subprocess.run(["bash", str(script), "stop", folder], check=True)
