@@ -63,6 +63,14 @@ def data_key() -> tuple[int, int]:
     return st.session_state.get("data_key", (SYNTHETIC_POINTS, 0))
 
 
+@st.fragment(run_every=5)
+def follow_database() -> None:
+    """With the database as the source: an edit committed there reruns the page within seconds,
+    without a click (this fragment draws nothing; its reruns cost one cached revision read)."""
+    if data_revision() != data_key()[1]:
+        st.rerun(scope="app")
+
+
 # Two revisions (the current and the one before), each with and without benchmark points.
 @st.cache_data(show_spinner="Loading the atlas data…", max_entries=4)
 def load_data(data: tuple[int, int]):
@@ -725,6 +733,8 @@ def main() -> None:
         st.error(f"The map cannot be shown: {err}")
         st.stop()
     settle_heap()
+    if source.database_url():
+        follow_database()
     defaults = View(years=bounds, year=LATEST_EXPORT_YEAR)
     init_state(defaults, states_list)
     follow_history(states_list)

@@ -6,6 +6,9 @@
 #   bash scripts/test.sh                 # everything
 #   bash scripts/test.sh -m browser -x   # only the browser tests
 # ATLAS_CHROMIUM=/path/to/chromium points the browser tests at another Chromium build.
+# The database tests get a throwaway PostgreSQL + PostGIS cluster (scripts/pg_cluster.sh, which
+# installs Debian's packages when missing), stopped at the end; ATLAS_TEST_DATABASE_URL=postgresql://...
+# points them at a server of yours instead (each test creates and drops a database of its own).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_bootstrap.sh"
 
@@ -30,6 +33,19 @@ ensure_chromium() {
     (Never a downloaded browser build: 'playwright install' is not used by this project.)"
 }
 
+start_database() {  # a throwaway PostgreSQL + PostGIS cluster for tests/test_db.py, stopped on exit
+    [ -n "${ATLAS_TEST_DATABASE_URL:-}" ] && return 0  # a server of the caller's
+    local started
+    if ! started="$(bash "$ATLAS_ROOT/scripts/pg_cluster.sh" start)"; then
+        atlas_say "no throwaway PostgreSQL cluster (reason above): the database tests will fail"
+        return 0
+    fi
+    ATLAS_PG_DIR="${started%% *}"
+    export ATLAS_TEST_DATABASE_URL="${started#* }"
+    trap 'bash "$ATLAS_ROOT/scripts/pg_cluster.sh" stop "$ATLAS_PG_DIR"' EXIT
+    atlas_say "PostgreSQL + PostGIS for the tests at $ATLAS_TEST_DATABASE_URL"
+}
+
 lint() {  # every check runs; non-zero when any failed
     local failed=0 js
     "$ATLAS_UV" run --frozen --no-sync ruff check --quiet . || failed=1
@@ -45,6 +61,7 @@ lint() {  # every check runs; non-zero when any failed
 atlas_sync
 ensure_chromium
 cd "$ATLAS_ROOT"
+start_database
 set +e
 lint
 lint_status=$?
