@@ -32,7 +32,8 @@ class DatabaseError(Exception):
 
 
 def init(url: str) -> list[str]:
-    """Apply the migrations not applied yet, each in its own transaction; returns their names."""
+    """Apply the migrations not applied yet, in order and in one transaction (all or none);
+    returns their names."""
     applied = []
     with _connect(url) as conn:
         _check_postgis(conn)
@@ -68,7 +69,7 @@ def load(url: str, seeds_dir: Path) -> int:
             raise DatabaseError(
                 f"the database refused the seeds ({err.diag.message_primary}); nothing was loaded"
             ) from err
-        return revision_of(conn)
+        return _revision(conn)
 
 
 def _replace(conn: psycopg.Connection, files: dict) -> None:
@@ -91,17 +92,23 @@ def dump(url: str, out_dir: Path) -> list[Path]:
     if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
         raise DatabaseError(f"cannot write in {out.parent}: it is not a writable folder")
     _, files = snapshot(url)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as err:
+        raise DatabaseError(f"cannot write in {out.parent}: {err.strerror or err}") from err
     try:
         for name, data in files.items():
             (tmp / name).write_bytes(data)
+        tmp.chmod(0o755)  # a folder like any other, not mkdtemp's private one
         if out.exists():
             out.rmdir()
         tmp.rename(out)
-    except BaseException:
+    except BaseException as err:
         for path in tmp.glob("*"):
             path.unlink()
         tmp.rmdir()
+        if isinstance(err, OSError):
+            raise DatabaseError(f"cannot write {out}: {err.strerror or err}; nothing written") from err
         raise
     return [out / name for name in files]
 
@@ -120,10 +127,11 @@ def revision(url: str) -> int:
     """The data's revision: one step per committed change to any seed table."""
     with _connect(url) as conn:
         _check_schema(conn)
-        return revision_of(conn)
+        return _revision(conn)
 
 
-def revision_of(conn: psycopg.Connection) -> int:
+def _revision(conn: psycopg.Connection) -> int:
+    """The counter the triggers of migration 0001 move."""
     return conn.execute("SELECT revision FROM atlas_revision").fetchone()[0]
 
 
@@ -134,7 +142,7 @@ def snapshot(url: str) -> tuple[int, dict[str, bytes]]:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
         with conn.transaction():
-            rev = revision_of(conn)
+            rev = _revision(conn)
             stored = {name: (header, bytes(raw), digest)
                       for name, header, raw, digest in conn.execute("SELECT * FROM seed_files")}  # fmt: skip
             files = {name: _file(conn, name, *stored[name]) for name in schema.SEED_FILES if name in stored}
