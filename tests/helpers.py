@@ -4,7 +4,8 @@
 - the runtime's pure helpers run in Node (the real JS file, never a Python copy of it);
 - published map data in a temporary folder;
 - AppTest sessions and what a reader sees of their markdown;
-- hand-built export and seed frames, and edited copies of the seeds.
+- hand-built export and seed frames, and edited copies of the seeds;
+- a database of its own on the tests' PostgreSQL server.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ import os
 import re
 import shutil
 import subprocess
+import uuid
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -26,6 +30,7 @@ import branca.colormap
 import folium.elements
 import geopandas as gpd
 import pandas as pd
+import psycopg
 import pyogrio
 import pytest
 import shapely
@@ -212,6 +217,20 @@ def rewrite_csv(path: Path, change) -> list[int]:
         writer.writeheader()
         writer.writerows(rows)
     return changed
+
+
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """The URL of a new, empty database on the server of `server_url` (the `database_server`
+    fixture), dropped afterwards."""
+    name = f"atlas_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield server_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 # --- export and seed frames ---

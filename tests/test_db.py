@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import time
-import uuid
 
 import psycopg
 import pytest
@@ -19,7 +18,7 @@ from geopandas.testing import assert_geodataframe_equal
 from geo import boundaries, db, export, schema, seeds, source
 from geo.cli import main
 from geo.join import Filters
-from tests.helpers import DATE, REPO, copy_seeds, map_elements, rewrite_csv, run_app
+from tests.helpers import DATE, REPO, copy_seeds, fresh_database, map_elements, rewrite_csv, run_app
 
 SEEDS = REPO / "seeds"
 EDIT_WAIT = 30  # seconds an edit may take to reach the app (data_revision is re-read every 2 s)
@@ -28,12 +27,8 @@ EDIT_WAIT = 30  # seconds an edit may take to reach the app (data_revision is re
 @pytest.fixture
 def url(database_server):
     """A new, empty database (PostGIS available, nothing created), dropped after the test."""
-    name = f"atlas_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(database_server, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    yield database_server.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(database_server, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    with fresh_database(database_server) as url:
+        yield url
 
 
 @pytest.fixture
