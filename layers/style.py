@@ -51,6 +51,7 @@ COMPARED_STYLE = {"color": "#c2185b", "weight": 4, "opacity": 1.0, "fill": False
 # hollow = placed at the state's representative point.
 KIND_COLOURS = {"cluster": "#d95f02", "project": "#7570b3"}  # also in layers/static/atlas-map.css
 KIND_LABELS = {"cluster": "Clusters", "project": "Projects"}
+UPLOAD_COLOUR = "#1b9e77"  # a user's own rows (layers.markers.upload_markers); also in atlas-map.css
 
 
 @dataclass(frozen=True)
