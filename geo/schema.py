@@ -118,7 +118,7 @@ STATE_LAYER = Table("states layer", (
 ))  # fmt: skip
 
 # Layer -> the GeoPackage geometry type; None = inferred from the shapes (Polygon or MultiPolygon).
-LAYER_GEOMETRY = {"states": None, "clusters": "Point", "projects": "Point"}
+LAYER_GEOMETRY = {"states": None, "clusters": "Point", "projects": "Point", "extra": "Point"}  # extra: a user's file
 
 
 def state_layer(sectors: tuple[str, ...] = SECTORS) -> Table:

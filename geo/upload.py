@@ -66,8 +66,8 @@ def read_upload(filename: str, data: bytes) -> Upload:
     """The checked rows of the file `filename` holding `data`; UploadError for a whole-file problem."""
     name = display_name(filename)
     if len(data) > MAX_BYTES:
-        raise UploadError(f"{name} is {len(data) / 2**20:.1f} MB; files up to {MAX_BYTES // 2**20} MB can be used "
-                          f"(split it, or keep only the columns listed in docs/your-data.md)")  # fmt: skip
+        raise UploadError(f"{name} is larger than {MAX_BYTES // 2**20} MB, the limit for your own data; split it, "
+                          "or keep only the columns listed in docs/your-data.md")  # fmt: skip
     reader, row_word, first = _reader(name)
     table, notices = reader(name, data)
     table = _columns(name, table)
@@ -289,8 +289,8 @@ def _check_row(where: str, raw: dict, places: _Places) -> tuple[dict, list[str]]
     v = {k: " ".join(val.split()) if k != "notes" else val.strip() for k, val in raw.items()}
     errors: list[str] = []
 
-    def bad(column: str, expected: str) -> None:
-        shown = f"{v[column][:60]!r}" if v.get(column) else "empty"
+    def bad(column: str, expected: str, shown: str | None = None) -> None:
+        shown = shown or (f"{v[column][:60]!r}" if v.get(column) else "empty")
         errors.append(f"'{column.lstrip('_')}' is {shown} — expected {expected}")
 
     for column in _TEXT:
@@ -360,7 +360,7 @@ def _point(v: dict, bad, code: str, places: _Places):
     lon, lat = seeds.number(v, "lon", bad), seeds.number(v, "lat", bad)
     if lon is None or lat is None:
         return None, "city"
-    return seeds.check_point(lon, lat, lambda _, expected: bad("lon", expected + f" (lon {lon}, lat {lat})")), "city"
+    return seeds.check_point(lon, lat, lambda _, expected: bad("lon/lat", expected, f"{lon}, {lat}")), "city"
 
 
 def _check_points(checked: list[tuple[dict, list[str]]], places: _Places) -> None:
@@ -383,12 +383,12 @@ def _check_points(checked: list[tuple[dict, list[str]]], places: _Places) -> Non
             shape = places.shapes[record["state_code"]]
             if shape.distance(record["geometry"]) > seeds.INSIDE_TOLERANCE:
                 lies = f"it lies in {places.state_names[code]}" if code else "it lies in no Mexican state"
-                errors.append(f"lon/lat ({record['geometry'].x}, {record['geometry'].y}) — expected a point inside "
-                              f"{record['state']} ({lies})")  # fmt: skip
+                errors.append(f"'lon/lat' is {record['geometry'].x}, {record['geometry'].y} — expected a point "
+                              f"inside {record['state']} ({lies})")  # fmt: skip
         elif not record["state_code"]:
             if not code:
-                errors.append(f"lon/lat ({record['geometry'].x}, {record['geometry'].y}) — expected a point inside "
-                              "a Mexican state (it lies at sea or outside Mexico)")  # fmt: skip
+                errors.append(f"'lon/lat' is {record['geometry'].x}, {record['geometry'].y} — expected a point "
+                              "inside a Mexican state (it lies at sea or outside Mexico)")  # fmt: skip
             else:
                 record["state_code"], record["state"] = code, places.state_names[code]
 
