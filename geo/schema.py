@@ -207,7 +207,7 @@ UPLOAD_FILE = Table("your own data", (
     _text("kind", "required: what the row is (any letter case)", KINDS),
     _text("sector", "required unless `sector_raw` is given: an atlas sector (any letter case)", **_SECTOR),
     _text("sector_raw", "required unless `sector` is given: a sector label as the atlas's sources write it "
-          "(one listed in `seeds/sector_map.csv`, e.g. `Aeroespacial`); also kept as written beside `sector`"),
+          "(one listed in `seeds/sector_map.csv`, e.g. `aeronautics`); also kept as written beside `sector`"),
     _text("state", "required unless `lon` and `lat` are given: a Mexican state, any spelling (`Nuevo Leon`, "
           "`CDMX`, `Edomex`); without lon/lat the row is placed at the state's representative point"),
     Column("lon", DECIMAL, "required (with `lat`) unless `state` is given: longitude, WGS 84 degrees, inside "

@@ -94,7 +94,7 @@ def template_csv() -> bytes:
         {"name": "Clúster Automotriz de Ejemplo", "kind": "cluster", "sector": "Automotive", "state": "Coahuila",
          "place": "Saltillo", "lon": "-101.0", "lat": "25.42", "year": "2015", "year_basis": "founded",
          "notes": "an example row: replace it"},
-        {"name": "Example supplier park", "kind": "project", "sector_raw": "Aeroespacial", "state": "Querétaro",
+        {"name": "Example supplier park", "kind": "project", "sector_raw": "aeronautics", "state": "Querétaro",
          "project_type": "facility", "notes": "no lon/lat: placed at the state's representative point"},
         {"name": "Example software hub", "kind": "cluster", "sector": "ICT", "lon": "-103.35", "lat": "20.67",
          "place": "Guadalajara", "notes": "no state: found from the point"},
