@@ -169,7 +169,7 @@ def _read_xlsx(name: str, data: bytes) -> tuple[pd.DataFrame, list[str]]:
 
 def _cell_text(value) -> str:
     """A spreadsheet cell as the text a CSV would hold (2016.0 -> "2016")."""
-    if value is None:
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -53,6 +54,22 @@ ANY_CHAR = st.one_of(st.integers(0, 0x7F), st.integers(0, 0x10FFFF).filter(lambd
 )
 # Where tests pretend the map's folders are served (layers.server gives the real prefixes).
 TEST_PREFIXES = {name: f"/component/test.atlas_{name}" for name in assets.FOLDERS}
+# Hostile text for every surface that shows data (tests/test_xss.py, tests/test_upload.py).
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '" onmouseover="alert(1)',
+    "' onfocus='alert(1)",
+    "javascript:alert(1)",
+    "[x](javascript:alert(1))",
+    "[y](https://evil.example)",
+    "![i](https://evil.example/i.png)",
+    "<https://evil.example>",
+    ":red[x] $x$ **b** _i_ ~~s~~",
+    "`${alert(2)}`",
+    "&lt;b&gt; &amp; &#60;",
+    "</div></dd></dl>",
+]
 
 
 # --- the map runtime ---
@@ -83,6 +100,40 @@ def run_runtime(expression: str, **values) -> object:
     done = subprocess.run([node, "-"], input=script, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+def runtime_popups(table: dict) -> list[str]:
+    """What the runtime's popup(table, row) shows for every row (the real JS, run in Node)."""
+    return run_runtime("table.name.map((_, i) => atlas.popup(table, i))", table=table)
+
+
+class _Markup(HTMLParser):
+    """Start tags with their attributes, and the text, of an HTML fragment (entities decoded)."""
+
+    def __init__(self, fragment: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list]] = []
+        self.text: list[str] = []
+        self.feed(fragment)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def assert_only_markup(fragment: str, allowed: set[str]) -> str:
+    """`fragment` holds only `allowed` tags, with no attribute but class; returns its text."""
+    parsed = _Markup(fragment)
+    for tag, attrs in parsed.tags:
+        assert tag in allowed, (tag, fragment[:200])
+        assert all(name == "class" for name, _ in attrs), (tag, attrs)
+    return "".join(parsed.text)
 
 
 def map_assets() -> assets.MapAssets:
