@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime
 import html
+import io
 import json
 import math
 import os
@@ -500,3 +501,54 @@ def pdf_pages(data: bytes):
 def pdf_text(data: bytes) -> str:
     """A PDF's text layer as a text extractor (pypdf) finds it, whitespace runs as single spaces."""
     return " ".join(" ".join(page.extract_text().split()) for page in pdf_pages(data))
+
+
+# --- a user's own file (geo.upload) ---
+
+UPLOAD_COLUMNS = ("name", "kind", "sector", "sector_raw", "state", "lon", "lat", "place", "project_type", "year",
+                  "year_basis", "notes")  # fmt: skip
+
+
+def upload_file(fmt: str, rows: list[dict], *, stem: str = "mine") -> tuple[str, bytes]:
+    """(file name, bytes) of `rows` (column -> value; missing = empty) as a user's file in `fmt`:
+    csv, csv-bom, csv-semicolon, xlsx (numbers as numbers, text typed as text), geojson or gpkg
+    (lon/lat as the point, none when either is empty; the rest as properties)."""
+    table = pd.DataFrame([{c: row.get(c, "") for c in UPLOAD_COLUMNS} for row in rows], columns=list(UPLOAD_COLUMNS))
+    if fmt.startswith("csv"):
+        sep = ";" if fmt == "csv-semicolon" else ","
+        text = table.to_csv(index=False, sep=sep, lineterminator="\n")
+        return f"{stem}.csv", (("\ufeff" if fmt == "csv-bom" else "") + text).encode("utf-8")
+    if fmt == "xlsx":
+        import openpyxl
+        from openpyxl.cell import WriteOnlyCell
+
+        workbook = openpyxl.Workbook(write_only=True)
+        sheet = workbook.create_sheet("rows")
+        sheet.append(list(UPLOAD_COLUMNS))
+        for row in table.itertuples(index=False):
+            cells = []
+            for column, value in zip(UPLOAD_COLUMNS, row, strict=True):
+                if column in ("lon", "lat", "year") and value != "":
+                    cells.append(float(value) if column != "year" else int(value))
+                else:
+                    cell = WriteOnlyCell(sheet, value=value or None)
+                    cell.data_type = "s"  # text stays text: a leading "=" is not a formula
+                    cells.append(cell)
+            sheet.append(cells)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return f"{stem}.xlsx", buffer.getvalue()
+    has_point = (table["lon"] != "") & (table["lat"] != "")
+    points = [
+        Point(float(x), float(y)) if ok else None
+        for x, y, ok in zip(table["lon"], table["lat"], has_point, strict=True)
+    ]
+    properties = table.drop(columns=["lon", "lat"])
+    frame = gpd.GeoDataFrame(properties, geometry=points, crs="EPSG:4326")
+    if fmt == "geojson":
+        return f"{stem}.geojson", frame.to_json(na="null").encode("utf-8")
+    if fmt == "gpkg":
+        buffer = io.BytesIO()
+        pyogrio.write_dataframe(frame, buffer, driver="GPKG", layer="mine", geometry_type="Point")
+        return f"{stem}.gpkg", buffer.getvalue()
+    raise ValueError(f"unknown upload format {fmt!r}")
