@@ -210,14 +210,13 @@ def _read_vector(name: str, data: bytes, suffix: str, layer: int | None) -> tupl
                 raise UploadError(f"{name} has {info['features']:,} features; files up to {MAX_ROWS:,} rows can be "
                                   "used (split it)")  # fmt: skip
             frame = pyogrio.read_dataframe(path, layer=layer)
-        except pyogrio.errors.DataSourceError as err:
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as err:
             raise UploadError(f"{name} cannot be read as {suffix.lstrip('.')} ({err})") from None
     others = ", ".join(layers[1:])
     notices = [f"read the first layer, '{layers[0]}' (the file also has: {others})"] if others else []
     if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs(4326)
     table = pd.DataFrame({c: frame[c].map(_cell_text) for c in frame.columns if c != "geometry"}, dtype=str)
-    table = table.reindex(frame.index)
     if isinstance(frame, gpd.GeoDataFrame):
         geoms = frame.geometry.to_numpy()
         points = ~pd.isna(geoms)
@@ -228,7 +227,7 @@ def _read_vector(name: str, data: bytes, suffix: str, layer: int | None) -> tupl
         for axis, get in (("lon", shapely.get_x), ("lat", shapely.get_y)):
             column = lower.get(axis, axis)
             given = table[column] if column in table else pd.Series("", index=table.index)
-            table[column] = np.where(points, [f"{v:.7g}" if v == v else "" for v in get(geoms)], given)
+            table[column] = np.where(points, [repr(float(v)) if v == v else "" for v in get(geoms)], given)
     return table.fillna(""), notices
 
 
