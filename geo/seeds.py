@@ -209,6 +209,8 @@ def _check_record(row: _Row, kind: str, problems: _Problems, anchors, shapes, fo
 
 def formula_like(text: str) -> bool:
     """Whether a spreadsheet would run `text` as a formula (see FORMULA_START)."""
+    if text[:1].isascii() and text[:1].isalnum():  # the common case, decided without normalising
+        return False
     normal = unicodedata.normalize("NFKC", text)
     start = next((i for i, ch in enumerate(normal) if not _blank(ch)), len(normal))
     return any(ch in normal[:start] for ch in FORMULA_SPACE) or normal[start:].startswith(FORMULA_START)

@@ -19,7 +19,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -261,6 +261,7 @@ class _Places:
     anchors: dict
     shapes: gpd.GeoSeries  # state polygons (full resolution), indexed by state_code
     state_names: dict[str, str]
+    codes: dict = field(default_factory=dict)  # state as written -> code or the error's text (a file repeats them)
 
 
 def _check_rows(name: str, table: pd.DataFrame, word: str, first: int) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -268,7 +269,9 @@ def _check_rows(name: str, table: pd.DataFrame, word: str, first: int) -> tuple[
     states = boundaries.load_states("full")
     places = _Places(boundaries.anchor_points(states), states.set_index("state_code").geometry,
                      dict(zip(states["state_code"], states["state"], strict=True)))  # fmt: skip
-    rows = [(f"{word} {i + first}", v) for i, v in enumerate(table.to_dict("records"))]
+    columns = list(table.columns)
+    values = zip(*(table[c].tolist() for c in columns), strict=True)  # plain lists: faster than to_dict
+    rows = [(f"{word} {i + first}", dict(zip(columns, row, strict=True))) for i, row in enumerate(values)]
     checked = [_check_row(where, v, places) for where, v in rows]
     _check_points(checked, places)
     records, sources, problems = [], {}, []
@@ -293,7 +296,7 @@ def _check_row(where: str, raw: dict, places: _Places) -> tuple[dict, list[str]]
         errors.append(f"'{column.lstrip('_')}' is {shown} — expected {expected}")
 
     for column in _TEXT:
-        if seeds.formula_like(raw[column]):
+        if raw[column] and seeds.formula_like(raw[column]):
             bad(column, seeds.NOT_FORMULA)
     if errors:  # formula-like text is not read further
         return {}, errors
@@ -313,11 +316,17 @@ def _check_row(where: str, raw: dict, places: _Places) -> tuple[dict, list[str]]
     year = seeds.check_year(year_values, lambda column, expected: bad(column, expected))
     state = code = ""
     if v["state"]:
-        try:
-            code = names.state_code(v["state"])
+        code = places.codes.get(v["state"])
+        if code is None:
+            try:
+                code = places.codes[v["state"]] = names.state_code(v["state"])
+            except names.UnknownStateError as err:
+                code = places.codes[v["state"]] = f"a Mexican state ({err})"
+        if code in places.state_names:
             state = places.state_names[code]
-        except names.UnknownStateError as err:
-            bad("state", f"a Mexican state ({err})")
+        else:
+            bad("state", code)
+            code = ""
     point, precision = _point(v, bad, code, places)
     record = {
         "name": v["name"], "kind": kind, "project_type": project_type, "sector": sector,
@@ -371,12 +380,16 @@ def _check_points(checked: list[tuple[dict, list[str]]], places: _Places) -> Non
     if not rows:
         return
     points = np.array([record["geometry"] for record, _ in rows], dtype=object)
+    codes = places.shapes.index.to_numpy()
     tree = shapely.STRtree(places.shapes.to_numpy())
-    found, at = tree.query_nearest(
-        points, max_distance=seeds.INSIDE_TOLERANCE, all_matches=False, return_distance=False
-    )
+    inside, at = tree.query(points, predicate="intersects")  # prepared polygons: fast
     within = np.full(len(points), "", dtype=object)
-    within[found] = places.shapes.index.to_numpy()[at]
+    within[inside] = codes[at]
+    rest = np.flatnonzero(within == "")  # near a coast the web boundaries simplify: the tolerance
+    found, at = tree.query_nearest(
+        points[rest], max_distance=seeds.INSIDE_TOLERANCE, all_matches=False, return_distance=False
+    )
+    within[rest[found]] = codes[at]
     for (record, errors), code in zip(rows, within, strict=True):
         if record["state_code"] and code != record["state_code"]:
             shape = places.shapes[record["state_code"]]
