@@ -839,7 +839,7 @@ def main() -> None:
     with side_col:
         found_record(points)
         legend(view, chosen_metric, classes, values)
-        st.html(style.marker_legend_html())
+        st.html(style.marker_legend_html(upload=st.session_state.get("upload") is not None))
         state_summary(profile)
     if view.present or chosen is not None:
         stepping_keys(view)

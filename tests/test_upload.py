@@ -304,6 +304,7 @@ def test_the_app_draws_an_uploaded_file_as_its_own_layer_counted_apart():
     captions = [c.value for c in at.caption]
     assert "3 of your records (not in the documented counts) on the layer 'Your data'." in captions
     assert [w.value for w in at.warning] == ["1 row left out:"]
+    assert any("Your data (not in the documented counts)" in h.proto.body for h in at.get("html"))  # the legend
     assert at.code[-1].value == "row 5: 'kind' is 'widget' — expected one of cluster, project"
 
     at.file_uploader[0].set_value(None).run()
