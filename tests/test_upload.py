@@ -138,6 +138,14 @@ def test_a_bad_row_gets_one_message_and_the_good_rows_are_kept(row, message):
     assert got.rows == 3
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_formula_like_text_is_a_bad_row_in_every_format(fmt):
+    got = read(fmt, [GOOD[0], {**GOOD[2], "name": "=cmd|' /C calc'!A0"}])
+    [message] = got.problems
+    assert "'name' is \"=cmd|' /C calc'!A0\" — expected text that does not start with =" in message
+    assert by_name(read(fmt, GOOD)).loc[[0], "name"].tolist() == got.records["name"].tolist()
+
+
 def test_a_row_with_two_problems_gets_one_message_naming_both():
     got = upload.read_upload("mine.csv", _csv([{**GOOD[0], "kind": "widget", "state": "Narnia"}]))
     [message] = got.problems
