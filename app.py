@@ -21,7 +21,21 @@ if "geopandas" not in sys.modules:
 import pandas as pd
 from streamlit_folium import st_folium
 
-from geo import boundaries, db, deck, documents, export, join, metrics, official, search, seeds, source, synthetic
+from geo import (
+    boundaries,
+    db,
+    deck,
+    documents,
+    export,
+    join,
+    metrics,
+    official,
+    search,
+    seeds,
+    source,
+    synthetic,
+    upload,
+)
 from geo.profile import StateProfile, state_profile
 from geo.schema import LABELS
 from geo.sectors import SECTORS
@@ -39,7 +53,7 @@ from geo.view import (
     view_to_params,
     view_to_session,
 )
-from layers import assets, basemap, cards, mapimage, server, style
+from layers import assets, basemap, cards, mapimage, markers, server, style
 from layers.charts import bar_chart_spec, compare_chart_spec, line_chart_spec, year_chart_spec
 
 SYNTHETIC_POINTS = int(os.environ.get("ATLAS_SYNTHETIC_POINTS", "0") or 0)
@@ -435,6 +449,59 @@ def sidebar(states_list: list[str], bounds: tuple[int, int] | None) -> None:
             on_change=sync_url,
             help="No sidebar, large type, keys: PageDown/PageUp scenes, Shift+arrows sectors and years.",
         )
+        your_data()
+
+
+def your_data() -> None:
+    """The user's own file: read by geo.upload, kept in this session only, drawn as its own layer."""
+    with st.expander("Your own data"):
+        st.caption(
+            f"A CSV, GeoJSON, GeoPackage or Excel file of clusters or projects, up to {upload.MAX_BYTES // 2**20} MB "
+            f"or {upload.MAX_ROWS:,} rows (columns: docs/your-data.md). It is drawn as a layer of its own, never "
+            "counted with the documented records, and kept only while this page is open."
+        )
+        st.file_uploader("Your file", type=["csv", "geojson", "json", "gpkg", "xlsx"], key="upload-file",
+                         on_change=read_own_file)  # fmt: skip
+        st.download_button("Template CSV", upload.template_csv(), file_name="your-data-template.csv", mime="text/csv",
+                           on_click="ignore")  # fmt: skip
+        if st.session_state.get("upload_error"):
+            st.error(cards.md_text(st.session_state["upload_error"]))
+        own = st.session_state.get("upload")
+        if own is None:
+            return
+        got = own[0]
+        st.success(cards.md_text(f"{got.name}: {plural(len(got.records), 'row')} of {got.rows} on the map."))
+        for notice in got.notices:
+            st.caption(cards.md_text(notice))
+        if got.problems:  # plain text: the messages quote the file's cells
+            st.warning(f"{plural(len(got.problems), 'row')} left out:")
+            more = len(got.problems) - 20
+            st.code("\n".join(got.problems[:20]) + (f"\nand {more} more" if more > 0 else ""), language=None,
+                    wrap_lines=True)  # fmt: skip
+
+
+def read_own_file() -> None:
+    """The uploader's callback: the file is read and checked once; nothing is written to disk
+    (GeoJSON and GeoPackage pass through a temporary file geo.upload deletes at once)."""
+    ss = st.session_state
+    file = ss.get("upload-file")
+    ss["upload"] = ss["upload_error"] = None
+    if file is None:
+        return
+    try:
+        got = upload.read_upload(file.name, file.getvalue())
+    except upload.UploadError as err:
+        ss["upload_error"] = str(err)
+        return
+    ss["upload"] = (got, markers.marker_table(got.records))
+
+
+def own_layer():
+    """The map layer of the user's file, or None."""
+    if st.session_state.get("upload") is None:
+        return None
+    got, table = st.session_state["upload"]
+    return markers.upload_markers(table, label=f"Your data: {got.name} ({len(got.records)})", key=got.digest)
 
 
 def play_controls(bounds: tuple[int, int] | None, exports_metric: bool) -> None:
@@ -792,6 +859,7 @@ def main() -> None:
             data=data,
             basemap=view.basemap,
             shown=st.session_state.pop("scene_layers", None),  # a new scene decides the layers once
+            upload=own_layer(),
         )
         out = st_folium(
             basemap.base_map(assets=map_assets),  # constant: the iframe never remounts
@@ -807,11 +875,14 @@ def main() -> None:
             use_container_width=True,
         )
         undated_caption(view, points)
+        if st.session_state.get("upload") is not None:
+            mine = len(st.session_state["upload"][0].records)
+            st.caption(f"{mine:,} of your records (not in the documented counts) on the layer 'Your data'.")
         handle_click(out, view, states_list)
     with side_col:
         found_record(points)
         legend(view, chosen_metric, classes, values)
-        st.html(style.marker_legend_html())
+        st.html(style.marker_legend_html(upload=st.session_state.get("upload") is not None))
         state_summary(profile)
     if view.present or chosen is not None:
         stepping_keys(view)

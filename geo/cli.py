@@ -1,7 +1,7 @@
 """The `atlas` command line.
 
     atlas export --layer states|clusters|projects [--format FORMAT] [--out PATH] [--force] [--no-bundle]
-                 [--sector NAME]... [--years FROM-TO] [--known-years-only] [--date YYYY-MM-DD]
+                 [--sector NAME]... [--years FROM-TO] [--known-years-only] [--date YYYY-MM-DD] [--extra FILE]
     atlas map --out FILE.png|.svg|.pdf [--size slide|a4] [--metric KEY] [--export-year YYYY]
               [--state NAME] [--link-base URL] [--force] [filters and --date as above]
     atlas db init|load DIR|dump DIR [--url postgresql://...]
@@ -9,6 +9,9 @@
 By default it writes the zip the app's download button gives for the same filters (data file,
 DATA_DICTIONARY.md, SOURCES.md, FILTERS.json), named as the app names it unless --out says
 otherwise; --no-bundle writes the bare data file, whose format may then come from its extension.
+--extra FILE adds the user's own file (read as the app's "Your own data" reads it, geo.upload) to
+the bundle as `atlas-extra.<ext>`, said to be the user's in SOURCES.md and FILTERS.json; a bad row
+is listed on stderr and nothing is written (exit code 2).
 `atlas map` writes the map image the app's "Export this view" gives for the same view
 (layers.mapimage.view_map: the same classes, legend, caveats and sources as the screen).
 FORMAT is one of geo.export.FORMATS. Filters are checked as the app checks a link's
@@ -23,7 +26,7 @@ docs/database.md); the URL is --url, else ATLAS_DATABASE_URL.
 Exit codes: 0 written; 1 the seeds failed validation, the database cannot be used or the file
 could not be written; 2 bad
 arguments (unknown sector, years outside the data, a --out that cannot be written safely, a
-format that contradicts the file name, ...); 128+N stopped by signal N while writing; 130
+format that contradicts the file name, an --extra file with bad rows, ...); 128+N stopped by signal N while writing; 130
 interrupted (Ctrl-C). Nothing is left on disk unless the exit code is 0.
 """
 
@@ -39,7 +42,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from geo import boundaries, db, export, seeds, source
+from geo import boundaries, db, export, seeds, source, upload
 from geo.filters import FilterError, check_filters
 from geo.join import Filters, year_bounds
 from geo.schema import LABELS
@@ -195,6 +198,12 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument(
         "--date", type=_date, metavar="YYYY-MM-DD", help="the export date in names and files; default: today"
     )
+    command.add_argument(
+        "--extra",
+        metavar="FILE",
+        help="add your own file of clusters or projects (CSV, GeoJSON, GeoPackage or XLSX; docs/your-data.md) to "
+        "the bundle as atlas-extra.<ext>, apart from the documented layer",
+    )
     add_filter_arguments(command)
     _map_parser(commands)
     _db_parser(commands)
@@ -295,6 +304,9 @@ def _export(args: argparse.Namespace) -> int:
     out = None if args.out is None else safe_output(args.out, force=args.force)
     pick = output_format if args.no_bundle else _bundle_format
     fmt = pick(out, args.format, extensions)
+    if args.extra is not None and args.no_bundle:
+        raise UsageError("--extra adds a file to the bundle; drop --no-bundle")
+    extra = None if args.extra is None else _extra(args.extra)
     records = _records()
     if records is None:
         return 1
@@ -306,7 +318,7 @@ def _export(args: argparse.Namespace) -> int:
     if args.no_bundle:
         name, data, _ = export.export_file(args.layer, fmt, frame, date=date)
     else:
-        name, data, _ = export.export_bundle(args.layer, fmt, frame, filters, date=date)
+        name, data, _ = export.export_bundle(args.layer, fmt, frame, filters, date=date, extra=extra)
     out = out or safe_output(name, force=args.force)
     try:
         write_output(out, data, force=args.force)
@@ -352,6 +364,28 @@ def _map(args: argparse.Namespace) -> int:
         return 1
     print(f"Wrote the map ({fmt}, {args.size}) to {out}")
     return 0
+
+
+def _extra(path: str) -> upload.Upload:
+    """The user's file read as the app reads an upload; UsageError for a file that cannot be used
+    or any bad row (every message on stderr first)."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read(upload.MAX_BYTES + 1)  # one byte more is enough to say it is too large
+    except OSError as error:
+        raise UsageError(f"--extra {path}: cannot read it ({error.strerror or error})") from error
+    try:
+        got = upload.read_upload(path, data)
+    except upload.UploadError as error:
+        raise UsageError(f"--extra: {error}") from error
+    for problem in got.problems:
+        print(problem, file=sys.stderr)
+    if got.problems:
+        raise UsageError(f"--extra {path}: {len(got.problems)} of its {got.rows} rows cannot be used (listed above); "
+                         "fix them (docs/your-data.md); nothing written")  # fmt: skip
+    for notice in got.notices:
+        print(f"atlas: --extra: {notice}", file=sys.stderr)
+    return got
 
 
 def _bundle_format(out: Path | None, fmt: str | None, extensions: Mapping[str, str]) -> str:

@@ -59,6 +59,7 @@ from geo import schema
 from geo.documents import document_label, load_documents
 from geo.join import Filters, filter_records, state_counts
 from geo.sectors import SECTORS
+from geo.upload import Upload
 
 LAYERS = ("states", "clusters", "projects")
 NO_FILTERS = Filters()
@@ -107,6 +108,15 @@ Estatales, Municipales y Localidades. When you use this data, cite Mexico Cluste
 documents named in `source`.
 """
 
+EXTRA_STEM = "atlas-extra"
+_EXTRA_SOURCES_TEXT = """
+## Your own file (not cited data)
+
+`{member}` holds the {rows} rows of the file {file} given to `atlas export --extra`, as the atlas read
+them (column `source`: the file and row). They are the user's own data: no document of the atlas
+cites them, and they are in none of the documented layers or their counts.
+"""
+
 _NO_SOURCES_TEXT = """\
 # Sources
 
@@ -151,17 +161,32 @@ def export_file(
 
 
 def export_bundle(
-    layer: str, fmt: str, frame: gpd.GeoDataFrame, filters: Filters = NO_FILTERS, *, date: datetime.date | None = None
+    layer: str,
+    fmt: str,
+    frame: gpd.GeoDataFrame,
+    filters: Filters = NO_FILTERS,
+    *,
+    date: datetime.date | None = None,
+    extra: Upload | None = None,
 ) -> tuple[str, bytes, str]:
     """(file name, bytes, MIME type) of a zip: the data file, DATA_DICTIONARY.md, SOURCES.md and
-    FILTERS.json (`filters`: those that made `frame`). The same inputs and date give the same bytes."""
+    FILTERS.json (`filters`: those that made `frame`). The same inputs and date give the same bytes.
+
+    `extra` (a user's file, geo.upload) adds `atlas-extra.<ext>` in the same format, unfiltered,
+    and says in SOURCES.md and FILTERS.json that it is the user's file, not cited data; the
+    documented layer's file is the same as without it."""
     date = date or datetime.date.today()
     name, data, _ = export_file(layer, fmt, frame, date=date)
-    members = [
-        (name, data),
+    members = [(name, data)]
+    sources = source_list(frame)
+    if extra is not None:
+        member = f"{EXTRA_STEM}{FORMATS[fmt].extension}"
+        members.append((member, FORMATS[fmt].write(extra.records, "extra", date)))
+        sources += _EXTRA_SOURCES_TEXT.format(member=member, rows=len(extra.records), file=_md_code(extra.name))
+    members += [
         ("DATA_DICTIONARY.md", data_dictionary(layer).encode("utf-8")),
-        ("SOURCES.md", source_list(frame).encode("utf-8")),
-        ("FILTERS.json", filters_json(layer, fmt, filters, date=date, rows=len(frame)).encode("utf-8")),
+        ("SOURCES.md", sources.encode("utf-8")),
+        ("FILTERS.json", filters_json(layer, fmt, filters, date=date, rows=len(frame), extra=extra).encode("utf-8")),
     ]
     return bundle_name(layer, fmt, filters, date), _zip(members, date), BUNDLE_MIME
 
@@ -197,8 +222,10 @@ def image_name(metric: str, filters: Filters, size: str, fmt: str, date: datetim
     return "_".join([*parts, size, date.isoformat()]) + f".{fmt}"
 
 
-def filters_json(layer: str, fmt: str, filters: Filters, *, date: datetime.date, rows: int) -> str:
-    """FILTERS.json: what the bundle holds and the command line that rebuilds it."""
+def filters_json(
+    layer: str, fmt: str, filters: Filters, *, date: datetime.date, rows: int, extra: Upload | None = None
+) -> str:
+    """FILTERS.json: what the bundle holds and the command line that rebuilds it (`extra`: the user's file)."""
     command = ["atlas", "export", "--layer", layer, "--format", fmt]
     command += [arg for sector in filters.sectors for arg in ("--sector", sector)]
     if filters.years is not None:
@@ -207,6 +234,8 @@ def filters_json(layer: str, fmt: str, filters: Filters, *, date: datetime.date,
         command.append("--known-years-only")
     command += [arg for label in filters.labels for arg in ("--label", label)]
     command += ["--date", date.isoformat()]
+    if extra is not None:
+        command += ["--extra", extra.name]
     described = {
         "layer": layer,
         "format": fmt,
@@ -218,6 +247,14 @@ def filters_json(layer: str, fmt: str, filters: Filters, *, date: datetime.date,
         "rows": rows,
         "command": shlex.join(command),
     }
+    if extra is not None:
+        described["extra"] = {
+            "file": extra.name,
+            "member": f"{EXTRA_STEM}{FORMATS[fmt].extension}",
+            "rows": len(extra.records),
+            "rows_left_out": len(extra.problems),
+            "cited": False,  # the user's own rows: in no documented layer, count or citation
+        }
     return json.dumps(described, ensure_ascii=False, indent=2) + "\n"
 
 

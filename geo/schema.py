@@ -118,7 +118,7 @@ STATE_LAYER = Table("states layer", (
 ))  # fmt: skip
 
 # Layer -> the GeoPackage geometry type; None = inferred from the shapes (Polygon or MultiPolygon).
-LAYER_GEOMETRY = {"states": None, "clusters": "Point", "projects": "Point"}
+LAYER_GEOMETRY = {"states": None, "clusters": "Point", "projects": "Point", "extra": "Point"}  # extra: a user's file
 
 
 def state_layer(sectors: tuple[str, ...] = SECTORS) -> Table:
@@ -201,6 +201,27 @@ CROSSWALK_FILE = Table("scian_crosswalk.csv", (
     _text("note", "why the sector maps to this code, or why to none"),
 ))  # fmt: skip
 
+# --- a user's own file (geo.upload, docs/your-data.md): drawn apart, never mixed with the cited records ---
+UPLOAD_FILE = Table("your own data", (
+    _text("name", "required: the cluster's or project's name"),
+    _text("kind", "required: what the row is (any letter case)", KINDS),
+    _text("sector", "required unless `sector_raw` is given: an atlas sector (any letter case)", **_SECTOR),
+    _text("sector_raw", "required unless `sector` is given: a sector label as the atlas's sources write it "
+          "(one listed in `seeds/sector_map.csv`, e.g. `aeronautics`); also kept as written beside `sector`"),
+    _text("state", "required unless `lon` and `lat` are given: a Mexican state, any spelling (`Nuevo Leon`, "
+          "`CDMX`, `Edomex`); without lon/lat the row is placed at the state's representative point"),
+    Column("lon", DECIMAL, "required (with `lat`) unless `state` is given: longitude, WGS 84 degrees, inside "
+           "Mexico; in a GeoJSON or GeoPackage the feature's point"),
+    Column("lat", DECIMAL, "required (with `lon`) unless `state` is given: latitude, WGS 84 degrees, inside "
+           "Mexico; with a `state`, the point must lie in that state"),
+    _text("place", "optional: the city or site"),
+    _text("project_type", "optional, projects only: what kind of project", (*PROJECT_TYPES, "")),
+    Column("year", INTEGER, "optional: a year from 1900 to this year"),
+    _text("year_basis", "optional: what `year` dates; `reported` when a year is given without one",
+          (*YEAR_BASES, "")),
+    _text("notes", "optional: anything to show in the popup"),
+))  # fmt: skip
+
 RECORD_FILES = {"clusters.csv": "cluster", "projects.csv": "project"}  # file -> the kind it holds
 SEED_FILES = {
     "clusters.csv": RECORD_FILE,
@@ -221,6 +242,7 @@ DOC_TABLES = {
     ("seeds/README.md", "record-files"): RECORD_FILE,
     ("seeds/README.md", "citations"): CITATIONS,
     ("seeds/README.md", "figures"): FIGURES,
+    ("docs/your-data.md", "upload"): UPLOAD_FILE,
 }
 
 

@@ -40,6 +40,10 @@ MEXICO_BBOX = (-118.5, 14.4, -86.6, 32.8)
 # one of these, or the leading whitespace holds a tab or a carriage return.
 FORMULA_START = ("=", "+", "-", "@")
 FORMULA_SPACE = ("\t", "\r")
+NOT_FORMULA = (
+    "text that does not start with =, +, -, @, a tab or a carriage return "
+    "(a spreadsheet would run it as a formula; reword it)"
+)
 # Every text column of every seed file is checked for formula-like text.
 TEXT_COLUMNS = tuple(dict.fromkeys(c for table in schema.SEED_FILES.values() for c in table.text_columns))
 # City points may sit on a coastline the web boundaries simplify away; tolerance in degrees.
@@ -98,7 +102,7 @@ def load_records(seeds_dir: Path | None = None) -> gpd.GeoDataFrame:
     by_record = _check_links(citations, figures, ids, problems)
     if problems:
         raise SeedError(problems)
-    return _frame(records, *by_record)
+    return records_frame(records, *by_record)
 
 
 def _read_csv(path: Path, columns: tuple[str, ...], problems: _Problems) -> list[_Row]:
@@ -189,7 +193,7 @@ def _check_record(row: _Row, kind: str, problems: _Problems, anchors, shapes, fo
         except names.UnknownStateError as err:
             bad("related_states", f"'; '-separated Mexican states ({err})")
 
-    year = _check_year(v, bad)
+    year = check_year(v, bad)
     _check_label(v, bad)
     point = _check_location(v, state, code, bad, anchors, shapes)
     return {
@@ -205,6 +209,8 @@ def _check_record(row: _Row, kind: str, problems: _Problems, anchors, shapes, fo
 
 def formula_like(text: str) -> bool:
     """Whether a spreadsheet would run `text` as a formula (see FORMULA_START)."""
+    if text[:1].isascii() and text[:1].isalnum():  # the common case, decided without normalising
+        return False
     normal = unicodedata.normalize("NFKC", text)
     start = next((i for i, ch in enumerate(normal) if not _blank(ch)), len(normal))
     return any(ch in normal[:start] for ch in FORMULA_SPACE) or normal[start:].startswith(FORMULA_START)
@@ -222,9 +228,7 @@ def _check_cells(rows: list[_Row], table: schema.Table, problems: _Problems) -> 
         for column in table.columns:
             value = row.values[column.name]
             if column.is_text and formula_like(value):
-                problems.add(row.file, row.line, column.name, value,
-                             "text that does not start with =, +, -, @, a tab or a carriage return "
-                             "(a spreadsheet would run it as a formula; reword it)")  # fmt: skip
+                problems.add(row.file, row.line, column.name, value, NOT_FORMULA)
             elif column.values and value.strip() not in column.values:
                 problems.add(row.file, row.line, column.name, value.strip(), f"one of {_one_of(column.values)}")
 
@@ -234,7 +238,9 @@ def _one_of(values: tuple[str, ...]) -> str:
     return f"{shown}, or empty" if "" in values else shown
 
 
-def _check_year(v: dict, bad) -> int | None:
+def check_year(v: dict, bad) -> int | None:
+    """`v['year']` as a year FIRST_YEAR..this year agreeing with `v['year_basis']`, None when empty or bad
+    (after `bad(column, expected)`). Shared with geo.upload."""
     last_year = datetime.date.today().year
     basis = v["year_basis"] or schema.UNKNOWN_YEAR_BASIS
     if not v["year"]:
@@ -286,26 +292,35 @@ def _check_location(v: dict, state: str, code: str, bad, anchors, shapes) -> Poi
         if v["lon"] or v["lat"]:
             bad("lon", "empty lon/lat for a state-level location (the state's anchor point is used)")
         return anchors[code]
-    lon, lat = _number(v, "lon", bad), _number(v, "lat", bad)
+    lon, lat = number(v, "lon", bad), number(v, "lat", bad)
     if not v["place"]:
         bad("place", "the city named in the source for a city-level location")
     if not v["location_source"]:
         bad("location_source", "a citation for the city coordinates (e.g. a GeoNames id)")
     if lon is None or lat is None:
         return None
+    point = check_point(lon, lat, bad)
+    if point is None:
+        return None
+    if shapes[code].distance(point) > INSIDE_TOLERANCE:
+        bad("lon", f"a point inside {state} ({lon}, {lat} lies outside it)")
+    return point
+
+
+def check_point(lon: float, lat: float, bad) -> Point | None:
+    """The point lon/lat when it lies in Mexico (MEXICO_BBOX), else None after `bad("lon", expected)`.
+    Shared with geo.upload."""
     west, south, east, north = MEXICO_BBOX
     if not (west <= lon <= east and south <= lat <= north):
         swapped = west <= lat <= east and south <= lon <= north
         bad("lon", "lon/lat in Mexico (lon -118.5..-86.6, lat 14.4..32.8)"
             + ("; lon and lat look swapped" if swapped else ""))  # fmt: skip
         return None
-    point = Point(lon, lat)
-    if shapes[code].distance(point) > INSIDE_TOLERANCE:
-        bad("lon", f"a point inside {state} ({lon}, {lat} lies outside it)")
-    return point
+    return Point(lon, lat)
 
 
-def _number(v: dict, col: str, bad) -> float | None:
+def number(v: dict, col: str, bad) -> float | None:
+    """`v[col]` as a finite decimal, else None after `bad(col, expected)`. Shared with geo.upload."""
     try:
         value = float(v[col])
     except ValueError:
@@ -378,7 +393,9 @@ def _linked(row: _Row, v: dict, ids: set[str], problems: _Problems) -> bool:
     return ok
 
 
-def _frame(records: list[dict], sources: dict, facts: dict) -> gpd.GeoDataFrame:
+def records_frame(records: list[dict], sources: dict, facts: dict) -> gpd.GeoDataFrame:
+    """The records frame (schema.RECORDS, in order) of checked rows, their citations (id -> list) and
+    figures (id -> list); shared with geo.upload so a user's rows have exactly the same columns."""
     for rec in records:
         rec["source"] = " | ".join(sources[rec["id"]])
         rec.update(_pivot_figures(facts.get(rec["id"], [])))

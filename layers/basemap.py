@@ -148,9 +148,10 @@ def map_layers(
     data: MapData,
     basemap: str = "none",
     shown: Sequence[str] | None = None,
+    upload: folium.FeatureGroup | None = None,
 ) -> list[folium.FeatureGroup]:
     """The data layers in a fixed order: the basemap's tiles (if online), states, clusters,
-    projects, Mexico's outline.
+    projects, the user's own file (`upload`, layers.markers.upload_markers, if any), Mexico's outline.
 
     `states_counts` and `records` are the filtered frames (geo.join); `data` is where the constant
     geometry and marker details were published (`layers.assets.publish_map_data`, done once), so a
@@ -180,6 +181,7 @@ def map_layers(
         ),
         markers(records, kind="cluster", table=data.table, show=show(KIND_LABELS["cluster"])),
         markers(records, kind="project", table=data.table, show=show(KIND_LABELS["project"])),
+        *([upload] if upload is not None else []),
         country_outline_layer(url=data.outline_url),
     ]
 

@@ -33,7 +33,8 @@ from layers.runtime import AtlasCall
 from layers.style import KIND_LABELS
 
 KINDS = ("cluster", "project")
-PIN_SIZE = {"cluster": 22, "project": 20}
+UPLOAD_KIND = "upload"  # the symbol of a user's own rows (layers/static/atlas-map.css)
+PIN_SIZE = {"cluster": 22, "project": 20, UPLOAD_KIND: 18}
 # Markers show from this zoom: at national zoom (5-6) their bubbles would cover the small central
 # states (CDMX, Tlaxcala, Morelos...), which then could not be hovered or clicked; the choropleth
 # and the state story carry the counts there.
@@ -108,6 +109,28 @@ def markers(
         clusterOptions=CLUSTER_OPTIONS,
         layer=KIND_LABELS[kind],
         minZoom=MIN_ZOOM,
+        show=show,
+    ).add_to(group)
+    return group
+
+
+def upload_markers(table: MarkerTable, *, label: str, key: str, show: bool | None = None) -> folium.FeatureGroup:
+    """A user's own rows (geo.upload) as one clustered, toggleable layer with its own symbol,
+    shown at every zoom. Its `marker_table()` is the session's, so it travels with the run instead
+    of being published; `key` (the file's digest) lets the runtime reuse the clustered markers
+    while the file stays the same. Names and popups are escaped as the records' are."""
+    if table.data is None:
+        raise ValueError("upload_markers() sends its table with the run: pass an unpublished marker_table().")
+    group = folium.FeatureGroup(name=html.escape(label), control=True)
+    AtlasCall(
+        "markers",
+        src={**table.data, "key": key},
+        selection=[0, len(table.ids), None],
+        kind=UPLOAD_KIND,
+        size=PIN_SIZE[UPLOAD_KIND],
+        clusterOptions=CLUSTER_OPTIONS,
+        layer=label,
+        minZoom=0,  # the user asked to see these: at national zoom too
         show=show,
     ).add_to(group)
     return group

@@ -51,6 +51,7 @@ COMPARED_STYLE = {"color": "#c2185b", "weight": 4, "opacity": 1.0, "fill": False
 # hollow = placed at the state's representative point.
 KIND_COLOURS = {"cluster": "#d95f02", "project": "#7570b3"}  # also in layers/static/atlas-map.css
 KIND_LABELS = {"cluster": "Clusters", "project": "Projects"}
+UPLOAD_COLOUR = "#1b9e77"  # a user's own rows (layers.markers.upload_markers); also in atlas-map.css
 
 
 @dataclass(frozen=True)
@@ -187,14 +188,17 @@ def legend_html(classes: Classes, title: str, zero_label: str = ZERO_LABEL) -> s
     )
 
 
-def marker_legend_html() -> str:
-    """Legend for the point symbols (shape, fill and colour), to draw beside the map."""
+def marker_legend_html(*, upload: bool = False) -> str:
+    """Legend for the point symbols (shape, fill and colour), to draw beside the map; with
+    `upload`, also the symbol of the user's own rows (layers.markers.upload_markers)."""
     rows = [
         _symbol_row("cluster", solid=True, text="Cluster (city known)"),
         _symbol_row("cluster", solid=False, text="Cluster (placed at state level)"),
         _symbol_row("project", solid=True, text="Project (city known)"),
         _symbol_row("project", solid=False, text="Project (placed at state level)"),
     ]
+    if upload:
+        rows.append(_symbol_row("upload", solid=True, text="Your data (not in the documented counts)"))
     return (
         '<div class="atlas-legend" style="font-size:1.15rem;line-height:1.6;">'
         '<ul style="list-style:none;margin:0;padding:0;">' + "".join(rows) + "</ul>"
@@ -213,9 +217,10 @@ def _legend_row(color: str, label: str, *, dashed: bool = False) -> str:
 
 
 def _symbol_row(kind: str, *, solid: bool, text: str) -> str:
-    color = KIND_COLOURS[kind]
+    color = UPLOAD_COLOUR if kind == "upload" else KIND_COLOURS[kind]
     fill = color if solid else "#ffffff"
-    shape = "transform:rotate(45deg);width:0.8em;height:0.8em;" if kind == "project" else ""
+    shape = {"project": "transform:rotate(45deg);width:0.8em;height:0.8em;",
+             "upload": "border-radius:50%;width:1em;height:1em;"}.get(kind, "")  # fmt: skip
     size = "" if shape else "width:1em;height:1em;"
     swatch = (
         '<span style="display:inline-block;vertical-align:middle;margin:0 0.6em 0 0.2em;'

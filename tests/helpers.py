@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime
 import html
+import io
 import json
 import math
 import os
@@ -23,6 +24,7 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -58,6 +60,22 @@ ANY_CHAR = st.one_of(st.integers(0, 0x7F), st.integers(0, 0x10FFFF).filter(lambd
 )
 # Where tests pretend the map's folders are served (layers.server gives the real prefixes).
 TEST_PREFIXES = {name: f"/component/test.atlas_{name}" for name in assets.FOLDERS}
+# Hostile text for every surface that shows data (tests/test_xss.py, tests/test_upload.py).
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '" onmouseover="alert(1)',
+    "' onfocus='alert(1)",
+    "javascript:alert(1)",
+    "[x](javascript:alert(1))",
+    "[y](https://evil.example)",
+    "![i](https://evil.example/i.png)",
+    "<https://evil.example>",
+    ":red[x] $x$ **b** _i_ ~~s~~",
+    "`${alert(2)}`",
+    "&lt;b&gt; &amp; &#60;",
+    "</div></dd></dl>",
+]
 
 
 # --- the map runtime ---
@@ -88,6 +106,40 @@ def run_runtime(expression: str, **values) -> object:
     done = subprocess.run([node, "-"], input=script, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+def runtime_popups(table: dict) -> list[str]:
+    """What the runtime's popup(table, row) shows for every row (the real JS, run in Node)."""
+    return run_runtime("table.name.map((_, i) => atlas.popup(table, i))", table=table)
+
+
+class _Markup(HTMLParser):
+    """Start tags with their attributes, and the text, of an HTML fragment (entities decoded)."""
+
+    def __init__(self, fragment: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list]] = []
+        self.text: list[str] = []
+        self.feed(fragment)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def assert_only_markup(fragment: str, allowed: set[str]) -> str:
+    """`fragment` holds only `allowed` tags, with no attribute but class; returns its text."""
+    parsed = _Markup(fragment)
+    for tag, attrs in parsed.tags:
+        assert tag in allowed, (tag, fragment[:200])
+        assert all(name == "class" for name, _ in attrs), (tag, attrs)
+    return "".join(parsed.text)
 
 
 def map_assets() -> assets.MapAssets:
@@ -468,3 +520,54 @@ def pdf_pages(data: bytes):
 def pdf_text(data: bytes) -> str:
     """A PDF's text layer as a text extractor (pypdf) finds it, whitespace runs as single spaces."""
     return " ".join(" ".join(page.extract_text().split()) for page in pdf_pages(data))
+
+
+# --- a user's own file (geo.upload) ---
+
+UPLOAD_COLUMNS = ("name", "kind", "sector", "sector_raw", "state", "lon", "lat", "place", "project_type", "year",
+                  "year_basis", "notes")  # fmt: skip
+
+
+def upload_file(fmt: str, rows: list[dict], *, stem: str = "mine") -> tuple[str, bytes]:
+    """(file name, bytes) of `rows` (column -> value; missing = empty) as a user's file in `fmt`:
+    csv, csv-bom, csv-semicolon, xlsx (numbers as numbers, text typed as text), geojson or gpkg
+    (lon/lat as the point, none when either is empty; the rest as properties)."""
+    table = pd.DataFrame([{c: row.get(c, "") for c in UPLOAD_COLUMNS} for row in rows], columns=list(UPLOAD_COLUMNS))
+    if fmt.startswith("csv"):
+        sep = ";" if fmt == "csv-semicolon" else ","
+        text = table.to_csv(index=False, sep=sep, lineterminator="\n")
+        return f"{stem}.csv", (("\ufeff" if fmt == "csv-bom" else "") + text).encode("utf-8")
+    if fmt == "xlsx":
+        import openpyxl
+        from openpyxl.cell import WriteOnlyCell
+
+        workbook = openpyxl.Workbook(write_only=True)
+        sheet = workbook.create_sheet("rows")
+        sheet.append(list(UPLOAD_COLUMNS))
+        for row in table.itertuples(index=False):
+            cells = []
+            for column, value in zip(UPLOAD_COLUMNS, row, strict=True):
+                if column in ("lon", "lat", "year") and value != "":
+                    cells.append(float(value) if column != "year" else int(value))
+                else:
+                    cell = WriteOnlyCell(sheet, value=value or None)
+                    cell.data_type = "s"  # text stays text: a leading "=" is not a formula
+                    cells.append(cell)
+            sheet.append(cells)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return f"{stem}.xlsx", buffer.getvalue()
+    has_point = (table["lon"] != "") & (table["lat"] != "")
+    points = [
+        Point(float(x), float(y)) if ok else None
+        for x, y, ok in zip(table["lon"], table["lat"], has_point, strict=True)
+    ]
+    properties = table.drop(columns=["lon", "lat"])
+    frame = gpd.GeoDataFrame(properties, geometry=points, crs="EPSG:4326")
+    if fmt == "geojson":
+        return f"{stem}.geojson", frame.to_json(na="null").encode("utf-8")
+    if fmt == "gpkg":
+        buffer = io.BytesIO()
+        pyogrio.write_dataframe(frame, buffer, driver="GPKG", layer="mine", geometry_type="Point")
+        return f"{stem}.gpkg", buffer.getvalue()
+    raise ValueError(f"unknown upload format {fmt!r}")

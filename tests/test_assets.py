@@ -181,7 +181,7 @@ def test_runtime_files_are_checked_javascript_and_css_in_step_with_style():
     assert done.returncode == 0, done.stderr.decode()
     css = (assets.RUNTIME_DIR / assets.RUNTIME_CSS).read_text()
     variables = dict(re.findall(r"--atlas-([a-z]+):\s*(#[0-9a-f]{6})", css))
-    assert variables == {**style.KIND_COLOURS, "background": style.BACKGROUND_COLOR}
+    assert variables == {**style.KIND_COLOURS, "upload": style.UPLOAD_COLOUR, "background": style.BACKGROUND_COLOR}
 
 
 def test_streamlit_config_compresses_and_hides_error_details():

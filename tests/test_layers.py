@@ -237,6 +237,10 @@ def test_marker_legend_names_shape_and_placement():
     legend = style.marker_legend_html()
     assert "Cluster (city known)" in legend and "Project (placed at state level)" in legend
     assert "rotate(45deg)" in legend  # projects are diamonds: shape, not only colour
+    assert "Your data" not in legend and style.UPLOAD_COLOUR not in legend
+    mine = style.marker_legend_html(upload=True)
+    assert "Your data (not in the documented counts)" in mine and style.UPLOAD_COLOUR in mine
+    assert "border-radius:50%" in mine  # circles, as on the map (layers/static/atlas-map.css)
 
 
 # --------------------------------------------------------------------------- choropleth

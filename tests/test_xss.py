@@ -24,7 +24,6 @@ import io
 import json
 import re
 import zipfile
-from html.parser import HTMLParser
 
 import pyarrow as pa
 import pytest
@@ -35,6 +34,8 @@ from geo.sectors import SECTORS
 from layers import assets, basemap, markers, style
 from tests.helpers import (
     MD,
+    PAYLOADS,
+    assert_only_markup,
     assert_safe_notice,
     atlas_calls,
     copy_seeds,
@@ -46,24 +47,10 @@ from tests.helpers import (
     rewrite_csv,
     run_app,
     run_runtime,
+    runtime_popups,
     shown,
 )
 
-PAYLOADS = [
-    "<script>alert(1)</script>",
-    "<img src=x onerror=alert(1)>",
-    '" onmouseover="alert(1)',
-    "' onfocus='alert(1)",
-    "javascript:alert(1)",
-    "[x](javascript:alert(1))",
-    "[y](https://evil.example)",
-    "![i](https://evil.example/i.png)",
-    "<https://evil.example>",
-    ":red[x] $x$ **b** _i_ ~~s~~",
-    "`${alert(2)}`",
-    "&lt;b&gt; &amp; &#60;",
-    "</div></dd></dl>",
-]
 HOSTILE = " ".join(PAYLOADS)
 # Notes also try block syntax after a line break.
 HOSTILE_NOTES = HOSTILE + "\n# not a heading\n- not a list\n> not a quote\n    not code"
@@ -139,35 +126,6 @@ def states():
 # --------------------------------------------------------------------------- markup checks
 
 
-class _Markup(HTMLParser):
-    """Start tags with their attributes, and the text, of an HTML fragment (entities decoded)."""
-
-    def __init__(self, fragment: str):
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, list]] = []
-        self.text: list[str] = []
-        self.feed(fragment)
-        self.close()
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, attrs))
-
-    def handle_startendtag(self, tag, attrs):
-        self.tags.append((tag, attrs))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def assert_only_markup(fragment: str, allowed: set[str]) -> str:
-    """`fragment` holds only `allowed` tags, with no attribute but class; returns its text."""
-    parsed = _Markup(fragment)
-    for tag, attrs in parsed.tags:
-        assert tag in allowed, (tag, fragment[:200])
-        assert all(name == "class" for name, _ in attrs), (tag, attrs)
-    return "".join(parsed.text)
-
-
 def decoded(page: str) -> str:
     """A page with JSON's \\u escapes decoded: what the runtime hands to innerHTML."""
     for escape, char in (("\\u003c", "<"), ("\\u003e", ">"), ("\\u0026", "&"), ("\\u0027", "'")):
@@ -181,11 +139,6 @@ def assert_no_live_payload(page: str) -> None:
         assert '" onmouseover="' not in text and "' onfocus='" not in text
         assert "</div></dd></dl>" not in text
         assert not re.search(r"(href|src)\s*=\s*[\"']?javascript:", text, re.IGNORECASE)
-
-
-def runtime_popups(table: dict) -> list[str]:
-    """What the runtime's popup(table, row) shows for every row (the real JS, run in Node)."""
-    return run_runtime("table.name.map((_, i) => atlas.popup(table, i))", table=table)
 
 
 def runtime_tips(view: dict) -> dict[str, str]:

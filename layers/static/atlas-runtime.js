@@ -15,7 +15,9 @@
  *   atlas.markers(group, {src, selection, kind, size, clusterOptions, layer, minZoom, show})
  *                                             clustered markers of one kind from the table at
  *                                             `src`; `selection` = [start, stop, base64 bitmask
- *                                             or null] (layers/markers.py); shown from `minZoom`
+ *                                             or null] (layers/markers.py); shown from `minZoom`.
+ *                                             `src` may be the table itself with a `key` naming
+ *                                             it (a user's file: kind "upload", never published)
  *   atlas.tiles(group, {url, attribution, maxNativeZoom})
  *                                             an online basemap, as a data layer (the base map
  *                                             stays the same, so switching keeps the view)
@@ -37,6 +39,7 @@
 
   // Call fn(data) with a URL's JSON once it has loaded (fetched once per page).
   function withData(src, fn) {
+    if (typeof src !== "string") { fn(src); return; }  // a table sent with the run (a user's file)
     var entry = cache[src];
     if (!entry) {
       entry = cache[src] = {data: null, waiting: []};
@@ -378,7 +381,7 @@
       size = options.size;
     keepHidden(group, options.layer, options.show);
     hideBelow(group, kind, options.minZoom);
-    var key = JSON.stringify([src, selection, kind, size]);
+    var key = JSON.stringify([typeof src === "string" ? src : src.key, selection, kind, size]);
     var stats = {kind: kind, reused: false, start: performance.now()};
     atlas.stats[kind] = stats;
     for (var g = 0; g < groups.length; g++) {
