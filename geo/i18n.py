@@ -28,6 +28,7 @@ from string import Formatter
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
+from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal, format_percent
 
 LANGUAGES = ("es", "en", "zh")
@@ -89,6 +90,10 @@ class Translator:
 
     def date(self, day: datetime.date, style: str = "long") -> str:
         return format_date(day, format=style, locale=self.locale)
+
+    def list(self, items) -> str:
+        """Items joined as the language joins a list ("A, B y C"; "A、B和C")."""
+        return format_list(list(items), locale=self.locale)
 
     def js_messages(self, keys) -> dict[str, str]:
         """The messages the map's JavaScript needs, as raw templates (it fills `{named}` itself)."""
