@@ -350,7 +350,7 @@ def found_record(points) -> None:
     if match.empty:
         return
     with st.container(border=True):
-        st.markdown(cards.record_card(match.iloc[0].to_dict()))
+        st.markdown(cards.record_card(match.iloc[0].to_dict(), tr()))
         if record_id not in set(points["id"]):
             st.caption(tr().t("found.hidden"))
         st.button(tr().t("found.close"), key="close-found", on_click=st.session_state.update, kwargs={"found": None})
@@ -609,7 +609,7 @@ def state_records(profile: StateProfile) -> None:
                 st.caption(t("records.none"))
             for rec in frame.to_dict("records"):
                 with st.container(border=True):
-                    st.markdown(cards.record_card(rec))
+                    st.markdown(cards.record_card(rec, tr()))
 
 
 def charts(sector_spec: dict, bars: int, year_spec: dict | None, undated: int) -> None:
@@ -702,7 +702,7 @@ def unmapped(points) -> None:
     with box:
         for rec in rest.to_dict("records"):
             with st.container(border=True):
-                st.markdown(cards.record_card(rec))
+                st.markdown(cards.record_card(rec, tr()))
 
 
 def main() -> None:
@@ -927,7 +927,7 @@ def compare(view: View, key: tuple) -> None:
             one = profile_of(state, *key)
             for rec in [*one.clusters.to_dict("records"), *one.projects.to_dict("records")]:
                 with st.container(border=True):
-                    st.markdown(cards.record_card(rec))
+                    st.markdown(cards.record_card(rec, tr()))
             if one.clusters.empty and one.projects.empty:
                 st.caption(t("compare.no_record"))
 
