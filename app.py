@@ -638,12 +638,13 @@ def downloads(filters: join.Filters) -> None:
         t("downloads.format"), list(export.FORMATS), format_func=lambda key: export.FORMATS[key].label, key="dl-fmt"
     )
     today = datetime.date.today()  # one date for the name and the (deferred) bundle
+    lang = tr().lang  # the deferred bundle is built outside this run
     for layer in export.LAYERS:
         name, button = st.columns([1, 2])
         name.markdown(f"**{t(f'layer.{layer}')}**")
         button.download_button(
             t("downloads.button", format=export.FORMATS[fmt].label),
-            data=lambda layer=layer: _bundle(filters, layer, fmt, today),
+            data=lambda layer=layer, lang=lang: _bundle(filters, layer, fmt, today, lang),
             file_name=export.bundle_name(layer, fmt, filters, today),
             mime=export.BUNDLE_MIME,
             on_click="ignore",
@@ -685,10 +686,10 @@ def _image(view: View, link: str, date: str, size: str, fmt: str) -> bytes:
     return mapimage.view_map(view, states, records, link=link, date=date, size=size, fmt=fmt)
 
 
-def _bundle(filters, layer: str, fmt: str, date) -> bytes:
+def _bundle(filters, layer: str, fmt: str, date, lang: str) -> bytes:
     _, records = load_data(SYNTHETIC_POINTS)  # when a download is asked for, from the cache
     states = boundaries.load_states("full") if layer == "states" else None
-    return export.layer_bundle(layer, fmt, states, records, filters, date=date)[1]
+    return export.layer_bundle(layer, fmt, states, records, filters, date=date, lang=lang)[1]
 
 
 def unmapped(points) -> None:

@@ -55,7 +55,7 @@ import shapely
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.writer.excel import ExcelWriter
 
-from geo import schema
+from geo import i18n, schema
 from geo.documents import document_label, load_documents
 from geo.join import Filters, filter_records, state_counts
 from geo.sectors import SECTORS
@@ -97,8 +97,6 @@ _FORMATS_NOTE = """Some readers load a whole-number column that has unknown valu
 FILTERS.json in the bundle gives the filters, the date and the `atlas export` command that rebuilds it.
 """
 _CITATION_TEXT = """\
-## Sources and citation
-
 Sources: the documents cited per row in `source` (`file, section`; several joined with ` | `);
 SOURCES.md lists the distinct documents and sections cited by this export. Figures are reported as
 the documents state them, with their qualifiers in `figures`; contradictions between documents are
@@ -108,8 +106,6 @@ documents named in `source`.
 """
 
 _NO_SOURCES_TEXT = """\
-# Sources
-
 This layer counts the atlas's cluster and project records; the documents behind each record are
 cited in the clusters and projects exports (column `source`).
 """
@@ -151,16 +147,23 @@ def export_file(
 
 
 def export_bundle(
-    layer: str, fmt: str, frame: gpd.GeoDataFrame, filters: Filters = NO_FILTERS, *, date: datetime.date | None = None
+    layer: str,
+    fmt: str,
+    frame: gpd.GeoDataFrame,
+    filters: Filters = NO_FILTERS,
+    *,
+    date: datetime.date | None = None,
+    lang: str = i18n.DEFAULT,
 ) -> tuple[str, bytes, str]:
-    """(file name, bytes, MIME type) of a zip: the data file, DATA_DICTIONARY.md, SOURCES.md and
-    FILTERS.json (`filters`: those that made `frame`). The same inputs and date give the same bytes."""
+    """(file name, bytes, MIME type) of a zip: the data file, DATA_DICTIONARY.md, SOURCES.md (their
+    headings in `lang`) and FILTERS.json (`filters`: those that made `frame`). The same inputs and
+    date give the same bytes."""
     date = date or datetime.date.today()
     name, data, _ = export_file(layer, fmt, frame, date=date)
     members = [
         (name, data),
-        ("DATA_DICTIONARY.md", data_dictionary(layer).encode("utf-8")),
-        ("SOURCES.md", source_list(frame).encode("utf-8")),
+        ("DATA_DICTIONARY.md", data_dictionary(layer, lang).encode("utf-8")),
+        ("SOURCES.md", source_list(frame, lang).encode("utf-8")),
         ("FILTERS.json", filters_json(layer, fmt, filters, date=date, rows=len(frame)).encode("utf-8")),
     ]
     return bundle_name(layer, fmt, filters, date), _zip(members, date), BUNDLE_MIME
@@ -174,9 +177,11 @@ def layer_bundle(
     filters: Filters,
     *,
     date: datetime.date,
+    lang: str = i18n.DEFAULT,
 ) -> tuple[str, bytes, str]:
-    """The bundle of `layer` under `filters`: what the app's download button and `atlas export` give."""
-    return export_bundle(layer, fmt, layer_frame(layer, states, records, filters), filters, date=date)
+    """The bundle of `layer` under `filters`: what the app's download button and `atlas export` give
+    (the headings of DATA_DICTIONARY.md and SOURCES.md in `lang`)."""
+    return export_bundle(layer, fmt, layer_frame(layer, states, records, filters), filters, date=date, lang=lang)
 
 
 def bundle_name(layer: str, fmt: str, filters: Filters, date: datetime.date) -> str:
@@ -407,21 +412,25 @@ FORMATS = {
 }  # fmt: skip
 
 
-def data_dictionary(layer: str) -> str:
-    """Markdown describing every column of `layer`, the formats and how to cite the data."""
+def data_dictionary(layer: str, lang: str = i18n.DEFAULT) -> str:
+    """Markdown describing every column of `layer`, the formats and how to cite the data; its
+    headings in `lang` (the column table and the explanations are the schema's English)."""
     _check_choice(layer, LAYERS, "layer")
+    t = i18n.translator(lang).t
     table = schema.state_layer(SECTORS) if layer == "states" else schema.RECORDS
     lines = [
-        f"# Data dictionary: {layer}",
+        t("export.dictionary_title", layer=t(f"layer.{layer}")),
         "",
         _LAYER_TEXT[layer],
         "",
         schema.markdown_table(table),
-        "## Formats",
+        t("export.formats"),
         "",
         *(f"- {spec.label} (`{spec.extension}`): {spec.about}" for spec in FORMATS.values()),
         "",
         _FORMATS_NOTE,
+        t("export.citation"),
+        "",
         _CITATION_TEXT,
     ]
     if layer == "states":
@@ -429,21 +438,22 @@ def data_dictionary(layer: str) -> str:
     return "\n".join(lines)
 
 
-def source_list(frame: pd.DataFrame) -> str:
+def source_list(frame: pd.DataFrame, lang: str = i18n.DEFAULT) -> str:
     """Markdown listing the distinct documents (named from seeds/documents.csv) and sections cited
     in `frame`, and the citations for its city coordinates (`location_source`, e.g. GeoNames, whose
     licence asks for credit)."""
+    tr = i18n.translator(lang)
     if "source" not in frame.columns:
-        return _NO_SOURCES_TEXT
+        return f"{tr.t('export.sources_title')}\n\n{_NO_SOURCES_TEXT}"
     documents = load_documents()
-    lines = ["# Sources", "", f"Documents cited by the {len(frame)} rows (column `source`):", ""]
+    lines = [tr.t("export.sources_title"), "", tr.t("export.sources_cited", rows=tr.number(len(frame))), ""]
     for file, sections in sorted(_citations(frame["source"]).items()):
         label = document_label(file, documents=documents)
         lines.append(f"- {_md_code(file)}" if label == file else f"- {_md_code(file)}: {_md_text(label)}")
         lines.extend(f"  - {_md_text(section)}" for section in sorted(sections) if section)
     located = sorted(set(frame.get("location_source", pd.Series()).dropna()) - {""})
     if located:
-        lines += ["", "City coordinates (column `location_source`):", ""]
+        lines += ["", tr.t("export.coordinates"), ""]
         lines += [f"- {_md_text(citation)}" for citation in located]
     return "\n".join(lines) + "\n"
 
