@@ -855,7 +855,8 @@ def legend(view: View, metric: metrics.Metric, classes: style.Classes, values: m
     for note in values.notes:
         st.caption(cards.md_text(note))
     # INEGI's own credit ("Fuente: ...") is quoted as written
-    credit = f"{metric.source}." if metric.source.startswith("Fuente") else t.t("legend.source", source=metric.source)
+    source = metric.source.replace(metrics.ATLAS_SOURCE, t.t("legend.atlas_records"))
+    credit = f"{source}." if source.startswith("Fuente") else t.t("legend.source", source=source)
     st.caption(cards.md_text(credit), help=metric.explanation)
 
 

@@ -4,18 +4,20 @@ in Spanish, Chinese and a pseudo-locale that marks every catalogue string."""
 import ast
 import datetime
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from geo import i18n
+from geo import boundaries, i18n, seeds
+from geo.cli import cli_lang, main
 from geo.metrics import METRICS
 from geo.paths import REPO_ROOT
 from geo.schema import KINDS, LABELS, PROJECT_TYPES, UNKNOWN_YEAR_BASIS, YEAR_BASES
 from geo.sectors import SECTORS
 from layers.basemap import BASEMAPS
 from layers.choropleth import RUNTIME_MESSAGES
-from tests.helpers import layers, run_app, shown
+from tests.helpers import frame_for, layers, records_frame, run_app, shown, states_frame
 
 CATALOGUES = {lang: i18n.load_catalogue(lang) for lang in i18n.LANGUAGES}
 # Where the page, the map layers and the map runtime take their words from
@@ -233,3 +235,63 @@ def test_pseudo_locale_marks_every_visible_text(monkeypatch):
 
 def test_the_catalogue_files_are_the_ones_shipped():
     assert sorted(path.stem for path in Path(i18n.LOCALES_DIR).glob("*.json")) == sorted(i18n.LANGUAGES)
+
+
+# --- the command line and the bundles' documents ---
+
+
+@pytest.mark.parametrize(
+    ("chosen", "environ", "lang"),
+    [
+        ("zh", {"LANG": "es_MX.UTF-8"}, "zh"),  # --lang wins
+        (None, {"LC_ALL": "es_ES.UTF-8", "LANG": "zh_CN.UTF-8"}, "es"),  # LC_ALL before LANG
+        (None, {"LC_MESSAGES": "zh_TW.UTF-8", "LANG": "en_US.UTF-8"}, "zh"),
+        (None, {"LANG": "es_MX.UTF-8"}, "es"),
+        (None, {"LANG": "C.UTF-8"}, "en"),
+        (None, {"LC_ALL": "fr_FR.UTF-8", "LANG": "es_MX.UTF-8"}, "en"),  # the locale in force is none of ours
+        (None, {}, "en"),
+    ],
+)
+def test_cli_language_from_option_else_locale(chosen, environ, lang):
+    assert cli_lang(chosen, environ) == lang
+
+
+@pytest.fixture
+def hand_made(monkeypatch):
+    monkeypatch.setattr(seeds, "load_records", records_frame)
+    monkeypatch.setattr(boundaries, "load_states", lambda resolution="web": states_frame())
+
+
+@pytest.mark.parametrize(
+    ("lang", "message", "headings"),
+    [
+        ("en", "Wrote {rows} clusters rows (geojson bundle) to {out}",
+         ("# Data dictionary: Clusters", "## Formats", "## Sources and citation", "# Sources")),
+        ("es", "Se escribieron {rows} filas de la capa clusters (paquete geojson) en {out}",
+         ("# Diccionario de datos: Clústeres", "## Formatos", "## Fuentes y cita", "# Fuentes")),
+        ("zh", "已将 clusters 图层的 {rows} 行（geojson 数据包）写入 {out}",
+         ("# 数据字典：集群", "## 格式", "## 来源与引用", "# 来源")),
+    ],
+)  # fmt: skip
+def test_cli_export_speaks_the_language_and_the_bundle_headings_follow(lang, message, headings, hand_made, tmp_path,
+                                                                       capsys, monkeypatch):  # fmt: skip
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    out = tmp_path / "bundle.zip"
+    assert main(["export", "--layer", "clusters", "--format", "geojson", "--out", str(out), "--lang", lang]) == 0
+    rows = len(frame_for("clusters"))
+    assert capsys.readouterr().out == message.format(rows=rows, out=out) + "\n"
+    with zipfile.ZipFile(out) as bundle:
+        dictionary = bundle.read("DATA_DICTIONARY.md").decode("utf-8").splitlines()
+        sources = bundle.read("SOURCES.md").decode("utf-8").splitlines()
+    assert dictionary[0] == headings[0] and headings[1] in dictionary and headings[2] in dictionary
+    assert sources[0] == headings[3]
+    assert "Sources: the documents cited per row" in "\n".join(dictionary)  # the explanations stay as written
+
+
+def test_cli_messages_follow_the_locale(hand_made, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LANG", "es_MX.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    out = tmp_path / "x.geojson"
+    assert main(["export", "--layer", "clusters", "--format", "geojson", "--no-bundle", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.startswith("Se escribieron ")

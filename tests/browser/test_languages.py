@@ -99,7 +99,7 @@ def test_switching_language_keeps_filters_state_and_map_view(app_server, pages):
     page = opened["es"]
     frame = open_atlas(page, app_server, f"?sectors=Aerospace,ICT&state={QRO}", timeout=90_000)
     set_view(page, frame)
-    page.locator(SIDEBAR).get_by_role("button", name="中文").click()
+    page.locator(SIDEBAR).get_by_text("中文", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("墨西哥产业集群地图集 — 航空航天和信息通信技术")
     params = parse_qs(urlsplit(page.url).query)
     assert params["lang"] == ["zh"] and params["sectors"] == ["Aerospace,ICT"] and params["state"] == [QRO]
