@@ -337,7 +337,16 @@ def search_box() -> None:
     if query and not hits:
         st.caption(t("search.none"))
     for number, hit in enumerate(hits):
-        st.button(hit.label, key=f"hit-{number}", on_click=choose_hit, args=(hit,), type="tertiary")
+        st.button(hit_text(hit), key=f"hit-{number}", on_click=choose_hit, args=(hit,), type="tertiary")
+
+
+def hit_text(hit: search.Hit) -> str:
+    """A search result in the session's language (names as written)."""
+    t = tr().t
+    if hit.kind in ("state", "city"):
+        return t(f"search.hit.{hit.kind}", name=hit.name, state=hit.state)
+    where = hit.state or t("card.no_state")
+    return t("search.hit.record", name=hit.name, kind=t(f"kind.{hit.kind}"), where=where)
 
 
 def found_record(points) -> None:

@@ -36,6 +36,7 @@ FAMILIES = {
     "layer.{}": ("states", "clusters", "projects"),
     "basis.{}": (*YEAR_BASES, UNKNOWN_YEAR_BASIS),
     "kind.{}": (*KINDS, *PROJECT_TYPES),
+    "search.hit.{}": ("state", "city"),
 }
 MARK = re.compile(r"⟦[^⟦⟧]*⟧")
 
@@ -193,6 +194,23 @@ def test_spanish_page_sidebar_and_map_tooltips():
     assert view["sectors"][SECTORS.index("Aerospace")] == "Aeroespacial"
     assert any("Sin datos" in h.proto.body or "Clúster (ciudad conocida)" in h.proto.body for h in at.get("html"))
     assert at.markdown[0].value.startswith("#### ") and "clúster" in at.markdown[0].value
+
+
+@pytest.mark.parametrize(
+    ("lang", "query", "expected"),
+    [
+        ("es", "Quer", "Querétaro (estado)"),  # a part: a whole name is chosen at once
+        ("zh", "Quer", "Querétaro（州）"),
+        ("es", "Monterrey", "Monterrey, Nuevo León (ciudad)"),
+        ("en", "Monterrey", "Monterrey, Nuevo León (city)"),
+        ("es", "aero", "Aerocluster de Querétaro (clúster, Querétaro)"),  # a record's kind worded, its name as written
+    ],
+)
+def test_search_results_in_the_language_with_names_as_written(lang, query, expected):
+    at = run_app({"lang": lang})
+    at.text_input(key="search").input(query).run()
+    labels = [button.label for button in at.sidebar.button if button.key and button.key.startswith("hit-")]
+    assert expected in labels
 
 
 def test_switching_language_keeps_the_view():
