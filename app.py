@@ -1,6 +1,7 @@
 """Mexico Cluster Atlas: page layout and widgets only; data work is in geo/, map layers in layers/."""
 
 import datetime
+import html
 import logging
 import os
 import sys
@@ -11,12 +12,26 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-st.set_page_config(page_title="Mexico Cluster Atlas", page_icon="🗺️", layout="wide")
+from geo import i18n
+
+
+def browser_lang() -> str:
+    """The language the browser asks for (st.context.locale), else English."""
+    return i18n.negotiate(st.context.locale) or i18n.DEFAULT
+
+
+def tr() -> i18n.Translator:
+    """This session's translator: the language widget's, else the link's, else the browser's (never process-wide)."""
+    lang = st.session_state.get("lang") or i18n.negotiate(st.query_params.get("lang")) or browser_lang()
+    return i18n.translator(lang)
+
+
+st.set_page_config(page_title=tr().t("app.title"), page_icon="🗺️", layout="wide")
 # The first visitor after a start waits for the imports below (pandas, geopandas, folium and the
 # data: seconds on a small machine). Say so at once rather than show a blank page.
 LOADING = st.empty()
 if "geopandas" not in sys.modules:
-    LOADING.info("Starting the atlas: loading its libraries and data. This takes a few seconds after a restart…")
+    LOADING.info(tr().t("app.starting"))
 
 import pandas as pd
 from streamlit_folium import st_folium
@@ -62,7 +77,7 @@ LATEST_EXPORT_YEAR = official.EXPORT_YEARS[1]
 COUNT_METRICS = ("records", "clusters", "projects")  # the tooltip's counts line shows these already
 PLAY_SECONDS = float(os.environ.get("ATLAS_PLAY_SECONDS", "1.5") or 1.5)  # a step of playback (tests: shorter)
 SEARCH_RESULTS = 6
-PRESENT_LABELS = {PRESENT_OFF: "Off", "light": "Projector, light", "dark": "Projector, dark"}
+PRESENT_MODES = (PRESENT_OFF, "light", "dark")
 
 
 @st.cache_data(ttl=2, show_spinner=False)
@@ -86,7 +101,7 @@ def follow_database() -> None:
 
 
 # Two revisions (the current and the one before), each with and without benchmark points.
-@st.cache_data(show_spinner="Loading the atlas data…", max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)  # main() shows the spinner, in the session's language
 def load_data(data: tuple[int, int]):
     """States and validated records (plus synthetic benchmark points when asked) of one revision."""
     synthetic_points, _ = data
@@ -148,14 +163,14 @@ def overview(data: tuple[int, int]) -> tuple[list[str], tuple[int, int] | None]:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def chart_specs(sectors: tuple, years: tuple, known: bool, labels: tuple, data: tuple[int, int]):
+def chart_specs(sectors: tuple, years: tuple, known: bool, labels: tuple, data: tuple[int, int], lang: str):
     """The two charts' specs (records by sector, by known year; None when nothing is dated), the
     sector chart's bar count and the undated records, for one filter setting: built once, not on
     every rerun (melting the counts into chart rows is the charts' main cost)."""
     _, records = load_data(data)
     filters = join.Filters(sectors=sectors, years=years, known_years_only=known, labels=labels)
     by_sector = join.sector_counts(records, filters)
-    by_sector = by_sector[by_sector.sum(axis=1) > 0]
+    by_sector = by_sector[by_sector.sum(axis=1) > 0].rename(index=i18n.translator(lang).sector)
     by_year = join.year_counts(records, filters)
     year_spec = None if by_year.empty else year_chart_spec(by_year)
     return bar_chart_spec(by_sector, horizontal=True), len(by_sector), year_spec, join.undated_count(records, filters)
@@ -233,7 +248,7 @@ def link_view(params, defaults: View, states_list: list[str]) -> tuple[View, lis
         decks=tuple(deck.list_decks()),
         export_years=official.EXPORT_YEARS,
     )
-    return replace(view, year=view.year or defaults.year), notices
+    return replace(view, year=view.year or defaults.year, lang=view.lang or defaults.lang), notices
 
 
 def follow_history(states_list: list[str]) -> None:
@@ -288,7 +303,9 @@ def apply_scene(chosen: deck.Deck | None) -> None:
         return
     scene = chosen.scenes[number - 1]
     view = current_view()
-    ss.update(view_to_session(replace(scene.view, present=view.present, deck=chosen.name, scene=number)))
+    ss.update(
+        view_to_session(replace(scene.view, present=view.present, deck=chosen.name, scene=number, lang=view.lang))
+    )
     ss.update(scene_applied=(chosen.name, number), scene_layers=scene.layers)
     sync_url()
 
@@ -347,15 +364,25 @@ def search_enter() -> None:
 
 
 def search_box() -> None:
+    t = tr().t
     query = st.text_input(
-        "Search", key="search", on_change=search_enter, placeholder="State, city, cluster or project",
-        help="Accents and capitals do not matter; abbreviations work (CDMX, Edomex, NL, Qro, SLP…).",
+        t("search.label"), key="search", on_change=search_enter, placeholder=t("search.placeholder"),
+        help=t("search.help"),
     )  # fmt: skip
     hits = search.search(query, search_index(data_key()[1]), limit=SEARCH_RESULTS)
     if query and not hits:
-        st.caption("Nothing found. Try part of a name, e.g. “aero” or “Monterrey”.")
+        st.caption(t("search.none"))
     for number, hit in enumerate(hits):
-        st.button(hit.label, key=f"hit-{number}", on_click=choose_hit, args=(hit,), type="tertiary")
+        st.button(hit_text(hit), key=f"hit-{number}", on_click=choose_hit, args=(hit,), type="tertiary")
+
+
+def hit_text(hit: search.Hit) -> str:
+    """A search result in the session's language (names as written)."""
+    t = tr().t
+    if hit.kind in ("state", "city"):
+        return t(f"search.hit.{hit.kind}", name=hit.name, state=hit.state)
+    where = hit.state or t("card.no_state")
+    return t("search.hit.record", name=hit.name, kind=t(f"kind.{hit.kind}"), where=where)
 
 
 def found_record(points) -> None:
@@ -368,116 +395,111 @@ def found_record(points) -> None:
     if match.empty:
         return
     with st.container(border=True):
-        st.markdown(cards.record_card(match.iloc[0].to_dict()))
+        st.markdown(cards.record_card(match.iloc[0].to_dict(), tr()))
         if record_id not in set(points["id"]):
-            st.caption("The current filters hide this record on the map.")
-        st.button("Close", key="close-found", on_click=st.session_state.update, kwargs={"found": None})
+            st.caption(tr().t("found.hidden"))
+        st.button(tr().t("found.close"), key="close-found", on_click=st.session_state.update, kwargs={"found": None})
 
 
 def sidebar(states_list: list[str], bounds: tuple[int, int] | None) -> None:
+    t = tr().t
     with st.sidebar:
+        st.segmented_control(
+            t("lang.label"), i18n.LANGUAGES, key="lang", format_func=i18n.NAMES.get, required=True,
+            on_change=sync_url,
+        )  # fmt: skip
         search_box()
         st.selectbox(
-            "State profile",
+            t("profile.label"),
             states_list,
             key="state",
             index=None,
-            placeholder="Click a state or choose…",
+            placeholder=t("profile.placeholder"),
             on_change=sync_url,
         )
-        st.header("Filters")
+        st.header(t("filters.header"))
         st.multiselect(
-            "Sectors", SECTORS, key="sectors", on_change=sync_url, placeholder="All sectors",
-            help="Leave empty for all sectors.",
+            t("sectors.label"), SECTORS, key="sectors", on_change=sync_url, placeholder=t("sectors.placeholder"),
+            help=t("sectors.help"), format_func=tr().sector,
         )  # fmt: skip
         if bounds is None:
-            st.caption("Years: no record has a known year.")
+            st.caption(t("years.none"))
         elif bounds[0] == bounds[1]:
-            st.caption(f"Years: every dated record is from {bounds[0]}.")
+            st.caption(t("years.single", year=bounds[0]))
         else:
-            st.slider(
-                "Years",
-                *bounds,
-                key="years",
-                on_change=sync_url,
-                help="Records with an unknown year stay visible unless you hide them below.",
-            )
-        st.toggle("Known years only", key="known", on_change=sync_url)
+            st.slider(t("years.label"), *bounds, key="years", on_change=sync_url, help=t("years.help"))
+        st.toggle(t("known.label"), key="known", on_change=sync_url)
         st.multiselect(
-            "ECEI cluster label", LABELS, key="labels", on_change=sync_url, placeholder="Any (no label filter)",
-            help="The European Cluster Excellence Initiative's Gold, Silver and Bronze labels (Table 2 of the "
-            "Preparatory Briefing). Choosing labels keeps only the labelled clusters.",
+            t("labels.label"), LABELS, key="labels", on_change=sync_url, placeholder=t("labels.placeholder"),
+            help=t("labels.help"), format_func=lambda label: t(f"ecei.{label}"),
         )  # fmt: skip
         st.selectbox(
-            "Colour states by",
+            t("metric.label"),
             list(metrics.METRICS),
             key="metric",
-            format_func=lambda key: metrics.METRICS[key].label,
+            format_func=lambda key: t(f"metric.{key}.label"),
             on_change=sync_url,
-            help="Counts of the documented records, rates and specialisation from them, or INEGI's official "
-            "exports. Each metric is explained under the legend and in docs/metrics.md.",
+            help=t("metric.help"),
         )
         exports_metric = metrics.METRICS[st.session_state["metric"]].uses_export_year
         if exports_metric:
             if st.session_state.get("year") is None:  # a scene or an old link without one: the latest
                 st.session_state["year"] = LATEST_EXPORT_YEAR
-            st.slider("Export year", *official.EXPORT_YEARS, key="year", on_change=sync_url,
-                      help="The year of INEGI's export figures (2025: preliminary).")  # fmt: skip
+            st.slider(t("year.label"), *official.EXPORT_YEARS, key="year", on_change=sync_url, help=t("year.help"))
         play_controls(bounds, exports_metric)
         st.multiselect(
-            "Compare states", states_list, key="compare", max_selections=MAX_COMPARE, on_change=sync_url,
-            placeholder="Choose 2 to 4 states", help="Side by side under the map, outlined dashed on the map.",
+            t("compare.label"), states_list, key="compare", max_selections=MAX_COMPARE, on_change=sync_url,
+            placeholder=t("compare.placeholder"), help=t("compare.help"),
         )  # fmt: skip
         st.selectbox(
-            "Basemap", list(basemap.BASEMAPS), key="basemap", format_func=basemap.BASEMAPS.get, on_change=sync_url
-        )
-        st.header("Present")
+            t("basemap.label"), list(basemap.BASEMAPS), key="basemap", format_func=lambda key: t(f"basemap.{key}"),
+            on_change=sync_url,
+        )  # fmt: skip
+        st.header(t("present.header"))
         names = deck.list_decks()
         st.selectbox(
-            "Scene deck",
+            t("deck.label"),
             [None, *names],
             key="deck",
-            format_func=lambda name: "None" if name is None else name.replace("-", " ").capitalize(),
+            # a deck's name is its file's (decks/), as written
+            format_func=lambda name: t("deck.none") if name is None else name.replace("-", " ").capitalize(),
             on_change=choose_deck,
-            help="A deck is a sequence of views with cited captions (decks/). PageDown / PageUp step through it.",
+            help=t("deck.help"),
         )
         st.radio(
-            "Presenter mode",
-            list(PRESENT_LABELS),
+            t("presenter.label"),
+            PRESENT_MODES,
             key="present",
-            format_func=PRESENT_LABELS.get,
+            format_func=lambda mode: t(f"presenter.{mode}"),
             on_change=sync_url,
-            help="No sidebar, large type, keys: PageDown/PageUp scenes, Shift+arrows sectors and years.",
+            help=t("presenter.help"),
         )
         your_data()
 
 
 def your_data() -> None:
     """The user's own file: read by geo.upload, kept in this session only, drawn as its own layer."""
-    with st.expander("Your own data"):
-        st.caption(
-            f"A CSV, GeoJSON, GeoPackage or Excel file of clusters or projects, up to {upload.MAX_BYTES // 2**20} MB "
-            f"or {upload.MAX_ROWS:,} rows (columns: docs/your-data.md). It is drawn as a layer of its own, never "
-            "counted with the documented records, and kept only while this page is open."
-        )
-        st.file_uploader("Your file", type=["csv", "geojson", "json", "gpkg", "xlsx"], key="upload-file",
+    t = tr()
+    with st.expander(t.t("upload.header")):
+        st.caption(t.t("upload.help", mb=upload.MAX_BYTES // 2**20, rows=t.number(upload.MAX_ROWS)))
+        st.file_uploader(t.t("upload.file"), type=["csv", "geojson", "json", "gpkg", "xlsx"], key="upload-file",
                          on_change=read_own_file)  # fmt: skip
-        st.download_button("Template CSV", upload.template_csv(), file_name="your-data-template.csv", mime="text/csv",
-                           on_click="ignore")  # fmt: skip
+        st.download_button(t.t("upload.template"), upload.template_csv(), file_name="your-data-template.csv",
+                           mime="text/csv", on_click="ignore")  # fmt: skip
         if st.session_state.get("upload_error"):
             st.error(cards.md_text(st.session_state["upload_error"]))
         own = st.session_state.get("upload")
         if own is None:
             return
         got = own[0]
-        st.success(cards.md_text(f"{got.name}: {plural(len(got.records), 'row')} of {got.rows} on the map."))
+        st.success(cards.md_text(t.plural("upload.drawn", len(got.records), name=got.name, total=t.number(got.rows))))
         for notice in got.notices:
             st.caption(cards.md_text(notice))
         if got.problems:  # plain text: the messages quote the file's cells
-            st.warning(f"{plural(len(got.problems), 'row')} left out:")
+            st.warning(t.plural("upload.left_out", len(got.problems)))
             more = len(got.problems) - 20
-            st.code("\n".join(got.problems[:20]) + (f"\nand {more} more" if more > 0 else ""), language=None,
-                    wrap_lines=True)  # fmt: skip
+            st.code("\n".join(got.problems[:20]) + ("\n" + t.t("upload.more", count=more) if more > 0 else ""),
+                    language=None, wrap_lines=True)  # fmt: skip
 
 
 def read_own_file() -> None:
@@ -501,7 +523,8 @@ def own_layer():
     if st.session_state.get("upload") is None:
         return None
     got, table = st.session_state["upload"]
-    return markers.upload_markers(table, label=f"Your data: {got.name} ({len(got.records)})", key=got.digest)
+    label = tr().t("upload.layer", name=got.name, count=tr().number(len(got.records)))
+    return markers.upload_markers(table, label=label, key=got.digest)
 
 
 def play_controls(bounds: tuple[int, int] | None, exports_metric: bool) -> None:
@@ -509,15 +532,16 @@ def play_controls(bounds: tuple[int, int] | None, exports_metric: bool) -> None:
     years (that year alone, or every year up to it), one step every PLAY_SECONDS."""
     if not exports_metric and (bounds is None or bounds[0] == bounds[1]):
         return
+    t = tr().t
     row = st.container(horizontal=True, vertical_alignment="center", gap="small")
     if st.session_state.get("playing"):
-        row.button("■ Stop", key="play", on_click=st.session_state.update, kwargs={"playing": False})
+        row.button(t("play.stop"), key="play", on_click=st.session_state.update, kwargs={"playing": False})
     else:
-        row.button("▶ Play years", key="play", on_click=start_play, args=(exports_metric,))
+        row.button(t("play.start"), key="play", on_click=start_play, args=(exports_metric,))
     if not exports_metric:
         row.segmented_control(
-            "Playback shows", ["in", "upto"], key="play_mode", default="in", label_visibility="collapsed",
-            format_func={"in": "that year", "upto": "up to it"}.get,
+            t("play.mode"), ["in", "upto"], key="play_mode", default="in", label_visibility="collapsed",
+            format_func=lambda mode: t(f"play.{mode}"),
         )  # fmt: skip
 
 
@@ -561,28 +585,32 @@ def presenter_bar(view: View, chosen: deck.Deck | None) -> None:
     """Above the map: scene keys (a presentation clicker sends PageDown / PageUp), fullscreen, exit."""
     count = len(chosen.scenes) if chosen else 0
     number = min(view.scene or 1, count) if count else 0
+    t = tr().t
     bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
-    bar.button("◀ Scene", shortcut="PageUp", on_click=step_scene, args=(-1, count), disabled=number <= 1)
-    bar.button("Scene ▶", shortcut="PageDown", on_click=step_scene, args=(1, count), disabled=number >= count)
+    bar.button(t("scene.previous"), shortcut="PageUp", on_click=step_scene, args=(-1, count), disabled=number <= 1)
+    bar.button(t("scene.next"), shortcut="PageDown", on_click=step_scene, args=(1, count), disabled=number >= count)
     with bar:
         st.html(
-            '<button data-atlas-fullscreen class="atlas-fullscreen">Full screen</button>'
+            f'<button data-atlas-fullscreen class="atlas-fullscreen">{html.escape(t("presenter.fullscreen"))}</button>'
             f"<script>{present_js()}</script>",
             unsafe_allow_javascript=True,
             width="content",
         )
     if view.present:
-        bar.button("Exit presenter mode", on_click=exit_presenter, help="Back to the normal page with its sidebar.")
+        bar.button(t("presenter.exit"), on_click=exit_presenter, help=t("presenter.exit_help"))
 
 
 def stepping_keys(view: View) -> None:
     """Below the map: sector and year keys (Shift+arrows), for stepping through them live."""
+    t = tr().t
     bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
-    bar.button("◀ Sector", shortcut="Shift+Left", on_click=step_sector_filter, args=(-1,))
-    bar.button("Sector ▶", shortcut="Shift+Right", on_click=step_sector_filter, args=(1,))
+    bar.button(t("step.sector_previous"), shortcut="Shift+Left", on_click=step_sector_filter, args=(-1,))
+    bar.button(t("step.sector_next"), shortcut="Shift+Right", on_click=step_sector_filter, args=(1,))
     known = view.years is not None
-    bar.button("◀ Year", shortcut="Shift+Down", on_click=step_year_filter, args=(-1,), disabled=not known)
-    bar.button("Year ▶", shortcut="Shift+Up", on_click=step_year_filter, args=(1,), disabled=not known)
+    bar.button(
+        t("step.year_previous"), shortcut="Shift+Down", on_click=step_year_filter, args=(-1,), disabled=not known
+    )
+    bar.button(t("step.year_next"), shortcut="Shift+Up", on_click=step_year_filter, args=(1,), disabled=not known)
 
 
 @st.cache_resource(show_spinner=False)
@@ -605,94 +633,94 @@ def scene_text(chosen: deck.Deck, view: View) -> None:
     """The scene's title and caption, with the documents its figures come from."""
     number = min(view.scene or 1, len(chosen.scenes))
     scene = chosen.scenes[number - 1]
-    st.subheader(f"{cards.md_text(chosen.title)} · {number}/{len(chosen.scenes)}: {cards.md_text(scene.title)}")
+    # a deck's titles and captions are written with their quotes: shown as written, in any language
+    heading = tr().t("scene.heading", deck=chosen.title, number=number, count=len(chosen.scenes), title=scene.title)
+    st.subheader(cards.md_text(heading))
     st.markdown(cards.md_text(scene.caption))
     if scene.cites:
         sources = "; ".join(dict.fromkeys(documents.document_label(cite.file, cite.section) for cite in scene.cites))
-        st.caption(cards.md_text(f"Sources: {sources}"))
+        st.caption(cards.md_text(tr().t("scene.sources", sources=sources)))
 
 
 def title(view: View, counts, points) -> None:
     n_clusters = int((points["kind"] == "cluster").sum())
     n_projects = int((points["kind"] == "project").sum())
     n_states = int((counts["records"] > 0).sum())
-    st.title(view_title(view))
+    t = tr()
+    st.title(view_title(view, t))
     st.markdown(
-        f"#### {plural(n_clusters, 'cluster')} and {plural(n_projects, 'project')} · "
-        f"present in {n_states} of 32 states",
-        help="Counts follow the filters. Records with an unknown year are counted unless 'Known years only' is on.",
-    )
+        t.t(
+            "title.counts", clusters=t.plural("count.clusters", n_clusters),
+            projects=t.plural("count.projects", n_projects), states=n_states,
+        ),
+        help=t.t("title.counts_help"),
+    )  # fmt: skip
 
 
 def undated_caption(view: View, points) -> None:
     """Under the map: how many of the records shown have no known year, and what a year range does with them."""
     undated = int(points["year"].isna().sum())
+    t = tr()
     if view.known_years_only:
-        st.caption("Records without a known year are left out ('Known years only').")
+        st.caption(t.t("undated.known_only"))
     elif view.years is not None and view.years != st.session_state["defaults"].years:
-        st.caption(
-            f"The year range keeps {plural(undated, 'record')} whose year is unknown: they count whatever the range. "
-            "Turn on 'Known years only' to leave them out."
-        )
+        st.caption(t.t("undated.range", records=t.plural("count.records", undated)))
     else:
-        st.caption(f"{plural(undated, 'record')} of these have no known year: a year range keeps them.")
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+        st.caption(t.t("undated.all", records=t.plural("count.records", undated)))
 
 
 def state_summary(profile: StateProfile | None) -> None:
     """Beside the map: the selected state's counts by sector and its timeline."""
+    t = tr()
     if profile is None:
-        st.info("Click a state on the map, or choose one in the sidebar, to read its story.")
+        st.info(t.t("profile.hint"))
         return
     st.subheader(profile.state)
     st.markdown(
-        f"**{plural(len(profile.clusters), 'cluster')}** and **{plural(len(profile.projects), 'project')}** "
-        "under the current filters"
-    )
+        t.t(
+            "profile.counts", clusters=t.plural("count.clusters", len(profile.clusters)),
+            projects=t.plural("count.projects", len(profile.projects)),
+        )
+    )  # fmt: skip
     if not profile.by_sector.empty:
-        bar_chart(profile.by_sector, horizontal=True, height=90 + 34 * len(profile.by_sector))
+        bar_chart(profile.by_sector.rename(index=t.sector), horizontal=True, height=90 + 34 * len(profile.by_sector))
     if not profile.timeline.empty:
-        st.markdown(f"**Timeline** ({plural(profile.undated, 'record')} without a known year)")
+        st.markdown(t.t("profile.timeline", records=t.plural("count.records", profile.undated)))
         bar_chart(profile.timeline, height=220)
 
 
 def state_records(profile: StateProfile) -> None:
     """Below the map, full width: the state's clusters and projects with figures and sources."""
-    st.subheader(f"{profile.state}: clusters and projects")
+    t = tr().t
+    st.subheader(t("records.heading", state=profile.state))
     groups = (
-        ("Clusters", profile.clusters),
-        ("Projects", profile.projects),
-        (f"Multi-state bodies including {profile.state}", profile.shared),
+        (t("records.clusters", count=len(profile.clusters)), profile.clusters),
+        (t("records.projects", count=len(profile.projects)), profile.projects),
+        (t("records.shared", state=profile.state, count=len(profile.shared)), profile.shared),
     )
-    tabs = st.tabs([f"{label} ({len(frame)})" for label, frame in groups])
+    tabs = st.tabs([label for label, _ in groups])
     for tab, (_, frame) in zip(tabs, groups, strict=True):
         with tab:
             if frame.empty:
-                st.caption("None under the current filters.")
+                st.caption(t("records.none"))
             for rec in frame.to_dict("records"):
                 with st.container(border=True):
-                    st.markdown(cards.record_card(rec))
+                    st.markdown(cards.record_card(rec, tr()))
 
 
 def charts(sector_spec: dict, bars: int, year_spec: dict | None, undated: int) -> None:
+    t = tr()
     left, right = st.columns(2)
     with left:
-        st.markdown("**Records by sector**")
+        st.markdown(t.t("charts.by_sector"))
         st.vega_lite_chart(sector_spec, height=110 + 30 * bars, width="stretch")
     with right:
-        st.markdown(
-            "**Records by year** (known years; the colour says what the year dates)",
-            help="Founded: the year a cluster was set up. Started: a project began. Announced: an investment was "
-            "announced. Reported: the year a document reports the figures for.",
-        )
+        st.markdown(t.t("charts.by_year"), help=t.t("charts.by_year_help"))
         if year_spec is None:
-            st.caption("No record with a known year matches the filters.")
+            st.caption(t.t("charts.no_year"))
         else:
             st.vega_lite_chart(year_spec, height=380, width="stretch")
-        st.caption(f"Not on this chart: {plural(undated, 'record')} without a known year.")
+        st.caption(t.t("charts.undated", records=t.plural("count.records", undated)))
 
 
 def bar_chart(frame, *, horizontal: bool = False, height: int) -> None:
@@ -700,18 +728,19 @@ def bar_chart(frame, *, horizontal: bool = False, height: int) -> None:
 
 
 def downloads(filters: join.Filters) -> None:
-    st.markdown(
-        "Exactly what the filters show. Each download is a zip with the data, a data dictionary, the sources cited "
-        "and the filters used (FILTERS.json, with the `atlas export` command that writes the same zip)."
+    t = tr().t
+    st.markdown(t("downloads.intro"))
+    fmt = st.selectbox(
+        t("downloads.format"), list(export.FORMATS), format_func=lambda key: export.FORMATS[key].label, key="dl-fmt"
     )
-    fmt = st.selectbox("Format", list(export.FORMATS), format_func=lambda key: export.FORMATS[key].label, key="dl-fmt")
     today = datetime.date.today()  # one date for the name and the (deferred) bundle
+    lang = tr().lang  # the deferred bundle is built outside this run
     for layer in export.LAYERS:
         name, button = st.columns([1, 2])
-        name.markdown(f"**{layer.capitalize()}**")
+        name.markdown(f"**{t(f'layer.{layer}')}**")
         button.download_button(
-            f"Download {export.FORMATS[fmt].label}",
-            data=lambda layer=layer: _bundle(filters, layer, fmt, today),
+            t("downloads.button", format=export.FORMATS[fmt].label),
+            data=lambda layer=layer, lang=lang: _bundle(filters, layer, fmt, today, lang),
             file_name=export.bundle_name(layer, fmt, filters, today),
             mime=export.BUNDLE_MIME,
             on_click="ignore",
@@ -722,19 +751,17 @@ def downloads(filters: join.Filters) -> None:
 def view_images(view: View) -> None:
     """ "Export this view": the map as PNG, SVG or PDF, drawn on the server (works offline), the same
     image `atlas map` writes for the same view."""
-    st.markdown(
-        "**Export this view** as a map image for a report or a slide: the same classes, legend, caveats and "
-        "sources as the screen, the date, and the link that reopens this view (`atlas map` makes the same image)."
-    )
+    t = tr().t
+    st.markdown(t("images.intro"))
     size = st.segmented_control(
-        "Image size", list(mapimage.SIZES), default="slide", key="img-size", required=True,
-        format_func={"slide": "Slide (16:9)", "a4": "A4 landscape"}.get,
+        t("images.size"), list(mapimage.SIZES), default="slide", key="img-size", required=True,
+        format_func=lambda size: t(f"images.{size}"),
     )  # fmt: skip
     today = datetime.date.today()
     link = view_link(view)
     for column, fmt in zip(st.columns(len(mapimage.IMAGE_FORMATS)), mapimage.IMAGE_FORMATS, strict=True):
         column.download_button(
-            f"Map image ({fmt.upper()})",
+            t("images.button", format=fmt.upper()),
             data=lambda fmt=fmt: _image(view, link, today.isoformat(), size, fmt),
             file_name=export.image_name(view.metric, view_filters(view), size, fmt, today),
             mime=mapimage.IMAGE_FORMATS[fmt],
@@ -755,60 +782,61 @@ def _image(view: View, link: str, date: str, size: str, fmt: str) -> bytes:
     return mapimage.view_map(view, states, records, link=link, date=date, size=size, fmt=fmt)
 
 
-def _bundle(filters, layer: str, fmt: str, date) -> bytes:
+def _bundle(filters, layer: str, fmt: str, date, lang: str) -> bytes:
     _, records = load_data(data_key())  # when a download is asked for, from the cache
     states = boundaries.load_states("full") if layer == "states" else None
-    return export.layer_bundle(layer, fmt, states, records, filters, date=date)[1]
+    return export.layer_bundle(layer, fmt, states, records, filters, date=date, lang=lang)[1]
 
 
 def unmapped(points) -> None:
     rest = points[points["state"] == ""]
     if rest.empty:
         return
-    label = f"{plural(len(rest), 'record')} not on the map (multi-state, national, or state not given)"
+    label = tr().t("unmapped.label", records=tr().plural("count.records", len(rest)))
     box = st.expander(label, key="unmapped", on_change="rerun")
     if not box.open:  # the cards are built only when asked for: ~10 kB less per filter change
         return
     with box:
         for rec in rest.to_dict("records"):
             with st.container(border=True):
-                st.markdown(cards.record_card(rec))
+                st.markdown(cards.record_card(rec, tr()))
 
 
 def main() -> None:
     st.html(page_style(str(assets.PAGE_CSS)))  # the map starts within the first screen; its height follows the window
     LOADING.empty()
+    t = tr()
     try:
         st.session_state["data_key"] = (SYNTHETIC_POINTS, data_revision())
-        states_list, bounds = overview(data_key())
+        with st.spinner(t.t("app.loading_data")):
+            states_list, bounds = overview(data_key())
     except db.DatabaseError as err:
-        st.title("Mexico Cluster Atlas")
-        st.error(f"The atlas database cannot be read: {err}")
+        st.title(t.t("app.title"))
+        st.error(t.t("errors.database", error=err))
         st.stop()
     except seeds.SeedError as err:
-        st.title("Mexico Cluster Atlas")
-        st.error(
-            f"The seed files have {len(err.problems)} problem(s); fix them and reload (nothing is shown until then)."
-        )
+        st.title(t.t("app.title"))
+        st.error(t.t("errors.seeds", count=len(err.problems)))
         st.code("\n".join(err.problems), language=None)
         st.stop()
     try:
         _, _, map_assets = served()
         data = current_map_data()
     except assets.AssetsError as err:
-        st.title("Mexico Cluster Atlas")
-        st.error(f"The map cannot be shown: {err}")
+        st.title(t.t("app.title"))
+        st.error(t.t("errors.map", error=err))
         st.stop()
     settle_heap()
     if source.database_url():
         follow_database()
-    defaults = View(years=bounds, year=LATEST_EXPORT_YEAR)
+    defaults = View(years=bounds, year=LATEST_EXPORT_YEAR, lang=browser_lang())
     init_state(defaults, states_list)
     follow_history(states_list)
     chosen = current_deck(current_view(), bounds, states_list)
     apply_scene(chosen)
     apply_map_click(states_list)
     apply_play_step()
+    t = tr()  # the language may have just come from a link (Back/Forward, a scene)
     sidebar(states_list, defaults.years)
     view = current_view()
     if view.present:
@@ -819,14 +847,14 @@ def main() -> None:
     for notice in notices:
         st.warning(cards.md_text(notice), icon="⚠️")  # notices echo link text: show it as text, never markdown
     if notices:
-        st.button("Dismiss the link notices", on_click=st.session_state.update, kwargs={"notices": []})
+        st.button(t.t("notices.dismiss"), on_click=st.session_state.update, kwargs={"notices": []})
     if chosen is not None:
         for problem in chosen.problems:
             st.warning(cards.md_text(problem), icon="⚠️")
     if view.present or chosen is not None:
         presenter_bar(view, chosen)
     if SYNTHETIC_POINTS:
-        st.warning(f"Benchmark mode: {SYNTHETIC_POINTS:,} SYNTHETIC project points are added. They are not real data.")
+        st.warning(t.t("benchmark.warning", count=t.number(SYNTHETIC_POINTS)))
 
     filters = view_filters(view)
     key = (view.sectors, view.years, view.known_years_only, view.labels, data_key())  # primitive cache keys
@@ -840,7 +868,7 @@ def main() -> None:
     try:
         values, classes = metric_and_classes(view)
     except official.OfficialDataError as err:  # a damaged copy of INEGI's tables: say so, keep the map
-        st.error(f"The official data cannot be read ({err}). The map shows the record counts instead.")
+        st.error(t.t("errors.official", error=err))
         view = replace(view, metric="records")
         chosen_metric = metrics.METRICS["records"]
         values, classes = metric_and_classes(view)
@@ -857,6 +885,7 @@ def main() -> None:
             metric_label=metric_title(view),
             metric_text=None if view.metric in COUNT_METRICS else values.text.to_dict(),
             data=data,
+            tr=t,
             basemap=view.basemap,
             shown=st.session_state.pop("scene_layers", None),  # a new scene decides the layers once
             upload=own_layer(),
@@ -877,12 +906,12 @@ def main() -> None:
         undated_caption(view, points)
         if st.session_state.get("upload") is not None:
             mine = len(st.session_state["upload"][0].records)
-            st.caption(f"{mine:,} of your records (not in the documented counts) on the layer 'Your data'.")
+            st.caption(t.plural("upload.counted_apart", mine))
         handle_click(out, view, states_list)
     with side_col:
         found_record(points)
         legend(view, chosen_metric, classes, values)
-        st.html(style.marker_legend_html(upload=st.session_state.get("upload") is not None))
+        st.html(style.marker_legend_html(t, upload=st.session_state.get("upload") is not None))
         state_summary(profile)
     if view.present or chosen is not None:
         stepping_keys(view)
@@ -891,9 +920,9 @@ def main() -> None:
         compare(view, key)
     if profile is not None:
         state_records(profile)
-    charts(*chart_specs(*key))
+    charts(*chart_specs(*key, t.lang))
     unmapped(points)
-    box = st.expander("Download the filtered layers", key="downloads", on_change="rerun")
+    box = st.expander(t.t("downloads.expander"), key="downloads", on_change="rerun")
     if box.open:  # the buttons are built only when asked for: a filter change then sends ~30 fewer elements
         with box:
             downloads(filters)
@@ -915,32 +944,44 @@ def metric_and_classes(view: View) -> tuple[metrics.MetricValues, style.Classes]
 
 
 def metric_title(view: View) -> str:
-    return metrics.METRICS[view.metric].title(view.year)
+    return metric_title_of(view.metric, view.year)
+
+
+def metric_title_of(key: str, export_year: int | None) -> str:
+    """A metric's legend title in the session's language (with the export year for the exports metrics)."""
+    if metrics.METRICS[key].uses_export_year and export_year:
+        return tr().t(f"metric.{key}.title", year=export_year)
+    return tr().t(f"metric.{key}.label")
 
 
 def legend(view: View, metric: metrics.Metric, classes: style.Classes, values: metrics.MetricValues) -> None:
     """The legend, then what the metric is, its caveats and its source, in words."""
-    st.html(style.legend_html(classes, title=metric_title(view), zero_label=metric.zero_label))
+    t = tr()
+    zero = t.t(f"metric.{view.metric}.zero")
+    st.html(style.legend_html(classes, title=metric_title(view), zero_label=zero, nodata_label=t.t("legend.nodata")))
     for note in values.notes:
         st.caption(cards.md_text(note))
-    credit = metric.source if metric.source.startswith("Fuente") else f"Source: {metric.source}"
-    st.caption(cards.md_text(f"{credit}."), help=metric.explanation)
+    # INEGI's own credit ("Fuente: ...") is quoted as written
+    source = metric.source.replace(metrics.ATLAS_SOURCE, t.t("legend.atlas_records"))
+    credit = f"{source}." if source.startswith("Fuente") else t.t("legend.source", source=source)
+    st.caption(cards.md_text(credit), help=metric.explanation)
 
 
 def ranking(view: View, values: metrics.MetricValues, counts) -> None:
     """The 32 states ranked by the metric: a sortable table, a download, and the map's text alternative."""
-    box = st.expander("Ranking of the 32 states for the metric shown", key="ranking", on_change="rerun")
+    t = tr().t
+    box = st.expander(t("ranking.expander"), key="ranking", on_change="rerun")
     if not box.open:  # built only when asked for: a filter change then sends the table only to who reads it
         return
     table = metrics.ranking(values, counts)
     label = metric_title(view)
     with box:
-        names = {"rank": "Rank", "state": "State", "text": label, "clusters": "Clusters (count)",
-                 "projects": "Projects (count)"}  # fmt: skip
+        names = {"rank": t("ranking.rank"), "state": t("ranking.state"), "text": label,
+                 "clusters": t("ranking.clusters"), "projects": t("ranking.projects")}  # fmt: skip
         shown = table.drop(columns="value").rename(columns=names)
         st.dataframe(shown, hide_index=True, width="stretch", height=35 * 12)
         st.download_button(
-            "Download the ranking (CSV)",
+            t("ranking.download"),
             data=table.to_csv(index_label="state_code").encode("utf-8"),
             file_name=f"mexico-atlas_ranking_{view.metric}.csv",
             mime="text/csv",
@@ -949,20 +990,22 @@ def ranking(view: View, values: metrics.MetricValues, counts) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def compared(states: tuple, sectors: tuple, years, known: bool, labels: tuple, export_year: int, data: tuple[int, int]):
+def compared(states: tuple, sectors: tuple, years, known: bool, labels: tuple, export_year: int, data: tuple[int, int],
+             lang: str):  # fmt: skip
     """What the compare view shows for `states`: every metric's text, counts by sector, exports by year."""
     counts, _ = filtered(sectors, years, known, labels, data)
     rows = counts.set_index("state").loc[list(states)]
     table = pd.DataFrame(
         {
-            metric.title(export_year): metric_values(key, sectors, years, known, labels, export_year, data)
+            metric_title_of(key, export_year): metric_values(key, sectors, years, known, labels, export_year, data)
             .text.reindex(rows["state_code"])
             .to_numpy()
-            for key, metric in metrics.METRICS.items()
+            for key in metrics.METRICS
         },
         index=list(states),
     ).T
     by_sector = rows[[sector for sector in SECTORS if rows[sector].sum() > 0]].T
+    by_sector.index = [i18n.translator(lang).sector(sector) for sector in by_sector.index]
     series = metrics.export_series(tuple(rows["state_code"]), sectors) / 1e6
     series.columns = list(states)
     return table, by_sector, series
@@ -970,29 +1013,30 @@ def compared(states: tuple, sectors: tuple, years, known: bool, labels: tuple, e
 
 def compare(view: View, key: tuple) -> None:
     """2-4 states side by side, on one scale: every metric, records by sector, exports over the years, records."""
-    st.subheader("Compare: " + " · ".join(view.compare))
-    table, by_sector, series = compared(view.compare, *key[:4], view.year, data_key())
+    t = tr().t
+    st.subheader(t("compare.heading", states=" · ".join(view.compare)))
+    table, by_sector, series = compared(view.compare, *key[:4], view.year, data_key(), tr().lang)
     st.dataframe(table, width="stretch")
     left, right = st.columns(2)
     with left:
-        st.markdown("**Records by sector** (current filters)")
+        st.markdown(t("compare.by_sector"))
         if by_sector.empty:
-            st.caption("None of these states has a record under the current filters.")
+            st.caption(t("compare.no_sector"))
         else:
             st.vega_lite_chart(compare_chart_spec(by_sector), height=70 + 22 * by_sector.size, width="stretch")
     with right:
-        st.markdown("**Merchandise exports, US$ million** (INEGI; gaps: confidential or not available)")
+        st.markdown(t("compare.exports"))
         st.vega_lite_chart(line_chart_spec(series), height=320, width="stretch")
-        st.caption(f"Fuente: {official.EXPORTS_SOURCE}. Subsectors of the chosen sectors (docs/metrics.md).")
+        st.caption(t("compare.exports_source", source=official.EXPORTS_SOURCE))
     tabs = st.tabs(list(view.compare))
     for tab, state in zip(tabs, view.compare, strict=True):
         with tab:
             one = profile_of(state, *key)
             for rec in [*one.clusters.to_dict("records"), *one.projects.to_dict("records")]:
                 with st.container(border=True):
-                    st.markdown(cards.record_card(rec))
+                    st.markdown(cards.record_card(rec, tr()))
             if one.clusters.empty and one.projects.empty:
-                st.caption("No record under the current filters.")
+                st.caption(t("compare.no_record"))
 
 
 def handle_click(out, view: View, states_list: list[str]) -> None:
@@ -1010,4 +1054,4 @@ try:
     main()
 except Exception:  # Streamlit's own stop/rerun signals are BaseExceptions and pass through
     LOG.exception("The atlas page failed")
-    st.error("Something went wrong while drawing this page. Reload it; if it happens again, tell the atlas team.")
+    st.error(tr().t("app.failed"))

@@ -42,7 +42,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from geo import boundaries, db, export, seeds, source, upload
+from geo import boundaries, db, export, i18n, seeds, source, upload
 from geo.filters import FilterError, check_filters
 from geo.join import Filters, year_bounds
 from geo.schema import LABELS
@@ -71,17 +71,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # argparse exits on bad arguments and --help; we return codes
         return int(exit_.code or 0)
+    tr = i18n.translator(cli_lang(args.lang, os.environ))
+    t = tr.t
     try:
-        return {"export": _export, "map": _map, "db": _db}[args.command](args)
+        return {"export": _export, "map": _map, "db": _db}[args.command](args, tr)
     except UsageError as error:
         print(f"atlas: {error}", file=sys.stderr)
         return 2
     except Stopped as stop:
-        print(f"atlas: stopped by {signal.Signals(stop.signum).name}; nothing written.", file=sys.stderr)
+        print(t("cli.stopped", signal=signal.Signals(stop.signum).name), file=sys.stderr)
         return 128 + stop.signum
     except KeyboardInterrupt:
-        print("atlas: interrupted; nothing written.", file=sys.stderr)
+        print(t("cli.interrupted"), file=sys.stderr)
         return 130
+
+
+def cli_lang(chosen: str | None, environ: Mapping[str, str]) -> str:
+    """The messages' language: --lang, else the locale (LC_ALL, LC_MESSAGES, LANG, as POSIX reads
+    them), else English."""
+    if chosen:
+        return chosen
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if environ.get(name):
+            return i18n.negotiate(environ[name]) or i18n.DEFAULT
+    return i18n.DEFAULT
+
+
+def _add_lang(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--lang", choices=i18n.LANGUAGES, help="language of the messages and the bundle's headings; default: the locale"
+    )
 
 
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
@@ -195,6 +214,7 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--out", metavar="PATH", help="the file to write; default: the bundle's (or file's) own name")
     command.add_argument("--force", action="store_true", help="replace --out if it is an existing regular file")
     command.add_argument("--no-bundle", action="store_true", help="write the bare data file instead of the zip")
+    _add_lang(command)
     command.add_argument(
         "--date", type=_date, metavar="YYYY-MM-DD", help="the export date in names and files; default: today"
     )
@@ -231,6 +251,7 @@ def _map_parser(commands) -> None:
                          help="the app's address, for the link printed on the map")  # fmt: skip
     command.add_argument("--force", action="store_true", help="replace --out if it is an existing regular file")
     command.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the date printed on the map; default: today")
+    _add_lang(command)
     add_filter_arguments(command)
 
 
@@ -244,9 +265,10 @@ def _db_parser(commands) -> None:
     command.add_argument("action", choices=("init", "load", "dump"))
     command.add_argument("folder", nargs="?", metavar="DIR", help="load: the seed folder; dump: a new or empty folder")
     command.add_argument("--url", help=f"postgresql://user@host:port/dbname; default: ${source.URL_VARIABLE}")
+    _add_lang(command)
 
 
-def _db(args: argparse.Namespace) -> int:
+def _db(args: argparse.Namespace, tr: i18n.Translator) -> int:
     url = args.url or source.database_url()
     if not url:
         raise UsageError(f"no database: pass --url postgresql://user@host:port/dbname or set {source.URL_VARIABLE}")
@@ -255,19 +277,19 @@ def _db(args: argparse.Namespace) -> int:
     try:
         if args.action == "init":
             applied = db.init(url)
-            print(f"Applied {', '.join(applied)}" if applied else "The database is up to date; nothing to apply")
+            print(tr.t("cli.db_applied", migrations=tr.list(applied)) if applied else tr.t("cli.db_up_to_date"))
         elif args.action == "load":
             if not Path(args.folder).is_dir():
                 raise UsageError(f"{args.folder} is not a folder of seed files")
-            print(f"Loaded {args.folder} (revision {db.load(url, Path(args.folder))})")
+            print(tr.t("cli.db_loaded", folder=args.folder, revision=db.load(url, Path(args.folder))))
         else:
             written = db.dump(url, Path(args.folder))
-            print(f"Wrote {len(written)} seed files to {args.folder}")
+            print(tr.t("cli.db_dumped", count=len(written), folder=args.folder))
     except db.DatabaseError as error:
         print(f"atlas: {error}", file=sys.stderr)
         return 1
     except seeds.SeedError as error:
-        _seed_problems(error, "nothing loaded")
+        _seed_problems(error, tr.t("cli.seed_problems_not_loaded", count=len(error.problems)))
         return 1
     return 0
 
@@ -279,7 +301,7 @@ def _date(text: str) -> datetime.date:
         raise argparse.ArgumentTypeError(f"invalid date {text!r}: expected YYYY-MM-DD") from error
 
 
-def _records():
+def _records(tr: i18n.Translator):
     """The validated records of the atlas's source (geo.source), or None after listing every
     problem on stderr (exit code 1)."""
     try:
@@ -288,18 +310,18 @@ def _records():
         print(f"atlas: {error}", file=sys.stderr)
         return None
     except seeds.SeedError as error:
-        _seed_problems(error, "nothing written")
+        _seed_problems(error, tr.t("cli.seed_problems", count=len(error.problems)))
         return None
 
 
-def _seed_problems(error: seeds.SeedError, outcome: str) -> None:
-    """Every seed problem on stderr, then how many and what that means (`outcome`)."""
+def _seed_problems(error: seeds.SeedError, summary: str) -> None:
+    """Every seed problem on stderr, then the `summary` line (how many, and what that means)."""
     for problem in error.problems:
         print(problem, file=sys.stderr)
-    print(f"atlas: the seeds have {len(error.problems)} problem(s); {outcome}.", file=sys.stderr)
+    print(summary, file=sys.stderr)
 
 
-def _export(args: argparse.Namespace) -> int:
+def _export(args: argparse.Namespace, tr: i18n.Translator) -> int:
     extensions = {key: spec.extension for key, spec in export.FORMATS.items()}
     out = None if args.out is None else safe_output(args.out, force=args.force)
     pick = output_format if args.no_bundle else _bundle_format
@@ -307,7 +329,7 @@ def _export(args: argparse.Namespace) -> int:
     if args.extra is not None and args.no_bundle:
         raise UsageError("--extra adds a file to the bundle; drop --no-bundle")
     extra = None if args.extra is None else _extra(args.extra)
-    records = _records()
+    records = _records(tr)
     if records is None:
         return 1
     filters = filters_from_args(args, records)
@@ -318,18 +340,19 @@ def _export(args: argparse.Namespace) -> int:
     if args.no_bundle:
         name, data, _ = export.export_file(args.layer, fmt, frame, date=date)
     else:
-        name, data, _ = export.export_bundle(args.layer, fmt, frame, filters, date=date, extra=extra)
+        name, data, _ = export.export_bundle(args.layer, fmt, frame, filters, date=date, extra=extra, lang=tr.lang)
     out = out or safe_output(name, force=args.force)
     try:
         write_output(out, data, force=args.force)
     except OSError as error:
-        print(f"atlas: cannot write {out}: {error.strerror or error}", file=sys.stderr)
+        print(tr.t("cli.cannot_write", path=out, error=error.strerror or error), file=sys.stderr)
         return 1
-    print(f"Wrote {len(frame)} {args.layer} rows ({fmt}{'' if args.no_bundle else ' bundle'}) to {out}")
+    wrote = "cli.wrote_file" if args.no_bundle else "cli.wrote_bundle"
+    print(tr.t(wrote, rows=len(frame), layer=args.layer, format=fmt, path=out))  # the layer as --layer names it
     return 0
 
 
-def _map(args: argparse.Namespace) -> int:
+def _map(args: argparse.Namespace, tr: i18n.Translator) -> int:
     from urllib.parse import urlencode
 
     from geo import names, official
@@ -345,7 +368,7 @@ def _map(args: argparse.Namespace) -> int:
         state = names.normalise_state(args.state) if args.state else None
     except names.UnknownStateError as error:
         raise UsageError(f"--state: {error}") from error
-    records = _records()
+    records = _records(tr)
     if records is None:
         return 1
     filters = filters_from_args(args, records)
@@ -360,9 +383,9 @@ def _map(args: argparse.Namespace) -> int:
     try:
         write_output(out, data, force=args.force)
     except OSError as error:
-        print(f"atlas: cannot write {out}: {error.strerror or error}", file=sys.stderr)
+        print(tr.t("cli.cannot_write", path=out, error=error.strerror or error), file=sys.stderr)
         return 1
-    print(f"Wrote the map ({fmt}, {args.size}) to {out}")
+    print(tr.t("cli.wrote_map", format=fmt, size=args.size, path=out))
     return 0
 
 

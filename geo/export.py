@@ -55,7 +55,7 @@ import shapely
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.writer.excel import ExcelWriter
 
-from geo import schema
+from geo import i18n, schema
 from geo.documents import document_label, load_documents
 from geo.join import Filters, filter_records, state_counts
 from geo.sectors import SECTORS
@@ -98,8 +98,6 @@ _FORMATS_NOTE = """Some readers load a whole-number column that has unknown valu
 FILTERS.json in the bundle gives the filters, the date and the `atlas export` command that rebuilds it.
 """
 _CITATION_TEXT = """\
-## Sources and citation
-
 Sources: the documents cited per row in `source` (`file, section`; several joined with ` | `);
 SOURCES.md lists the distinct documents and sections cited by this export. Figures are reported as
 the documents state them, with their qualifiers in `figures`; contradictions between documents are
@@ -118,8 +116,6 @@ cites them, and they are in none of the documented layers or their counts.
 """
 
 _NO_SOURCES_TEXT = """\
-# Sources
-
 This layer counts the atlas's cluster and project records; the documents behind each record are
 cited in the clusters and projects exports (column `source`).
 """
@@ -168,9 +164,11 @@ def export_bundle(
     *,
     date: datetime.date | None = None,
     extra: Upload | None = None,
+    lang: str = i18n.DEFAULT,
 ) -> tuple[str, bytes, str]:
-    """(file name, bytes, MIME type) of a zip: the data file, DATA_DICTIONARY.md, SOURCES.md and
-    FILTERS.json (`filters`: those that made `frame`). The same inputs and date give the same bytes.
+    """(file name, bytes, MIME type) of a zip: the data file, DATA_DICTIONARY.md, SOURCES.md (their
+    headings in `lang`) and FILTERS.json (`filters`: those that made `frame`). The same inputs and
+    date give the same bytes.
 
     `extra` (a user's file, geo.upload) adds `atlas-extra.<ext>` in the same format, unfiltered,
     and says in SOURCES.md and FILTERS.json that it is the user's file, not cited data; the
@@ -178,13 +176,13 @@ def export_bundle(
     date = date or datetime.date.today()
     name, data, _ = export_file(layer, fmt, frame, date=date)
     members = [(name, data)]
-    sources = source_list(frame)
+    sources = source_list(frame, lang)
     if extra is not None:
         member = f"{EXTRA_STEM}{FORMATS[fmt].extension}"
         members.append((member, FORMATS[fmt].write(extra.records, "extra", date)))
         sources += _EXTRA_SOURCES_TEXT.format(member=member, rows=len(extra.records), file=_md_code(extra.name))
     members += [
-        ("DATA_DICTIONARY.md", data_dictionary(layer).encode("utf-8")),
+        ("DATA_DICTIONARY.md", data_dictionary(layer, lang).encode("utf-8")),
         ("SOURCES.md", sources.encode("utf-8")),
         ("FILTERS.json", filters_json(layer, fmt, filters, date=date, rows=len(frame), extra=extra).encode("utf-8")),
     ]
@@ -199,9 +197,11 @@ def layer_bundle(
     filters: Filters,
     *,
     date: datetime.date,
+    lang: str = i18n.DEFAULT,
 ) -> tuple[str, bytes, str]:
-    """The bundle of `layer` under `filters`: what the app's download button and `atlas export` give."""
-    return export_bundle(layer, fmt, layer_frame(layer, states, records, filters), filters, date=date)
+    """The bundle of `layer` under `filters`: what the app's download button and `atlas export` give
+    (the headings of DATA_DICTIONARY.md and SOURCES.md in `lang`)."""
+    return export_bundle(layer, fmt, layer_frame(layer, states, records, filters), filters, date=date, lang=lang)
 
 
 def bundle_name(layer: str, fmt: str, filters: Filters, date: datetime.date) -> str:
@@ -444,21 +444,25 @@ FORMATS = {
 }  # fmt: skip
 
 
-def data_dictionary(layer: str) -> str:
-    """Markdown describing every column of `layer`, the formats and how to cite the data."""
+def data_dictionary(layer: str, lang: str = i18n.DEFAULT) -> str:
+    """Markdown describing every column of `layer`, the formats and how to cite the data; its
+    headings in `lang` (the column table and the explanations are the schema's English)."""
     _check_choice(layer, LAYERS, "layer")
+    t = i18n.translator(lang).t
     table = schema.state_layer(SECTORS) if layer == "states" else schema.RECORDS
     lines = [
-        f"# Data dictionary: {layer}",
+        t("export.dictionary_title", layer=t(f"layer.{layer}")),
         "",
         _LAYER_TEXT[layer],
         "",
         schema.markdown_table(table),
-        "## Formats",
+        t("export.formats"),
         "",
         *(f"- {spec.label} (`{spec.extension}`): {spec.about}" for spec in FORMATS.values()),
         "",
         _FORMATS_NOTE,
+        t("export.citation"),
+        "",
         _CITATION_TEXT,
     ]
     if layer == "states":
@@ -466,21 +470,22 @@ def data_dictionary(layer: str) -> str:
     return "\n".join(lines)
 
 
-def source_list(frame: pd.DataFrame) -> str:
+def source_list(frame: pd.DataFrame, lang: str = i18n.DEFAULT) -> str:
     """Markdown listing the distinct documents (named from seeds/documents.csv) and sections cited
     in `frame`, and the citations for its city coordinates (`location_source`, e.g. GeoNames, whose
     licence asks for credit)."""
+    tr = i18n.translator(lang)
     if "source" not in frame.columns:
-        return _NO_SOURCES_TEXT
+        return f"{tr.t('export.sources_title')}\n\n{_NO_SOURCES_TEXT}"
     documents = load_documents()
-    lines = ["# Sources", "", f"Documents cited by the {len(frame)} rows (column `source`):", ""]
+    lines = [tr.t("export.sources_title"), "", tr.t("export.sources_cited", rows=tr.number(len(frame))), ""]
     for file, sections in sorted(_citations(frame["source"]).items()):
         label = document_label(file, documents=documents)
         lines.append(f"- {_md_code(file)}" if label == file else f"- {_md_code(file)}: {_md_text(label)}")
         lines.extend(f"  - {_md_text(section)}" for section in sorted(sections) if section)
     located = sorted(set(frame.get("location_source", pd.Series()).dropna()) - {""})
     if located:
-        lines += ["", "City coordinates (column `location_source`):", ""]
+        lines += ["", tr.t("export.coordinates"), ""]
         lines += [f"- {_md_text(citation)}" for citation in located]
     return "\n".join(lines) + "\n"
 

@@ -23,6 +23,7 @@ class Hit:
     label: str  # plain text for the result list
     state: str | None  # the state choosing this hit selects; None for a record tied to no state
     record_id: str | None = None  # the record, for cluster and project hits
+    name: str = ""  # the state's, city's or record's name as written (the page words the rest in its language)
 
 
 @dataclass(frozen=True)
@@ -40,16 +41,17 @@ def build_index(records: pd.DataFrame) -> tuple[_Entry, ...]:
     for key, code in names.spellings().items():
         spellings.setdefault(code, []).append(key)
     entries = [
-        _Entry(Hit("state", f"{state} (state)", state), tuple(spellings[code])) for code, state in state_of.items()
+        _Entry(Hit("state", f"{state} (state)", state, name=state), tuple(spellings[code]))
+        for code, state in state_of.items()
     ]
     places = records.loc[records["place"] != "", ["place", "state"]].drop_duplicates()
     entries += [
-        _Entry(Hit("city", f"{place}, {state} (city)", state), (names.name_key(place),))
+        _Entry(Hit("city", f"{place}, {state} (city)", state, name=place), (names.name_key(place),))
         for place, state in places.itertuples(index=False)
     ]
     for rec in records[["id", "name", "kind", "state"]].itertuples(index=False):
         where = rec.state or "not tied to one state"
-        hit = Hit(rec.kind, f"{rec.name} ({rec.kind}, {where})", rec.state or None, rec.id)
+        hit = Hit(rec.kind, f"{rec.name} ({rec.kind}, {where})", rec.state or None, rec.id, name=rec.name)
         entries.append(_Entry(hit, (names.name_key(rec.name),)))
     return tuple(entries)
 

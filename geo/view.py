@@ -18,6 +18,7 @@ Parameters (all optional; an absent or empty parameter means its default):
 | `present` | presenter mode: `light` or `dark` (`1` = `light`)  | `dark`           | off            |
 | `deck`    | a scene deck's name (a file in `decks/`)          | `bajio-aerospace`| none           |
 | `scene`   | the deck's scene, from 1                           | `3`              | 1 with a deck  |
+| `lang`    | the page's language, `geo.i18n.LANGUAGES` (or a locale such as `es-MX`) | `es` | the browser's |
 
 Tracking parameters (`utm_*`, `fbclid`, `gclid`, ...) are dropped silently.
 Bad values never raise. A value that is unknown, malformed, out of range, repeated, longer than
@@ -32,7 +33,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from geo import metrics
+from geo import i18n, metrics
 from geo.join import Filters
 from geo.schema import LABELS
 
@@ -60,8 +61,10 @@ FIELDS = {
     "present": ("present", "present"),
     "deck": ("deck", "deck"),
     "scene": ("scene", "scene"),
+    "lang": ("lang", "lang"),
 }
-PRESENTER_PARAMS = ("present", "deck", "scene")  # how the view is shown, not which view (not in decks)
+# how the view is shown, not which view (not in decks)
+PRESENTER_PARAMS = ("present", "deck", "scene", "lang")
 PRESENT_MODES = ("light", "dark")
 PRESENT_OFF = "off"  # the presenter-mode widget's value for the normal page (a radio shows None as no choice)
 MAX_SCENE = 99
@@ -94,6 +97,7 @@ class View:
     compare: tuple[str, ...] = ()  # canonical state names, at most MAX_COMPARE, in the order chosen
     deck: str | None = None  # a scene deck's name (geo.deck)
     scene: int | None = None  # 1-based scene of `deck`
+    lang: str | None = None  # the page's language (geo.i18n.LANGUAGES); None = the default
 
 
 def parse_view(
@@ -128,6 +132,7 @@ def parse_view(
         "present": _present,
         "deck": lambda text: (_choice(text, decks, "deck") if decks else _no_decks(), None),
         "scene": _scene,
+        "lang": _lang,
     }
     values = {}
     for param, text in texts.items():
@@ -353,6 +358,13 @@ def _no_decks():
     raise ValueError("no scene decks are available")
 
 
+def _lang(text: str) -> tuple[str, None]:
+    lang = i18n.negotiate(text)
+    if lang is None:
+        raise ValueError(f"expected one of {', '.join(i18n.LANGUAGES)}")
+    return lang, None
+
+
 def _scene(text: str) -> tuple[int, None]:
     if not _ZOOM.fullmatch(text) or not 1 <= int(text) <= MAX_SCENE:
         raise ValueError(f"expected a scene number 1-{MAX_SCENE}")
@@ -384,15 +396,18 @@ def view_filters(view: View) -> Filters:
     return Filters(sectors=view.sectors, years=view.years, known_years_only=view.known_years_only, labels=view.labels)
 
 
-def view_title(view: View) -> str:
-    """The page's and a map image's title: "Mexico Cluster Atlas — Aerospace, ICT, 2004–2018"."""
-    sectors = ", ".join(view.sectors) if view.sectors else "All sectors"
+def view_title(view: View, tr: i18n.Translator | None = None) -> str:
+    """The page's and a map image's title: "Mexico Cluster Atlas — Aerospace, ICT, 2004–2018"
+    (in the language of `tr`, English by default)."""
+    tr = tr or i18n.translator(i18n.DEFAULT)
+    sectors = tr.list([tr.sector(s) for s in view.sectors]) if view.sectors else tr.t("view.all_sectors")
     if view.years is None:
-        years = "years unknown"
+        years = tr.t("view.years_unknown")
     else:
         years = str(view.years[0]) if view.years[0] == view.years[1] else f"{view.years[0]}–{view.years[1]}"
-    years += " (known years only)" if view.known_years_only else ""
-    return f"Mexico Cluster Atlas — {sectors}, {years}"
+    if view.known_years_only:
+        years = tr.t("view.known_only", years=years)
+    return tr.t("view.title", sectors=sectors, years=years)
 
 
 def step_sector(chosen: Sequence[str], sectors: Sequence[str], step: int) -> tuple[str, ...]:

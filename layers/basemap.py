@@ -40,6 +40,7 @@ import folium
 import geopandas as gpd
 import xyzservices
 
+from geo.i18n import DEFAULT, Translator, translator
 from layers.choropleth import STATES_LAYER, choropleth, country_outline_layer
 from layers.markers import markers
 from layers.runtime import AtlasCall
@@ -149,6 +150,7 @@ def map_layers(
     basemap: str = "none",
     shown: Sequence[str] | None = None,
     upload: folium.FeatureGroup | None = None,
+    tr: Translator | None = None,
 ) -> list[folium.FeatureGroup]:
     """The data layers in a fixed order: the basemap's tiles (if online), states, clusters,
     projects, the user's own file (`upload`, layers.markers.upload_markers, if any), Mexico's outline.
@@ -159,7 +161,9 @@ def map_layers(
     positions and the layer control stay the same whatever the filters. `shown` (layer names, e.g.
     a scene's) switches the named layers on and the others off; None leaves that to the user.
     `compared`, `metric_label` and `metric_text` are the choropleth's (layers.choropleth).
+    `tr` gives the layers' names and the tooltips' words (English by default).
     """
+    tr = tr or translator(DEFAULT)
 
     def show(name: str) -> bool | None:
         return None if shown is None else name in shown
@@ -178,9 +182,12 @@ def map_layers(
             metric_text=metric_text,
             geometry_url=data.geometry_url,
             show=show(STATES_LAYER),
+            tr=tr,
         ),
-        markers(records, kind="cluster", table=data.table, show=show(KIND_LABELS["cluster"])),
-        markers(records, kind="project", table=data.table, show=show(KIND_LABELS["project"])),
+        *(
+            markers(records, kind=kind, table=data.table, show=show(KIND_LABELS[kind]), name=tr.t(f"layer.{kind}s"))
+            for kind in ("cluster", "project")
+        ),
         *([upload] if upload is not None else []),
         country_outline_layer(url=data.outline_url),
     ]

@@ -12,9 +12,11 @@ from collections.abc import Mapping
 import pandas as pd
 
 from geo.documents import source_labels
+from geo.i18n import DEFAULT, Translator, translator
+from geo.schema import KINDS, PROJECT_TYPES, YEAR_BASES
+from geo.sectors import SECTORS
 
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-_BASIS = {"founded": "founded", "started": "started", "announced": "announced", "reported": "reported"}
 
 
 def md_text(value) -> str:
@@ -28,32 +30,39 @@ def md_text(value) -> str:
     return text.replace("\n", "  \n")
 
 
-def label_text(label, valid_until) -> str:
+def label_text(label, valid_until, tr: Translator | None = None) -> str:
     """ "ECEI Gold Label, valid until 2019-06-23"; "" when the record has no label."""
+    t = (tr or translator(DEFAULT)).t
     label = "" if label is None or pd.isna(label) else str(label).strip()
     until = "" if valid_until is None or pd.isna(valid_until) else str(valid_until).strip()
     if not label:
         return ""
-    return f"ECEI {label}, valid until {until}" if until else f"ECEI {label} (validity not stated)"
+    label = t(f"ecei.{label}")
+    return t("card.label", label=label, date=until) if until else t("card.label_undated", label=label)
 
 
-def record_card(rec: Mapping) -> str:
-    """Name, what/when/where, figures with their sources, notes and citations."""
+def record_card(rec: Mapping, tr: Translator | None = None) -> str:
+    """Name, what/when/where, figures with their sources, notes and citations, in the language
+    of `tr` (English by default). Names, figures, notes and citations stay as written."""
+    tr = tr or translator(DEFAULT)
+    t = tr.t
     kind = rec.get("project_type") or rec.get("kind") or ""
     year = rec.get("year")
-    when = (
-        "year unknown"
-        if year is None or pd.isna(year)
-        else f"{int(year)} ({_BASIS.get(rec.get('year_basis'), 'year')})"
-    )
-    where = f"in {rec['place']}" if rec.get("place") else "placed at state level"
+    if year is None or pd.isna(year):
+        when = t("card.year_unknown")
+    else:
+        basis = rec.get("year_basis")
+        when = t("card.year", year=int(year), basis=t(f"basis.{basis if basis in YEAR_BASES else 'unknown'}"))
+    where = t("card.in_place", place=rec["place"]) if rec.get("place") else t("card.state_level")
     if not rec.get("state"):
-        where = "not tied to one state"
+        where = t("card.no_state")
+    sector = tr.sector(rec["sector"]) if rec.get("sector") in SECTORS else rec.get("sector")
+    kind = t(f"kind.{kind}") if kind in (*KINDS, *PROJECT_TYPES) else kind
     lines = [
         f"**{md_text(rec.get('name'))}**",
-        " · ".join(md_text(part) for part in (rec.get("sector"), kind, when, where) if part),
+        " · ".join(md_text(part) for part in (sector, kind, when, where) if part),
     ]
-    label = label_text(rec.get("label"), rec.get("label_valid_until"))
+    label = label_text(rec.get("label"), rec.get("label_valid_until"), tr)
     if label:
         lines.append(md_text(label))
     figures = rec.get("figures") or ""
@@ -61,5 +70,5 @@ def record_card(rec: Mapping) -> str:
         lines.append("  \n".join(f"– {md_text(line)}" for line in figures.split("\n")))
     if rec.get("notes"):
         lines.append(f"*{md_text(rec['notes'])}*")
-    lines.append(f"Sources: {md_text('; '.join(source_labels(rec.get('source') or '')))}")
+    lines.append(t("card.sources", sources=md_text("; ".join(source_labels(rec.get("source") or "")))))
     return "\n\n".join(lines)

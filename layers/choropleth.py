@@ -24,6 +24,7 @@ import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from geo.i18n import DEFAULT, Translator, translator
 from layers.runtime import AtlasCall
 from layers.style import (
     COMPARED_STYLE,
@@ -39,7 +40,11 @@ COUNT_COLUMNS = ("clusters", "projects", "records")
 COORDINATE_DECIMALS = 5  # ~1 m: invisible at any zoom we allow, ~40% less GeoJSON
 STATES_LAYER = "States"
 OUTLINE_LAYER = "Mexico outline"
-NONE_TEXT = "None recorded in the sources under the current filters"
+# The map runtime's words (tooltips, the "Copy link" button), sent with the states' view as templates
+RUNTIME_MESSAGES = (
+    "tip.counts", "tip.nodata", "tip.more.one", "tip.more.other", "tip.records.one", "tip.records.other",
+    "copy.button", "copy.title", "copy.done", "copy.prompt",
+)  # fmt: skip
 TIP_MAX_SECTORS = 8  # the largest sectors listed in a tooltip; the rest are summed on one line
 OUTLINE_STYLE = {"color": OUTLINE_COLOR, "weight": 2.5, "opacity": 1.0, "fill": False}
 
@@ -56,6 +61,7 @@ def choropleth(
     metric_text: Mapping[str, str] | None = None,
     geometry_url: str,
     show: bool | None = None,
+    tr: Translator | None = None,
 ) -> folium.FeatureGroup:
     """States coloured by `metric` in `classes`, highlighted on hover, with a tooltip giving the
     state's clusters/projects/records and its non-zero counts for `sectors`.
@@ -65,11 +71,13 @@ def choropleth(
     `metric_text` (state code -> the metric as text, e.g. "Confidential") adds a line
     "`metric_label`: text" to each tooltip. `geometry_url` is where the
     `states_geometry()` of the same states is published. `show` switches the layer on or off
-    (None: as the user left it).
+    (None: as the user left it). `tr` gives the words of the tooltips and the layer's name
+    (English by default); state names stay as they are.
     """
+    tr = tr or translator(DEFAULT)
     sectors = _sectors(states, sectors)
     _check_states(states, metric, sectors)
-    view = _view(states, metric=metric, classes=classes, sectors=sectors, selected=selected)
+    view = _view(states, metric=metric, classes=classes, sectors=sectors, selected=selected, tr=tr)
     ids = _ids(states)
     view["compared"] = [_selected_id(states, ids, state) for state in compared]
     view["comparedStyle"] = COMPARED_STYLE
@@ -77,8 +85,9 @@ def choropleth(
         view["metricLabel"] = html.escape(metric_label or metric)
         for fid in ids:
             view["info"][fid].append(html.escape(str(metric_text.get(fid, ""))))
-    group = folium.FeatureGroup(name=STATES_LAYER, control=True)
-    AtlasCall("states", src=geometry_url, view=view, layer=STATES_LAYER, show=show).add_to(group)
+    name = tr.t("layer.states")
+    group = folium.FeatureGroup(name=name, control=True)
+    AtlasCall("states", src=geometry_url, view=view, layer=name, show=show).add_to(group)
     return group
 
 
@@ -160,15 +169,17 @@ def _check_states(states, metric: str, sectors: Sequence[str]) -> None:
         raise ValueError(f"Unknown metric {metric!r}; use one of: {', '.join(numeric)}.")
 
 
-def _view(states, *, metric: str, classes: Classes, sectors, selected) -> dict:
+def _view(states, *, metric: str, classes: Classes, sectors, selected, tr: Translator) -> dict:
     ids = _ids(states)
     rows = states[["state", *COUNT_COLUMNS, *sectors]].to_dict("records")
     return {
         "fills": {fid: classes.color(_number(v)) for fid, v in zip(ids, states[metric], strict=True)},
         "info": {fid: state_info(row, sectors=sectors) for fid, row in zip(ids, rows, strict=True)},
-        "sectors": [html.escape(str(sector)) for sector in sectors],
+        "sectors": [html.escape(tr.sector(sector)) for sector in sectors],
         "maxSectors": TIP_MAX_SECTORS,
-        "none": html.escape(NONE_TEXT),
+        "none": html.escape(tr.t("tip.none")),
+        "msg": {key: html.escape(text) for key, text in tr.js_messages(RUNTIME_MESSAGES).items()},
+        "locale": tr.bcp47,
         "base": STATE_STYLE,
         "nodata": NODATA_STYLE,
         "highlight": HIGHLIGHT_STYLE,

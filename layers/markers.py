@@ -87,19 +87,21 @@ class MarkerTable:
 
 
 def markers(
-    records: gpd.GeoDataFrame, *, kind: str, table: MarkerTable, show: bool | None = None
+    records: gpd.GeoDataFrame, *, kind: str, table: MarkerTable, show: bool | None = None, name: str | None = None
 ) -> folium.FeatureGroup:
     """The records of one `kind` ("cluster" or "project") as a clustered, toggleable layer.
 
     `table` is the published `marker_table()` of all records; `records` only selects which of its
     rows to show, by `id` (rows without a point are not in the table).
     The group is returned even when empty, so layer order and layer control stay the same.
-    `show` switches the layer on or off (None: as the user left it).
+    `show` switches the layer on or off (None: as the user left it); `name` is its name in the
+    layer control (default: the English KIND_LABELS).
     """
     _check(records, kind)
     if table.url is None:
         raise ValueError("markers() needs a published marker table (layers.assets.publish_map_data).")
-    group = folium.FeatureGroup(name=KIND_LABELS[kind], control=True)
+    name = name or KIND_LABELS[kind]
+    group = folium.FeatureGroup(name=name, control=True)
     AtlasCall(
         "markers",
         src=table.url,
@@ -107,7 +109,7 @@ def markers(
         kind=kind,
         size=PIN_SIZE[kind],
         clusterOptions=CLUSTER_OPTIONS,
-        layer=KIND_LABELS[kind],
+        layer=name,
         minZoom=MIN_ZOOM,
         show=show,
     ).add_to(group)

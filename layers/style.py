@@ -18,6 +18,8 @@ import mapclassify
 import numpy as np
 import pandas as pd
 
+from geo.i18n import DEFAULT, Translator, translator
+
 SCHEMES = ("quantiles", "natural_breaks", "equal_interval")
 MAX_CLASSES = 7
 
@@ -174,13 +176,13 @@ def number_label(value: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def legend_html(classes: Classes, title: str, zero_label: str = ZERO_LABEL) -> str:
+def legend_html(classes: Classes, title: str, zero_label: str = ZERO_LABEL, nodata_label: str = NODATA_LABEL) -> str:
     """A plain HTML legend (large type) to draw beside the map with st.html / st.markdown;
-    `zero_label` says what a 0 means for the metric shown."""
+    `zero_label` says what a 0 means for the metric shown, `nodata_label` what a blank state means."""
     rows = [_legend_row(ZERO_COLOR, zero_label)]
     rows += [_legend_row(c, label) for c, label in zip(classes.colors, classes.labels, strict=True)]
     if classes.has_nodata:
-        rows.append(_legend_row("#ffffff", NODATA_LABEL, dashed=True))
+        rows.append(_legend_row("#ffffff", nodata_label, dashed=True))
     return (
         '<div class="atlas-legend" style="font-size:1.15rem;line-height:1.5;">'
         f'<div style="font-weight:700;margin-bottom:0.35em;">{html.escape(title)}</div>'
@@ -188,22 +190,24 @@ def legend_html(classes: Classes, title: str, zero_label: str = ZERO_LABEL) -> s
     )
 
 
-def marker_legend_html(*, upload: bool = False) -> str:
-    """Legend for the point symbols (shape, fill and colour), to draw beside the map; with
-    `upload`, also the symbol of the user's own rows (layers.markers.upload_markers)."""
+def marker_legend_html(tr: Translator | None = None, *, upload: bool = False) -> str:
+    """Legend for the point symbols (shape, fill and colour), to draw beside the map, in the
+    language of `tr` (English by default); with `upload`, also the symbol of the user's own rows
+    (layers.markers.upload_markers)."""
+    t = (tr or translator(DEFAULT)).t
     rows = [
-        _symbol_row("cluster", solid=True, text="Cluster (city known)"),
-        _symbol_row("cluster", solid=False, text="Cluster (placed at state level)"),
-        _symbol_row("project", solid=True, text="Project (city known)"),
-        _symbol_row("project", solid=False, text="Project (placed at state level)"),
+        _symbol_row("cluster", solid=True, text=t("legend.cluster_city")),
+        _symbol_row("cluster", solid=False, text=t("legend.cluster_state")),
+        _symbol_row("project", solid=True, text=t("legend.project_city")),
+        _symbol_row("project", solid=False, text=t("legend.project_state")),
     ]
     if upload:
-        rows.append(_symbol_row("upload", solid=True, text="Your data (not in the documented counts)"))
+        rows.append(_symbol_row("upload", solid=True, text=t("legend.upload")))
     return (
         '<div class="atlas-legend" style="font-size:1.15rem;line-height:1.6;">'
         '<ul style="list-style:none;margin:0;padding:0;">' + "".join(rows) + "</ul>"
         '<div style="font-size:0.95rem;font-style:italic;margin-top:0.3em;">'
-        "Zoom in to see each cluster and project; at national zoom the states carry the counts.</div></div>"
+        f"{html.escape(t('legend.zoom'))}</div></div>"
     )
 
 

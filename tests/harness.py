@@ -236,10 +236,10 @@ def block_outside(context, blocked: list[str]) -> None:
     context.route_web_socket(OUTSIDE_URL, _refuse_websocket)
 
 
-def new_context(browser, blocked: list[str]):
-    """A fresh browser context (VIEWPORT, service workers blocked) whose outside requests are
-    aborted and recorded in `blocked`."""
-    context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+def new_context(browser, blocked: list[str], **options):
+    """A fresh browser context (VIEWPORT, service workers blocked, plus Playwright's context
+    `options`, e.g. `locale="es-MX"`) whose outside requests are aborted and recorded in `blocked`."""
+    context = browser.new_context(viewport=VIEWPORT, service_workers="block", **options)
     block_outside(context, blocked)
     return context
 

@@ -190,9 +190,11 @@ def assert_no_live_markup(page: str) -> None:
 # --- AppTest sessions ---
 
 
-def run_app(params: dict | None = None) -> AppTest:
-    """A fresh session opened with `params` as its link's query string (a list value repeats it)."""
+def run_app(params: dict | None = None, *, locale: str | None = None) -> AppTest:
+    """A fresh session opened with `params` as its link's query string (a list value repeats it),
+    from a browser whose language is `locale` (st.context.locale; None: not sent)."""
     at = AppTest.from_file(APP, default_timeout=60)
+    at.context = {"locale": locale}
     for key, value in (params or {}).items():
         at.query_params[key] = value
     return at.run()

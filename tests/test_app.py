@@ -154,7 +154,7 @@ FLOWS = [
         "two sectors",
         lambda at, b: at.multiselect(key="sectors").set_value(["ICT", "Aerospace"]),
         lambda b: {"sectors": "Aerospace,ICT"},
-        "— Aerospace, ICT,",
+        "— Aerospace and ICT,",  # a list as CLDR writes it (geo.i18n Translator.list)
         True,
     ),
     (

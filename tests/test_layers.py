@@ -24,6 +24,7 @@ import pytest
 from shapely.geometry import Point, box
 from streamlit_folium import _get_feature_group_string, _get_map_string, generate_js_hash
 
+from geo.i18n import translator
 from layers import assets, basemap, choropleth, markers, style
 from layers.runtime import AtlasCall, safe_json
 from tests.helpers import assert_no_live_markup, atlas_calls, map_assets, publish, run_runtime
@@ -261,7 +262,8 @@ def test_choropleth_colours_tooltips_and_escaping(states, data):
     assert view["info"]["02"] == ["Beta &lt;b&gt;&amp;amp;", 0, 0, 0, []]
     assert view["info"]["03"] == ["Gamma", 0, 1, 1, [[2, 1]]]
     assert view["sectors"] == list(SECTORS)
-    assert view["none"] == choropleth.NONE_TEXT
+    assert view["none"] == translator("en").t("tip.none")
+    assert view["locale"] == "en-US" and set(view["msg"]) == set(choropleth.RUNTIME_MESSAGES)
     assert view["selected"] is None
     assert "Beta <b>" not in page and "&lt;" not in page  # escaped text, then JSON \u escapes
     assert "Beta \\u0026lt;b\\u0026gt;\\u0026amp;amp;" in page
@@ -284,19 +286,21 @@ def test_choropleth_sends_the_geometry_url_and_no_coordinates(states, data):
 
 
 @pytest.mark.parametrize(
-    ("info", "max_sectors", "expected"),
+    ("info", "max_sectors", "expected", "lang"),
     [
         (
             ["Alpha", 2, 3, 5, [[0, 3], [1, 2]]],
             8,
             '<div class="atlas-tip-title">Alpha</div><div class="atlas-tip-counts">Clusters: 2 · Projects: 3 · '
             'Records: 5</div><ul class="atlas-tip-sectors"><li>Aerospace: 3</li><li>Automotive: 2</li></ul>',
+            "en",
         ),
         (
             ["Beta", 0, 0, 0, []],
             8,
             '<div class="atlas-tip-title">Beta</div><div class="atlas-tip-counts">Clusters: 0 · Projects: 0 · '
-            f'Records: 0</div><div class="atlas-tip-none">{choropleth.NONE_TEXT}</div>',
+            'Records: 0</div><div class="atlas-tip-none">None recorded in the sources under the current filters</div>',
+            "en",
         ),
         (  # more sectors than the tooltip lists: the rest summed on one line
             ["Gamma", 1200, 3, 1203, [[0, 1000], [1, 200], [2, 3]]],
@@ -304,6 +308,7 @@ def test_choropleth_sends_the_geometry_url_and_no_coordinates(states, data):
             '<div class="atlas-tip-title">Gamma</div><div class="atlas-tip-counts">Clusters: 1,200 · Projects: 3 · '
             'Records: 1,203</div><ul class="atlas-tip-sectors"><li>Aerospace: 1,000</li>'
             '<li class="atlas-tip-more">+ 2 more sectors: 203 records</li></ul>',
+            "en",
         ),
         (
             ["Delta", None, 1, 1, [[0, 1], [2, 1]]],
@@ -311,11 +316,32 @@ def test_choropleth_sends_the_geometry_url_and_no_coordinates(states, data):
             '<div class="atlas-tip-title">Delta</div><div class="atlas-tip-counts">Clusters: no data · Projects: 1 · '
             'Records: 1</div><ul class="atlas-tip-sectors"><li>Aerospace: 1</li>'
             '<li class="atlas-tip-more">+ 1 more sector: 1 record</li></ul>',
+            "en",
+        ),
+        (  # Spanish: the catalogue's words, es-MX numbers (1,200 as in English), its plural rule
+            ["Gamma", 1200, 3, 1203, [[0, 1000], [1, 200], [2, 3]]],
+            1,
+            '<div class="atlas-tip-title">Gamma</div><div class="atlas-tip-counts">Clústeres: 1,200 · Proyectos: 3 · '
+            'Registros: 1,203</div><ul class="atlas-tip-sectors"><li>Aeroespacial: 1,000</li>'
+            '<li class="atlas-tip-more">+ 2 sectores más: 203 registros</li></ul>',
+            "es",
+        ),
+        (
+            ["Delta", None, 1, 1, [[0, 1], [2, 1]]],
+            1,
+            '<div class="atlas-tip-title">Delta</div><div class="atlas-tip-counts">集群：无数据 · 项目：1 · '
+            '记录：1</div><ul class="atlas-tip-sectors"><li>航空航天: 1</li>'
+            '<li class="atlas-tip-more">+ 另外 1 个行业：1 条记录</li></ul>',
+            "zh",
         ),
     ],
 )
-def test_state_tooltip_as_the_runtime_draws_it(info, max_sectors, expected):
-    view = {"info": {"x": info}, "sectors": list(SECTORS), "maxSectors": max_sectors, "none": choropleth.NONE_TEXT}
+def test_state_tooltip_as_the_runtime_draws_it(info, max_sectors, expected, lang):
+    tr = translator(lang)
+    view = {
+        "info": {"x": info}, "sectors": [tr.sector(s) for s in SECTORS], "maxSectors": max_sectors,
+        "none": tr.t("tip.none"), "msg": tr.js_messages(choropleth.RUNTIME_MESSAGES), "locale": tr.bcp47,
+    }  # fmt: skip
     assert run_runtime("atlas.stateTip(view, 'x')", view=view) == expected
     assert run_runtime("atlas.stateTip(view, 'nope')", view=view) is None
 

@@ -27,7 +27,8 @@
  * Pure helpers, also used by the tests: atlas.stateTip(view, id), atlas.popup(table, row).
  * Every map created after this file loads focuses without scrolling the page (keepScroll),
  * remembers which layers the user switched off (rememberLayers), keeps its area in the page's
- * URL (holdView) and has a "Copy link" button.
+ * URL (holdView) and has a "Copy link" button. Every word shown comes from the states call's
+ * `view.msg` (the page's language) and numbers are formatted for `view.locale`.
  *
  * Escaping contract: every data string a layer sends is already HTML-escaped in Python; this
  * file only concatenates those strings with fixed markup and numbers.
@@ -67,8 +68,19 @@
     return a;
   }
 
-  function count(n) {
-    return (n === null || n === undefined) ? "no data" : Number(n).toLocaleString("en");
+  // Words come from the page's language: `v.msg` holds the catalogue's templates (geo/locales,
+  // keys in layers/choropleth.py RUNTIME_MESSAGES, already HTML-escaped), `v.locale` its tag.
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? values[name] : all;
+    });
+  }
+  function plural(v, key, n, values) {
+    var form = new Intl.PluralRules(v.locale).select(n) === "one" ? "one" : "other";
+    return fill(v.msg[key + "." + form], values);
+  }
+  function count(v, n) {
+    return (n === null || n === undefined) ? v.msg["tip.nodata"] : Number(n).toLocaleString(v.locale);
   }
 
   function stateTip(v, id) {
@@ -78,18 +90,20 @@
     if (v.metricLabel && r[5] !== undefined && r[5] !== null) {
       html += '<div class="atlas-tip-metric">' + v.metricLabel + ": " + r[5] + "</div>";
     }
-    html += '<div class="atlas-tip-counts">Clusters: ' + count(r[1]) + " \u00b7 Projects: " +
-      count(r[2]) + " \u00b7 Records: " + count(r[3]) + "</div>";
+    html += '<div class="atlas-tip-counts">' +
+      fill(v.msg["tip.counts"], {clusters: count(v, r[1]), projects: count(v, r[2]), records: count(v, r[3])}) +
+      "</div>";
     var shown = r[4].slice(0, v.maxSectors), rest = r[4].slice(v.maxSectors);
     if (shown.length) {
       html += '<ul class="atlas-tip-sectors">';
       for (var i = 0; i < shown.length; i++) {
-        html += "<li>" + v.sectors[shown[i][0]] + ": " + count(shown[i][1]) + "</li>";
+        html += "<li>" + v.sectors[shown[i][0]] + ": " + count(v, shown[i][1]) + "</li>";
       }
       if (rest.length) {
         var more = rest.reduce(function (sum, item) { return sum + item[1]; }, 0);
-        html += '<li class="atlas-tip-more">+ ' + rest.length + " more sector" +
-          (rest.length > 1 ? "s" : "") + ": " + count(more) + (more === 1 ? " record" : " records") + "</li>";
+        var records = plural(v, "tip.records", more, {count: count(v, more)});
+        html += '<li class="atlas-tip-more">' +
+          plural(v, "tip.more", rest.length, {sectors: count(v, rest.length), records: records}) + "</li>";
       }
       html += "</ul>";
     } else {
@@ -149,6 +163,7 @@
 
   function states(group, options) {
     var src = options.src, v = options.view;
+    speak(v);
     var k = kept[src];
     if (k) {
       k.v = v;
@@ -312,7 +327,7 @@
       var n = cluster.getChildCount();
       var size = n < 10 ? 40 : (n < 100 ? 48 : (n < 1000 ? 56 : 64));
       return L.divIcon({
-        html: "<div><span>" + Number(n).toLocaleString("en") + "</span></div>",
+        html: "<div><span>" + Number(n).toLocaleString(locale) + "</span></div>",
         className: "atlas-mc atlas-mc-" + kind,
         iconSize: L.point(size, size),
         iconAnchor: anchor(kind, size, size / 2 + 2)
@@ -549,31 +564,48 @@
 
   // "Copy link to this view": the page's link with the map area, to the clipboard (or shown, to
   // copy by hand, where the browser allows no clipboard, e.g. a plain-http LAN address).
+  // Its words arrive with the first states layer (the map is made before any data layer) and
+  // change with the page's language (`speak`); until then it is a bare link symbol.
+  var words = null, locale = "en", buttons = [];
+  function decoded(text) {  // the messages are HTML-escaped for markup; a button's text is not markup
+    var area = document.createElement("textarea");
+    area.innerHTML = text;
+    return area.value;
+  }
+  function label(button) {
+    button.title = words ? decoded(words["copy.title"]) : "";
+    button.textContent = words ? decoded(words["copy.button"]) : "\ud83d\udd17";
+  }
+  function speak(v) {
+    words = v.msg;
+    locale = v.locale;
+    buttons.forEach(label);
+  }
   var CopyLink = window.L && L.Control.extend({
     options: {position: "topleft"},
     onAdd: function (map) {
       var button = L.DomUtil.create("button", "atlas-copy-link");
       button.type = "button";
-      button.title = "Copy a link that reopens this view";
-      button.textContent = "Copy link";
+      label(button);
+      buttons.push(button);
       L.DomEvent.disableClickPropagation(button);
       L.DomEvent.on(button, "click", function () {
         var url = viewUrl(map);
         if (!url) { return; }
-        var done = function () { flash(button, "Link copied"); };
+        var prompt = words ? decoded(words["copy.prompt"]) : "";
+        var done = function () { flash(button, words ? decoded(words["copy.done"]) : "\u2713"); };
         if (navigator.clipboard && window.isSecureContext) {
-          navigator.clipboard.writeText(url.href).then(done, function () { window.prompt("Copy this link:", url.href); });
+          navigator.clipboard.writeText(url.href).then(done, function () { window.prompt(prompt, url.href); });
         } else {
-          window.prompt("Copy this link:", url.href);
+          window.prompt(prompt, url.href);
         }
       });
       return button;
     }
   });
   function flash(button, text) {
-    var before = button.textContent;
     button.textContent = text;
-    setTimeout(function () { button.textContent = before; }, 1500);
+    setTimeout(function () { label(button); }, 1500);
   }
 
   if (window.L && L.Map) {
