@@ -46,7 +46,7 @@ FOLDERS = ("leaflet", "markercluster", "runtime", "data")
 CACHE_ENV = "ATLAS_CACHE_DIR"
 _FOLIUM_LEAFLET_VERSION = "1.9.3"  # the version folium 0.20 asks its CDN for
 _XSTATIC = {"leaflet": "xstatic.pkg.leaflet", "markercluster": "xstatic.pkg.leaflet_markercluster"}
-_DATA_FILES = ("states", "outline", "records")  # stems of the published data files
+_DATA_FILES = ("states", "outline", "records", "points", "names")  # stems of the published data files
 
 
 class AssetsError(RuntimeError):
@@ -140,13 +140,19 @@ def publish_map_data(
     `folder` (served at URL `prefix`), remove the files of earlier data sets, and say where they are.
     Same content, same file names: cheap to call again. Raises AssetsError when writing fails."""
     folder = Path(folder)
+    url = prefix.rstrip("/")
     table = marker_table(records)
-    contents = {
-        "states": (_json_bytes(states_geometry(states)), ".geojson"),
-        "outline": (_json_bytes(outline_geometry(outline)), ".geojson"),
-        "records": (_json_bytes(table.data), ".json"),
-    }
-    names = {stem: f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}{ext}" for stem, (data, ext) in contents.items()}
+    table_data = dict(table.data)
+    # A large table's binary files first: the table's JSON names them (layers/points.py).
+    contents = {stem: (data, ".bin") for stem, data in (table.binary or {}).items()}
+    names = {stem: _hashed(stem, data, ext) for stem, (data, ext) in contents.items()}
+    table_data.update({stem: f"{url}/{name}" for stem, name in names.items()})
+    contents.update(
+        states=(_json_bytes(states_geometry(states)), ".geojson"),
+        outline=(_json_bytes(outline_geometry(outline)), ".geojson"),
+        records=(_json_bytes(table_data), ".json"),
+    )
+    names = {stem: _hashed(stem, data, ext) for stem, (data, ext) in contents.items()}
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for stem, (data, _) in contents.items():
@@ -156,7 +162,6 @@ def publish_map_data(
         _prune(folder, keep=set(names.values()))
     except OSError as error:
         raise AssetsError(f"Cannot write the map's data files into {folder}: {error.strerror or error}.") from error
-    url = prefix.rstrip("/")
     return MapData(
         geometry_url=f"{url}/{names['states']}",
         outline_url=f"{url}/{names['outline']}",
@@ -184,6 +189,10 @@ def _xstatic_dir(name: str) -> Path:
             stacklevel=3,
         )
     return Path(module.BASE_DIR)
+
+
+def _hashed(stem: str, data: bytes, ext: str) -> str:
+    return f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}{ext}"
 
 
 def _digest(path: Path) -> str:
