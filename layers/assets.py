@@ -37,6 +37,7 @@ from layers.markers import MarkerTable, marker_table
 RUNTIME_DIR = Path(__file__).resolve().parent / "static"
 RUNTIME_JS = "atlas-runtime.js"
 RUNTIME_CSS = "atlas-map.css"
+POINTS_WORKER_JS = "atlas-points-worker.js"  # loaded by the runtime with the runtime's own ?v=
 # The page around the map and presenter mode (app.py draws them with st.html).
 PAGE_CSS = RUNTIME_DIR / "atlas-page.css"
 PRESENT_CSS = RUNTIME_DIR / "atlas-present.css"
@@ -88,14 +89,16 @@ def folders(data_folder: Path) -> dict[str, Path]:
 def map_assets(prefixes: dict[str, str]) -> MapAssets:
     """The base map's JS and CSS under the URL `prefixes` of the served folders.
 
-    The runtime's URLs carry a hash of their content (`?v=`), so a browser never keeps an old copy.
+    The runtime's URLs carry a hash of their content (`?v=`), so a browser never keeps an old copy;
+    the runtime's hash covers the points worker too, which it loads with the same `?v=`.
     """
     leaflet, cluster, runtime = (prefixes[name].rstrip("/") for name in ("leaflet", "markercluster", "runtime"))
+    runtime_version = _digest(RUNTIME_DIR / RUNTIME_JS, RUNTIME_DIR / POINTS_WORKER_JS)
     return MapAssets(
         js=(
             ("leaflet", f"{leaflet}/leaflet.js"),
             ("markerclusterjs", f"{cluster}/leaflet.markercluster.js"),
-            ("atlas_runtime", f"{runtime}/{RUNTIME_JS}?v={_digest(RUNTIME_DIR / RUNTIME_JS)}"),
+            ("atlas_runtime", f"{runtime}/{RUNTIME_JS}?v={runtime_version}"),
         ),
         css=(
             ("leaflet_css", f"{leaflet}/leaflet.css"),
@@ -195,8 +198,8 @@ def _hashed(stem: str, data: bytes, ext: str) -> str:
     return f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}{ext}"
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+def _digest(*paths: Path) -> str:
+    return hashlib.sha256(b"".join(path.read_bytes() for path in paths)).hexdigest()[:12]
 
 
 def _json_bytes(value) -> bytes:
