@@ -239,6 +239,12 @@ def _memory(browser, n: int, args) -> dict:
                 result["rss_kib_1_session"] = server.rss_kib()
         result["rss_kib_10_sessions"] = server.rss_kib()
         result["rss_kib_per_extra_session"] = (result["rss_kib_10_sessions"] - result["rss_kib_1_session"]) / 9
+        print(
+            f"   RSS: no session {result['rss_kib_no_session'] / 1024:.1f} MiB,"
+            f" 1 session {result['rss_kib_1_session'] / 1024:.1f} MiB,"
+            f" 10 sessions {result['rss_kib_10_sessions'] / 1024:.1f} MiB",
+            flush=True,
+        )
         for session in sessions[1:]:
             session.close()
         del sessions[1:]
@@ -258,9 +264,6 @@ def _memory(browser, n: int, args) -> dict:
         for session in sessions:
             session.close()
         box.stop()
-    for key in ("rss_kib_no_session", "rss_kib_1_session", "rss_kib_10_sessions", "rss_kib_after_combos"):
-        if result.get(key) is not None:
-            print(f"   {key}: {result[key] / 1024:.1f} MiB")
     if "rss_kib_per_extra_session" in result:
         print(f"   per extra idle session: {result['rss_kib_per_extra_session'] / 1024:.2f} MiB")
     return result
