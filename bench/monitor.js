@@ -16,7 +16,7 @@
 // polygons (count, and the fills of the first `signaturePaths` as a signature), the tag the bench
 // puts on the iframe's window and the watched text, and logs a timestamped event whenever one of
 // them changes. It also timestamps every websocket message and the user's last pointerdown. In
-// every other frame it sets `window.__monFrame` (tag, pan/zoom) and timestamps the
+// every other frame it sets `window.__monFrame` (tag, pan/zoom, long tasks) and timestamps the
 // `streamlit:render` messages that hand a component new arguments. All times are browser epoch
 // milliseconds (performance.timeOrigin + performance.now()).
 //
@@ -41,21 +41,31 @@ function installMonitor(config) {
       const mon = window.top.__mon;
       if (mon && e.data && e.data.type === 'streamlit:render') push(mon.renders, now());
     });
+    // Main-thread tasks over 50 ms in this frame (epoch start, duration), for the scale bench.
+    const longtasks = [];
+    if (window.PerformanceObserver && (PerformanceObserver.supportedEntryTypes || []).includes('longtask')) {
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) push(longtasks, { t: performance.timeOrigin + e.startTime, d: e.duration });
+      }).observe({ type: 'longtask', buffered: true });
+    }
     window.__monFrame = {
+      longtasks,
       // Mark this window; a remounted iframe is a new window without the tag.
       setTag(tag) {
         window.__benchTag = tag;
       },
       // One step of Leaflet's map (`window.map`, set by streamlit-folium): {zoom: +-n} or
-      // {pan: [dx, dy]}; resolves with ms until moveend plus two frames.
+      // {pan: [dx, dy]}; resolves with ms until moveend, then until the atlas's large-points
+      // layers have drawn the new view (atlas.pointsBusy), plus two frames.
       panZoom(step) {
         const map = window.map;
         const t0 = performance.now();
-        const done = new Promise((resolve) =>
-          map.once('moveend', () =>
-            requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t0))),
-          ),
-        );
+        const busy = () => !!window.atlas && !!window.atlas.pointsBusy && window.atlas.pointsBusy();
+        const painted = (resolve) => {
+          if (busy()) requestAnimationFrame(() => painted(resolve));
+          else requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t0)));
+        };
+        const done = new Promise((resolve) => map.once('moveend', () => painted(resolve)));
         if (step.zoom) map.setZoom(map.getZoom() + step.zoom, { animate: false });
         else map.panBy(step.pan, { animate: false });
         return done;

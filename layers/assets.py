@@ -37,6 +37,7 @@ from layers.markers import MarkerTable, marker_table
 RUNTIME_DIR = Path(__file__).resolve().parent / "static"
 RUNTIME_JS = "atlas-runtime.js"
 RUNTIME_CSS = "atlas-map.css"
+POINTS_WORKER_JS = "atlas-points-worker.js"  # loaded by the runtime with the runtime's own ?v=
 # The page around the map and presenter mode (app.py draws them with st.html).
 PAGE_CSS = RUNTIME_DIR / "atlas-page.css"
 PRESENT_CSS = RUNTIME_DIR / "atlas-present.css"
@@ -46,7 +47,7 @@ FOLDERS = ("leaflet", "markercluster", "runtime", "data")
 CACHE_ENV = "ATLAS_CACHE_DIR"
 _FOLIUM_LEAFLET_VERSION = "1.9.3"  # the version folium 0.20 asks its CDN for
 _XSTATIC = {"leaflet": "xstatic.pkg.leaflet", "markercluster": "xstatic.pkg.leaflet_markercluster"}
-_DATA_FILES = ("states", "outline", "records")  # stems of the published data files
+_DATA_FILES = ("states", "outline", "records", "points", "names")  # stems of the published data files
 
 
 class AssetsError(RuntimeError):
@@ -88,14 +89,16 @@ def folders(data_folder: Path) -> dict[str, Path]:
 def map_assets(prefixes: dict[str, str]) -> MapAssets:
     """The base map's JS and CSS under the URL `prefixes` of the served folders.
 
-    The runtime's URLs carry a hash of their content (`?v=`), so a browser never keeps an old copy.
+    The runtime's URLs carry a hash of their content (`?v=`), so a browser never keeps an old copy;
+    the runtime's hash covers the points worker too, which it loads with the same `?v=`.
     """
     leaflet, cluster, runtime = (prefixes[name].rstrip("/") for name in ("leaflet", "markercluster", "runtime"))
+    runtime_version = _digest(RUNTIME_DIR / RUNTIME_JS, RUNTIME_DIR / POINTS_WORKER_JS)
     return MapAssets(
         js=(
             ("leaflet", f"{leaflet}/leaflet.js"),
             ("markerclusterjs", f"{cluster}/leaflet.markercluster.js"),
-            ("atlas_runtime", f"{runtime}/{RUNTIME_JS}?v={_digest(RUNTIME_DIR / RUNTIME_JS)}"),
+            ("atlas_runtime", f"{runtime}/{RUNTIME_JS}?v={runtime_version}"),
         ),
         css=(
             ("leaflet_css", f"{leaflet}/leaflet.css"),
@@ -140,13 +143,19 @@ def publish_map_data(
     `folder` (served at URL `prefix`), remove the files of earlier data sets, and say where they are.
     Same content, same file names: cheap to call again. Raises AssetsError when writing fails."""
     folder = Path(folder)
+    url = prefix.rstrip("/")
     table = marker_table(records)
-    contents = {
-        "states": (_json_bytes(states_geometry(states)), ".geojson"),
-        "outline": (_json_bytes(outline_geometry(outline)), ".geojson"),
-        "records": (_json_bytes(table.data), ".json"),
-    }
-    names = {stem: f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}{ext}" for stem, (data, ext) in contents.items()}
+    table_data = dict(table.data)
+    # A large table's binary files first: the table's JSON names them (layers/points.py).
+    contents = {stem: (data, ".bin") for stem, data in (table.binary or {}).items()}
+    names = {stem: _hashed(stem, data, ext) for stem, (data, ext) in contents.items()}
+    table_data.update({stem: f"{url}/{name}" for stem, name in names.items()})
+    contents.update(
+        states=(_json_bytes(states_geometry(states)), ".geojson"),
+        outline=(_json_bytes(outline_geometry(outline)), ".geojson"),
+        records=(_json_bytes(table_data), ".json"),
+    )
+    names = {stem: _hashed(stem, data, ext) for stem, (data, ext) in contents.items()}
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for stem, (data, _) in contents.items():
@@ -156,7 +165,6 @@ def publish_map_data(
         _prune(folder, keep=set(names.values()))
     except OSError as error:
         raise AssetsError(f"Cannot write the map's data files into {folder}: {error.strerror or error}.") from error
-    url = prefix.rstrip("/")
     return MapData(
         geometry_url=f"{url}/{names['states']}",
         outline_url=f"{url}/{names['outline']}",
@@ -186,8 +194,12 @@ def _xstatic_dir(name: str) -> Path:
     return Path(module.BASE_DIR)
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+def _hashed(stem: str, data: bytes, ext: str) -> str:
+    return f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}{ext}"
+
+
+def _digest(*paths: Path) -> str:
+    return hashlib.sha256(b"".join(path.read_bytes() for path in paths)).hexdigest()[:12]
 
 
 def _json_bytes(value) -> bytes:

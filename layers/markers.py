@@ -13,6 +13,12 @@ that share sectors, states and sources stay small. The atlas runtime builds mark
 `markers()` sends only which rows to show:
 the table is sorted by kind, so that is the kind's row range plus a bitmask over it (nothing when
 all are shown): at most ~17 kB for 100,000 records, a few dozen bytes for the seeds.
+
+Large tables (more than LARGE_POINTS points, i.e. the benchmark's synthetic points; the seeds have
+a few hundred) take another path in the browser: coordinates, codes and names go into binary
+files (`layers/points.py`), and a Web Worker groups the selected points per screen cell for the
+current view, drawn on one canvas (the runtime's `points` layer). Same `markers()` call, same
+selection; no spiderfy and no hover tooltip there (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import pandas as pd
 import shapely
 
 from geo.documents import source_labels
+from layers.points import encode_names, encode_points
 from layers.runtime import AtlasCall
 from layers.style import KIND_LABELS
 
@@ -39,6 +46,9 @@ PIN_SIZE = {"cluster": 22, "project": 20, UPLOAD_KIND: 18}
 # states (CDMX, Tlaxcala, Morelos...), which then could not be hovered or clicked; the choropleth
 # and the state story carry the counts there.
 MIN_ZOOM = 7
+# Above this many points the table is binary and clustered in a worker (Leaflet.markercluster
+# re-clusters 100,000 markers on the main thread for seconds).
+LARGE_POINTS = 10_000
 CLUSTER_OPTIONS = {
     "showCoverageOnHover": False,
     "spiderfyOnMaxZoom": True,
@@ -74,16 +84,23 @@ _FIGURE_COLUMNS = (
 class MarkerTable:
     """Rows for every record with a point, sorted by kind: `ids` in row order, `ranges` the
     (start, stop) rows of each kind, `data` the columnar table the runtime reads (None once
-    published), `url` where it was published."""
+    published), `url` where it was published; for a large table `binary` holds the "points" and
+    "names" files whose URLs `data` names once published (layers/points.py)."""
 
     ids: pd.Index
     ranges: dict[str, tuple[int, int]]
     data: dict | None
     url: str | None = None
+    binary: dict[str, bytes] | None = None
+
+    @property
+    def large(self) -> bool:
+        """Whether the table is binary and drawn by the runtime's points worker."""
+        return len(self.ids) > LARGE_POINTS
 
     def published(self, url: str) -> MarkerTable:
         """The same table, served from `url`; the data is dropped (the browser fetches it)."""
-        return replace(self, url=url, data=None)
+        return replace(self, url=url, data=None, binary=None)
 
 
 def markers(
@@ -112,6 +129,7 @@ def markers(
         layer=name,
         minZoom=MIN_ZOOM,
         show=show,
+        large=table.large,
     ).add_to(group)
     return group
 
@@ -149,19 +167,23 @@ def marker_table(records: gpd.GeoDataFrame) -> MarkerTable:
     if not ids.is_unique:
         raise ValueError("Record ids must be unique to build the marker table.")
     geoms = points.geometry.to_numpy()
-    data = {
-        "lat": np.round(shapely.get_y(geoms), 5).tolist(),
-        "lon": np.round(shapely.get_x(geoms), 5).tolist(),
-        "approx": [int(p == "state") for p in columns["location_precision"]],
-        "name": [html.escape(name or "(unnamed)") for name in columns["name"]],
-        "parts": [_factorised(columns, names, fragment) for names, fragment in _PARTS],
-    }
+    lat, lon = np.round(shapely.get_y(geoms), 5), np.round(shapely.get_x(geoms), 5)
+    approx = [int(p == "state") for p in columns["location_precision"]]
+    escaped = [html.escape(name or "(unnamed)") for name in columns["name"]]
+    parts = [_factorised(columns, names, fragment) for names, fragment in _PARTS]
+    binary = None
+    if len(ids) > LARGE_POINTS:  # as MarkerTable.large
+        content, layout = encode_points(lon, lat, approx, [part.pop("codes") for part in parts])
+        binary = {"points": content, "names": encode_names(escaped)}
+        data = {"layout": layout, "parts": parts, "points": None, "names": None}  # URLs: once published
+    else:
+        data = {"lat": lat.tolist(), "lon": lon.tolist(), "approx": approx, "name": escaped, "parts": parts}
     kinds = np.asarray(columns["kind"], dtype=object)
     ranges = {}
     for kind in KINDS:
         rows = np.flatnonzero(kinds == kind)
         ranges[kind] = (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, 0)
-    return MarkerTable(ids=ids, ranges=ranges, data=data)
+    return MarkerTable(ids=ids, ranges=ranges, data=data, binary=binary)
 
 
 def popup_html(record: Mapping) -> str:

@@ -152,6 +152,17 @@ def publish(folder: Path, states, records, *, outline=None) -> assets.MapData:
     return assets.publish_map_data(states, records, outline=outline, folder=folder, prefix=TEST_PREFIXES["data"])
 
 
+def published_bytes(data: assets.MapData, url: str) -> bytes:
+    """A published file's content, by its URL."""
+    [path] = [path for path in data.files if url.endswith("/" + path.name)]
+    return path.read_bytes()
+
+
+def published(data: assets.MapData, url: str):
+    """A published JSON file's content, by its URL."""
+    return json.loads(published_bytes(data, url).decode("utf-8"))
+
+
 def external_asset_urls(m: folium.Map) -> list[str]:
     """JS/CSS URLs the map would load from outside the app, walking it as st_folium does: every
     JSCSSMixin element's default_js/default_css, plus the d3 CDN URL it adds for a branca colormap."""

@@ -27,7 +27,7 @@ from streamlit_folium import _get_feature_group_string, _get_map_string, generat
 from geo.i18n import translator
 from layers import assets, basemap, choropleth, markers, style
 from layers.runtime import AtlasCall, safe_json
-from tests.helpers import assert_no_live_markup, atlas_calls, map_assets, publish, run_runtime
+from tests.helpers import assert_no_live_markup, atlas_calls, map_assets, publish, published, run_runtime
 
 SECTORS = ("Aerospace", "Automotive", "ICT")
 HOSTILE = {
@@ -146,12 +146,6 @@ def render(*groups) -> str:
 def data(tmp_path, states, records):
     """The map data of the hand-built frames, published into a temporary folder."""
     return publish(tmp_path, states, records)
-
-
-def published(data, url: str):
-    """A published file's JSON, by its URL."""
-    [path] = [path for path in data.files if url.endswith("/" + path.name)]
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 # --------------------------------------------------------------------------- classes

@@ -12,12 +12,15 @@
  *                                             state outlined above everything and brought into view,
  *                                             the compared states (`view.compared`) outlined dashed
  *   atlas.outline(group, {src, style})        a non-interactive outline from the GeoJSON at `src`
- *   atlas.markers(group, {src, selection, kind, size, clusterOptions, layer, minZoom, show})
+ *   atlas.markers(group, {src, selection, kind, size, clusterOptions, layer, minZoom, show, large})
  *                                             clustered markers of one kind from the table at
  *                                             `src`; `selection` = [start, stop, base64 bitmask
  *                                             or null] (layers/markers.py); shown from `minZoom`.
  *                                             `src` may be the table itself with a `key` naming
- *                                             it (a user's file: kind "upload", never published)
+ *                                             it (a user's file: kind "upload", never published);
+ *                                             `large`: the table is binary (layers/points.py) and
+ *                                             its points are grouped per screen cell by
+ *                                             atlas-points-worker.js and drawn on one canvas
  *   atlas.tiles(group, {url, attribution, maxNativeZoom})
  *                                             an online basemap, as a data layer (the base map
  *                                             stays the same, so switching keeps the view)
@@ -25,6 +28,8 @@
  * st_folium swaps in the next run's groups. `show` true/false switches it on/off (a presenter's
  * scene decides), null leaves it as the user set it.
  * Pure helpers, also used by the tests: atlas.stateTip(view, id), atlas.popup(table, row).
+ * atlas.stats[kind] says what the last markers call drew (the bench and tests read it);
+ * atlas.pointsBusy() whether a large layer still waits for its worker.
  * Every map created after this file loads focuses without scrolling the page (keepScroll),
  * remembers which layers the user switched off (rememberLayers), keeps its area in the page's
  * URL (holdView) and has a "Copy link" button. Every word shown comes from the states call's
@@ -392,6 +397,7 @@
   var groups = [], KEEP = 4;
 
   function markers(group, options) {
+    if (options.large) { return points(group, options); }
     var src = options.src, selection = options.selection, kind = options.kind,
       size = options.size;
     keepHidden(group, options.layer, options.show);
@@ -443,6 +449,208 @@
     if (group._map) { watch(); } else { group.once("add", watch); }
   }
 
+  // ------------------------------------------------------------------ large tables
+  // Above layers/markers.py's LARGE_POINTS the table is binary (layers/points.py): a worker
+  // (atlas-points-worker.js, one per table) groups the selected points per screen cell for the
+  // current view, and the main thread only draws those few hundred symbols on one canvas per
+  // kind. A filter change is a new bitmask for the worker; nothing is clustered on this thread.
+  var WORKER_URL = (typeof document !== "undefined" && document.currentScript) ?
+    document.currentScript.src.replace(/atlas-runtime\.js(\?[^#]*)?$/, "atlas-points-worker.js$1") : null;
+  var CELL = 64, LIST = 8;  // cell size in pixels; rows a cell keeps for its popup at max zoom
+  var BUBBLE = {cluster: "#fdd0a2", project: "#dadaeb"}, INK = "#1a1a1a";
+  var workers = {}, pointLayerCount = 0, PointsLayer = null;
+
+  function pointsWorker(src, t) {
+    var w = workers[src];
+    if (!w) {
+      w = workers[src] = {worker: new Worker(WORKER_URL), layers: {}};
+      w.worker.onmessage = function (e) {
+        var layer = w.layers[e.data.id];
+        if (layer) { layer.receive(e.data); }
+      };
+      w.worker.postMessage({type: "load", points: t.points, names: t.names, layout: t.layout});
+    }
+    return w;
+  }
+
+  function pointsBusy() {
+    return Object.keys(workers).some(function (src) {
+      var layers = workers[src].layers;
+      return Object.keys(layers).some(function (id) {
+        return layers[id]._map && layers[id].drawnSeq !== layers[id].seq;
+      });
+    });
+  }
+
+  function points(group, options) {
+    keepHidden(group, options.layer, options.show);
+    var stats = {kind: options.kind, large: true, reused: false, start: performance.now(), views: 0};
+    atlas.stats[options.kind] = stats;
+    var layer = new (pointsLayer())(options, stats);
+    layer.addTo(group);
+    return layer;
+  }
+
+  // The symbols of layers/style.py, drawn: a single point as its kind's square or diamond
+  // (hollow when placed at the state's representative point), a group as a count bubble.
+  function drawSymbol(ctx, kind, colour, x, y, n, approx, size) {
+    ctx.lineWidth = 3;
+    if (n === 1) {
+      var h = size / 2 - 2;
+      ctx.fillStyle = approx ? "#ffffff" : colour;
+      ctx.strokeStyle = approx ? colour : INK;
+      ctx.beginPath();
+      if (kind === "cluster") { ctx.rect(x - h, y - h, 2 * h, 2 * h); }
+      else { ctx.moveTo(x, y - h * 1.3); ctx.lineTo(x + h * 1.3, y); ctx.lineTo(x, y + h * 1.3); ctx.lineTo(x - h * 1.3, y); ctx.closePath(); }
+      ctx.fill(); ctx.stroke();
+      return h + 2;
+    }
+    var r = (n < 10 ? 40 : (n < 100 ? 48 : (n < 1000 ? 56 : 64))) / 2 - 4;
+    ctx.fillStyle = BUBBLE[kind] || "#eeeeee";
+    ctx.strokeStyle = colour;
+    ctx.beginPath();
+    if (kind === "cluster") { ctx.rect(x - r, y - r, 2 * r, 2 * r); } else { ctx.arc(x, y, r, 0, 2 * Math.PI); }
+    ctx.fill(); ctx.stroke();
+    ctx.fillStyle = "#111111";
+    ctx.fillText(Number(n).toLocaleString("en"), x, y + 1);
+    return r + 2;
+  }
+
+  function pointsLayer() {
+    if (PointsLayer) { return PointsLayer; }
+    PointsLayer = L.Layer.extend({
+      initialize: function (options, stats) {
+        this.o = options; this.stats = stats; this.items = [];
+        this.seq = 0; this.drawnSeq = 0; this.asked = 0;
+        this.id = ++pointLayerCount;
+        this.range = options.selection.slice(0, 2);
+        this.mask = bitmask(options.selection[2]);
+      },
+      onAdd: function (map) {
+        var self = this;
+        this.canvas = L.DomUtil.create("canvas", "atlas-points atlas-points-" + this.o.kind, map.getPane("atlasPoints"));
+        this.canvas.style.pointerEvents = "none";  // only over a symbol (hover): the states keep their clicks
+        L.DomEvent.disableClickPropagation(this.canvas);
+        L.DomEvent.on(this.canvas, "click", this.click, this);
+        map.on("moveend resize", this.request, this);
+        map.on("zoomstart", this.hide, this);
+        map.on("mousemove", this.hover, this);
+        withData(this.o.src, function (t) {
+          self.t = t;
+          self.w = pointsWorker(self.o.src, t);
+          self.w.layers[self.id] = self;
+          if (self._map) { self.request(); }
+        });
+      },
+      onRemove: function (map) {
+        map.off("moveend resize", this.request, this);
+        map.off("zoomstart", this.hide, this);
+        map.off("mousemove", this.hover, this);
+        L.DomUtil.remove(this.canvas);
+        if (this.w) { delete this.w.layers[this.id]; }
+      },
+      hide: function () { this.canvas.style.display = "none"; this.items = []; },
+      request: function () {
+        var map = this._map;
+        if (!map || !this.w) { return; }
+        var zoom = Math.round(map.getZoom());
+        this.seq++;
+        if (zoom < this.o.minZoom) { this.draw(null); return; }
+        var pb = map.getPixelBounds(), world = 256 * Math.pow(2, zoom);
+        this.view = {zoom: zoom, world: world, t0: performance.now()};
+        this.w.worker.postMessage({
+          type: "view", id: this.id, seq: this.seq, start: this.range[0], stop: this.range[1],
+          mask: this.mask, zoom: zoom, cell: CELL, list: LIST,
+          box: [(pb.min.x - CELL) / world, (pb.min.y - CELL) / world, (pb.max.x + CELL) / world, (pb.max.y + CELL) / world]
+        });
+      },
+      receive: function (m) {
+        if (m.type === "error") {
+          console.error("atlas: points worker: " + m.error);
+          this.drawnSeq = this.seq;
+          return;
+        }
+        if (m.type === "rows") { if (m.seq === this.asked) { this.showRows(m.rows); } return; }
+        if (m.seq === this.seq) { this.draw(m); }
+      },
+      draw: function (m) {
+        var map = this._map, c = this.canvas, size = map.getSize(), ratio = window.devicePixelRatio || 1;
+        var t0 = performance.now();
+        c.width = size.x * ratio; c.height = size.y * ratio;
+        c.style.width = size.x + "px"; c.style.height = size.y + "px";
+        L.DomUtil.setPosition(c, map.containerPointToLayerPoint([0, 0]));
+        c.style.display = "";
+        var ctx = c.getContext("2d"), kind = this.o.kind;
+        ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+        ctx.font = "700 16px system-ui, sans-serif"; ctx.textAlign = "center"; ctx.textBaseline = "middle";
+        var colour = getComputedStyle(document.documentElement).getPropertyValue("--atlas-" + kind).trim() || INK;
+        this.items = [];
+        var shown = 0;
+        if (m) {
+          var min = map.getPixelBounds().min, world = this.view.world;
+          for (var i = 0, k = 0; i < m.cells.length; i += 4, k++) {
+            var n = m.cells[i + 2], approx = m.cells[i + 3];
+            var gap = (n > 1 || approx) ? -(SHIFT[kind] || 0) * (n > 1 ? 14 : this.o.size / 2 + 2) : 0;
+            var x = m.cells[i] * world - min.x + gap, y = m.cells[i + 1] * world - min.y;
+            var r = drawSymbol(ctx, kind, colour, x, y, n, approx, this.o.size);
+            this.items.push({x: x, y: y, r: r, n: n, at: [m.cells[i] * world, m.cells[i + 1] * world],
+                             rows: Array.prototype.slice.call(m.rows, k * LIST, (k + 1) * LIST).filter(function (v) { return v >= 0; })});
+            shown += n;
+          }
+        }
+        this.drawnSeq = this.seq;
+        var s = this.stats, now = performance.now();
+        s.views++; s.cells = this.items.length; s.shown = shown; s.drawMs = Math.round(now - t0);
+        if (m) {
+          s.markers = m.total; s.workerMs = Math.round(m.ms); s.viewMs = Math.round(now - this.view.t0);
+          if (s.doneMs === undefined) {
+            s.doneMs = Math.round(now - s.start);
+            s.doneAt = performance.timeOrigin + now;  // epoch ms, for the bench
+          }
+        }
+        s.items = this.items.map(function (it) { return [Math.round(it.x), Math.round(it.y), it.n]; });
+      },
+      hit: function (point) {
+        var best = null, bestD = Infinity;
+        this.items.forEach(function (it) {
+          var d = Math.max(Math.abs(point.x - it.x), Math.abs(point.y - it.y));
+          if (d <= it.r && d < bestD) { best = it; bestD = d; }
+        });
+        return best;
+      },
+      hover: function (e) {
+        var over = !!this.hit(e.containerPoint);
+        this.canvas.style.pointerEvents = over ? "auto" : "none";
+        this.canvas.style.cursor = over ? "pointer" : "";
+      },
+      click: function (e) {
+        var map = this._map, item = this.hit(map.mouseEventToContainerPoint(e));
+        if (!item) { return; }
+        var latlng = map.unproject(item.at, this.view.zoom);
+        if (item.n > 1 && map.getZoom() < map.getMaxZoom()) {
+          map.setView(latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));
+          return;
+        }
+        this.opened = {latlng: latlng, n: item.n};
+        this.w.worker.postMessage({type: "rows", id: this.id, seq: ++this.asked, rows: item.rows});
+      },
+      // The popups of the clicked rows, from their codes and the table's escaped parts.
+      showRows: function (rows) {
+        var parts = this.t.parts, html = rows.map(function (r) {
+          return popup({name: [r.name], parts: parts.map(function (p, k) {
+            return {values: p.values, codes: [r.codes[k]]};
+          })}, 0);
+        }).join("");
+        if (this.opened.n > rows.length) {
+          html += '<div class="atlas-popup-more">+ ' + count(this.opened.n - rows.length) + " more here</div>";
+        }
+        L.popup({maxWidth: 460, minWidth: 280, maxHeight: 420}).setLatLng(this.opened.latlng)
+          .setContent(html).openOn(this._map);
+      }
+    });
+    return PointsLayer;
+  }
+
   function tiles(group, options) {
     var layer = L.tileLayer(options.url, {
       attribution: options.attribution, maxNativeZoom: options.maxNativeZoom, maxZoom: 18
@@ -483,6 +691,7 @@
   // under the markers (600); the selected state's outline above the markers, under tooltips (650).
   function makePanes(map) {
     map.createPane("atlasLabels").style.zIndex = 450;
+    map.createPane("atlasPoints").style.zIndex = 610;
     map.createPane("atlasSelected").style.zIndex = 640;
   }
 
@@ -620,6 +829,6 @@
 
   var atlas = window.atlas = {
     states: states, outline: outline, markers: markers, tiles: tiles,
-    stateTip: stateTip, popup: popup, stats: {}
+    stateTip: stateTip, popup: popup, stats: {}, pointsBusy: pointsBusy
   };
 })();
