@@ -524,7 +524,7 @@ def own_layer():
         return None
     got, table = st.session_state["upload"]
     label = tr().t("upload.layer", name=got.name, count=tr().number(len(got.records)))
-    return markers.upload_markers(table, label=label, key=got.digest)
+    return markers.upload_markers(table, label=label, key=got.digest, tr=tr())
 
 
 def play_controls(bounds: tuple[int, int] | None, exports_metric: bool) -> None:

@@ -185,7 +185,9 @@ def map_layers(
             tr=tr,
         ),
         *(
-            markers(records, kind=kind, table=data.table, show=show(KIND_LABELS[kind]), name=tr.t(f"layer.{kind}s"))
+            markers(
+                records, kind=kind, table=data.table, show=show(KIND_LABELS[kind]), name=tr.t(f"layer.{kind}s"), tr=tr
+            )
             for kind in ("cluster", "project")
         ),
         *([upload] if upload is not None else []),

@@ -8,11 +8,16 @@ spiderfies when clicked, at any zoom.
 Data: a *marker table* holds, for every record with a point, its coordinates, escaped name and
 popup. Popups are stored as parts (kind, sector, where, year, label, figures, source, notes), each part
 an escaped HTML fragment stored once per distinct value plus a code per record, so 100,000 rows
-that share sectors, states and sources stay small. The atlas runtime builds markers and popups
-(on click) from the table, published once at start-up (`layers.assets.publish_map_data`);
-`markers()` sends only which rows to show:
-the table is sorted by kind, so that is the kind's row range plus a bitmask over it (nothing when
-all are shown): at most ~17 kB for 100,000 records, a few dozen bytes for the seeds.
+that share sectors, states and sources stay small. The table is the same for every language: its
+words are *word tokens*, `<w k="popup.year.founded" year="2004"></w>` (a catalogue key and its
+escaped values; `name.k="key"` names a catalogue key for a value, e.g. a sector's label), which
+the runtime fills from the `words` each markers call sends in the session's language
+(`popup_words()`, the same fill as `fill_words()` here). Escaped data never holds `<` or `"`, so
+no data can look like a token; names, figures, notes and citations stay as written. The atlas
+runtime builds markers and popups (on click) from the table, published once at start-up
+(`layers.assets.publish_map_data`); `markers()` sends only which rows to show: the table is
+sorted by kind, so that is the kind's row range plus a bitmask over it (nothing when all are
+shown): at most ~17 kB for 100,000 records, a few dozen bytes for the seeds.
 
 Large tables (more than LARGE_POINTS points, i.e. the benchmark's synthetic points; the seeds have
 a few hundred) take another path in the browser: coordinates, codes and names go into binary
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
@@ -33,8 +39,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from babel import Locale
 
 from geo.documents import source_labels
+from geo.i18n import DEFAULT, Translator, translator
+from geo.schema import PROJECT_TYPES
+from geo.sectors import SECTORS
 from layers.points import encode_names, encode_points
 from layers.runtime import AtlasCall
 from layers.style import KIND_LABELS
@@ -58,17 +68,22 @@ CLUSTER_OPTIONS = {
     # Spider legs must not be interactive: they would count as path.leaflet-interactive.
     "spiderLegPolylineOptions": {"weight": 2, "color": "#222222", "opacity": 0.6, "interactive": False},
 }
-PRECISION_TEXT = {
-    "city": "placed at the city",
-    "state": "placed at state level (the state's representative point)",
-    "none": "not tied to one state",
-}
-BASIS_TEXT = {
-    "founded": "founded",
-    "started": "started",
-    "announced": "announced",
-    "reported": "reported",
-}
+PRECISIONS = ("city", "state", "none")  # location_precision values with words in the catalogue
+BASES = ("founded", "started", "announced", "reported")  # year_basis values with words
+# The catalogue keys of the popups' words (plurals by their base), sent with every markers call
+POPUP_MESSAGES = (
+    "popup.unnamed", "popup.cluster", "popup.project", "popup.project.type", "popup.sector", "popup.sector.raw",
+    "popup.sector.value", "popup.where", "popup.also", "popup.year", "popup.year.unknown",
+    "popup.year.unstated", "popup.label", "popup.label.until", "popup.label.unstated", "popup.figures",
+    "popup.members.one", "popup.members.other", "popup.companies.one", "popup.companies.other",
+    "popup.jobs.one", "popup.jobs.other", "popup.exports", "popup.investment", "popup.source", "popup.notes",
+    "popup.more",
+    *(f"popup.where.{p}" for p in PRECISIONS), *(f"popup.precision.{p}" for p in PRECISIONS),
+    *(f"popup.year.{b}" for b in BASES),
+    *(f"sector.{s}" for s in SECTORS), *(f"kind.{t}" for t in PROJECT_TYPES),
+)  # fmt: skip
+_TOKEN = re.compile(r'<w k="([^"]+)"((?: [\w.]+="[^"]*")*)></w>')
+_ATTR = re.compile(r' (\w+)(\.k)?="([^"]*)"')
 _TEXT = (
     "id", "name", "kind", "project_type", "sector", "sector_raw", "state", "related_states",
     "place", "location_precision", "year_basis", "figures", "source", "notes", "exports_unit",
@@ -104,7 +119,13 @@ class MarkerTable:
 
 
 def markers(
-    records: gpd.GeoDataFrame, *, kind: str, table: MarkerTable, show: bool | None = None, name: str | None = None
+    records: gpd.GeoDataFrame,
+    *,
+    kind: str,
+    table: MarkerTable,
+    show: bool | None = None,
+    name: str | None = None,
+    tr: Translator | None = None,
 ) -> folium.FeatureGroup:
     """The records of one `kind` ("cluster" or "project") as a clustered, toggleable layer.
 
@@ -112,7 +133,7 @@ def markers(
     rows to show, by `id` (rows without a point are not in the table).
     The group is returned even when empty, so layer order and layer control stay the same.
     `show` switches the layer on or off (None: as the user left it); `name` is its name in the
-    layer control (default: the English KIND_LABELS).
+    layer control (default: the English KIND_LABELS); `tr` the popups' language (default English).
     """
     _check(records, kind)
     if table.url is None:
@@ -130,15 +151,19 @@ def markers(
         minZoom=MIN_ZOOM,
         show=show,
         large=table.large,
+        words=popup_words(tr or translator(DEFAULT)),
     ).add_to(group)
     return group
 
 
-def upload_markers(table: MarkerTable, *, label: str, key: str, show: bool | None = None) -> folium.FeatureGroup:
+def upload_markers(
+    table: MarkerTable, *, label: str, key: str, show: bool | None = None, tr: Translator | None = None
+) -> folium.FeatureGroup:
     """A user's own rows (geo.upload) as one clustered, toggleable layer with its own symbol,
     shown at every zoom. Its `marker_table()` is the session's, so it travels with the run instead
     of being published; `key` (the file's digest) lets the runtime reuse the clustered markers
-    while the file stays the same. Names and popups are escaped as the records' are."""
+    while the file stays the same. Names and popups are escaped as the records' are; `tr` gives
+    the popups' words (default English)."""
     if table.data is None:
         raise ValueError("upload_markers() sends its table with the run: pass an unpublished marker_table().")
     group = folium.FeatureGroup(name=html.escape(label), control=True)
@@ -152,6 +177,8 @@ def upload_markers(table: MarkerTable, *, label: str, key: str, show: bool | Non
         layer=label,
         minZoom=0,  # the user asked to see these: at national zoom too
         show=show,
+        large=False,  # its table travels as JSON with the run, never as binary files
+        words=popup_words(tr or translator(DEFAULT)),
     ).add_to(group)
     return group
 
@@ -169,7 +196,7 @@ def marker_table(records: gpd.GeoDataFrame) -> MarkerTable:
     geoms = points.geometry.to_numpy()
     lat, lon = np.round(shapely.get_y(geoms), 5), np.round(shapely.get_x(geoms), 5)
     approx = [int(p == "state") for p in columns["location_precision"]]
-    escaped = [html.escape(name or "(unnamed)") for name in columns["name"]]
+    escaped = [html.escape(name) if name else _w("popup.unnamed") for name in columns["name"]]
     parts = [_factorised(columns, names, fragment) for names, fragment in _PARTS]
     binary = None
     if len(ids) > LARGE_POINTS:  # as MarkerTable.large
@@ -186,76 +213,120 @@ def marker_table(records: gpd.GeoDataFrame) -> MarkerTable:
     return MarkerTable(ids=ids, ranges=ranges, data=data, binary=binary)
 
 
-def popup_html(record: Mapping) -> str:
-    """The popup of one record (a mapping of records-frame columns): what the runtime shows."""
+def popup_html(record: Mapping, tr: Translator | None = None) -> str:
+    """The popup of one record (a mapping of records-frame columns) in `tr`'s language (default
+    English): what the runtime shows."""
     values = {c: _plain(record.get(c), text=c in _TEXT) for c in (*_TEXT, *_NUMBERS)}
     parts = [fragment(*(values[c] for c in names)) for names, fragment in _PARTS]
-    name = html.escape(values["name"] or "(unnamed)")
-    return f'<div class="atlas-popup"><h3>{name}</h3>{parts[0]}<dl>{"".join(parts[1:])}</dl></div>'
+    name = html.escape(values["name"]) if values["name"] else _w("popup.unnamed")
+    raw = f'<div class="atlas-popup"><h3>{name}</h3>{parts[0]}<dl>{"".join(parts[1:])}</dl></div>'
+    return fill_words(raw, popup_words(tr or translator(DEFAULT)))
+
+
+def popup_words(tr: Translator) -> dict:
+    """The popups' words in `tr`'s language, as the runtime takes them: `msg` (escaped key ->
+    escaped template, the catalogue's POPUP_MESSAGES) and `locale` (for the plural rule)."""
+    messages = tr.js_messages(POPUP_MESSAGES)
+    return {"msg": {html.escape(k): html.escape(text) for k, text in messages.items()}, "locale": tr.bcp47}
+
+
+def fill_words(fragment: str, words: Mapping) -> str:
+    """`fragment` with its word tokens replaced by `words`' templates, as the runtime's fillWords():
+    a token with an `n` value takes the key's plural form for n; a `name.k` value is the message
+    of that key, else the plain `name` value."""
+    msg = words["msg"]
+    locale = Locale.parse(words["locale"], sep="-")
+
+    def token(match: re.Match) -> str:
+        key, values = match[1], {}
+        for name, ref, value in _ATTR.findall(match[2]):
+            if ref:
+                values[f"{name}.k"] = value
+            else:
+                values[name] = value
+        values = {n: msg.get(values.get(f"{n}.k"), v) for n, v in values.items() if not n.endswith(".k")}
+        if "n" in values:
+            key += ".one" if locale.plural_form(int(values["n"])) == "one" else ".other"
+        return re.sub(r"\{(\w+)\}", lambda m: values.get(m[1], m[0]), msg[key]).strip()
+
+    return _TOKEN.sub(token, fragment)
 
 
 # --------------------------------------------------------------------------- popup parts
 
 
+def _w(key: str, **values) -> str:
+    """A word token: catalogue `key` with escaped `values` (a key "x.k" names the key of value x)."""
+    attrs = "".join(f' {name.replace("__", ".")}="{html.escape(str(v))}"' for name, v in values.items())
+    return f'<w k="{key}"{attrs}></w>'
+
+
 def _item(label: str, text: str) -> str:
-    return f"<dt>{label}</dt><dd>{html.escape(text)}</dd>" if text else ""
+    return f"<dt>{_w(label)}</dt><dd>{text}</dd>" if text else ""
 
 
 def _kind_part(kind: str, project_type: str) -> str:
-    if kind == "project":
-        text = f"Project \u2014 {project_type}" if project_type else "Project"
+    if kind == "project" and project_type:
+        text = _w("popup.project.type", type=project_type, type__k=f"kind.{project_type}")
+    elif kind in KINDS:
+        text = _w(f"popup.{kind}")
     else:
-        text = "Cluster" if kind == "cluster" else kind
-    return f'<div class="atlas-kind">{html.escape(text)}</div>'
+        text = html.escape(kind)
+    return f'<div class="atlas-kind">{text}</div>'
 
 
 def _sector_part(sector: str, raw: str) -> str:
+    label = {"sector": sector, "sector__k": f"sector.{sector}"}
     if raw and raw.casefold() != sector.casefold():
-        text = f"{sector} (as written in the source: {raw})" if sector else raw
+        text = _w("popup.sector.raw", **label, raw=raw) if sector else html.escape(raw)
     else:
-        text = sector
-    return _item("Sector", text)
+        text = _w("popup.sector.value", **label) if sector else ""
+    return _item("popup.sector", text)
 
 
 def _where_part(place: str, state: str, precision: str, related: str) -> str:
     where = ", ".join(part for part in (place, state) if part)
-    how = PRECISION_TEXT.get(precision, "")
-    lines = [f"{where} \u2014 {how}" if where and how else where or how]
-    if related:
-        lines.append(f"Also involves: {related}")
-    return _item("Where", "\n".join(line for line in lines if line))
+    known = precision in PRECISIONS
+    if where and known:
+        line = _w(f"popup.where.{precision}", where=where)
+    else:
+        line = _w(f"popup.precision.{precision}") if known else html.escape(where)
+    lines = [line, _w("popup.also", states=related) if related else ""]
+    return _item("popup.where", "\n".join(line for line in lines if line))
 
 
 def _year_part(year, basis: str) -> str:
     if year is None:
-        return _item("Year", "Year unknown")
-    return _item("Year", f"{int(year)} ({BASIS_TEXT.get(basis, 'basis not stated')})")
+        return _item("popup.year", _w("popup.year.unknown"))
+    key = f"popup.year.{basis}" if basis in BASES else "popup.year.unstated"
+    return _item("popup.year", _w(key, year=int(year)))
 
 
 def _label_part(label: str, valid_until: str) -> str:
     if not label:
         return ""
-    return _item(
-        "Label", f"ECEI {label}, valid until {valid_until}" if valid_until else f"ECEI {label} (validity not stated)"
-    )
+    if valid_until:
+        return _item("popup.label", _w("popup.label.until", label=label, until=valid_until))
+    return _item("popup.label", _w("popup.label.unstated", label=label))
 
 
 def _figures_part(figures, members, companies, jobs, exports, exports_unit, invest, invest_unit):
     if figures:
-        return _item("Figures", figures)  # as stated, with qualifiers and units
-    counts = ((members, "members"), (companies, "companies"), (jobs, "jobs"))
-    amounts = ((exports, exports_unit, "Exports"), (invest, invest_unit, "Investment"))
-    lines = [f"{int(v):,} {label}" for v, label in counts if v is not None]
-    lines += [f"{label}: {v:,.6g} {unit}".rstrip() for v, unit, label in amounts if v is not None]
-    return _item("Figures", "\n".join(lines))
+        return _item("popup.figures", html.escape(figures))  # as stated, with qualifiers and units
+    counts = ((members, "popup.members"), (companies, "popup.companies"), (jobs, "popup.jobs"))
+    amounts = ((exports, exports_unit, "popup.exports"), (invest, invest_unit, "popup.investment"))
+    # Digits from Python: grouped as es-MX and zh-CN group them too (1,374)
+    lines = [_w(key, n=int(v), count=f"{int(v):,}") for v, key in counts if v is not None]
+    lines += [_w(key, amount=f"{v:,.6g}", unit=unit) for v, unit, key in amounts if v is not None]
+    return _item("popup.figures", "\n".join(lines))
 
 
 def _source_part(source: str) -> str:
-    return _item("Source", "\n".join(source_labels(source)))
+    return _item("popup.source", html.escape("\n".join(source_labels(source))))
 
 
 def _notes_part(notes: str) -> str:
-    return _item("Notes", notes)
+    return _item("popup.notes", html.escape(notes))
 
 
 _PARTS: tuple[tuple[tuple[str, ...], Callable[..., str]], ...] = (

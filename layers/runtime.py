@@ -21,7 +21,7 @@ from folium.template import Template
 FUNCTIONS = {
     "states": ("src", "view", "layer", "show"),
     "outline": ("src", "style"),
-    "markers": ("src", "selection", "kind", "size", "clusterOptions", "layer", "minZoom", "show", "large"),
+    "markers": ("src", "selection", "kind", "size", "clusterOptions", "layer", "minZoom", "show", "large", "words"),
     "tiles": ("url", "attribution", "maxNativeZoom"),
 }
 _JS_UNSAFE = str.maketrans(

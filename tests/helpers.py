@@ -41,12 +41,12 @@ from markdown_it import MarkdownIt
 from shapely.geometry import Point, box
 from streamlit.testing.v1 import AppTest
 
-from geo import export
+from geo import export, i18n
 from geo.export import POINT_COLUMNS, layer_frame
 from geo.join import Filters
 from geo.paths import source_docs_dir
 from geo.view import ECHO_CHARS
-from layers import assets
+from layers import assets, markers
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
@@ -108,9 +108,11 @@ def run_runtime(expression: str, **values) -> object:
     return json.loads(done.stdout)
 
 
-def runtime_popups(table: dict) -> list[str]:
-    """What the runtime's popup(table, row) shows for every row (the real JS, run in Node)."""
-    return run_runtime("table.name.map((_, i) => atlas.popup(table, i))", table=table)
+def runtime_popups(table: dict, tr=None) -> list[str]:
+    """What the runtime's popup(table, row, words) shows for every row in `tr`'s language (default
+    English; the real JS, run in Node)."""
+    words = markers.popup_words(tr or i18n.translator(i18n.DEFAULT))
+    return run_runtime("table.name.map((_, i) => atlas.popup(table, i, words))", table=table, words=words)
 
 
 class _Markup(HTMLParser):

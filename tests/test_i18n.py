@@ -15,9 +15,10 @@ from geo.metrics import METRICS
 from geo.paths import REPO_ROOT
 from geo.schema import KINDS, LABELS, PROJECT_TYPES, UNKNOWN_YEAR_BASIS, YEAR_BASES
 from geo.sectors import SECTORS
+from layers import markers
 from layers.basemap import BASEMAPS
 from layers.choropleth import RUNTIME_MESSAGES
-from tests.helpers import frame_for, layers, records_frame, run_app, shown, states_frame
+from tests.helpers import atlas_calls, frame_for, layers, map_args, records_frame, run_app, shown, states_frame
 
 CATALOGUES = {lang: i18n.load_catalogue(lang) for lang in i18n.LANGUAGES}
 # Where the page, the map layers and the map runtime take their words from
@@ -37,6 +38,9 @@ FAMILIES = {
     "basis.{}": (*YEAR_BASES, UNKNOWN_YEAR_BASIS),
     "kind.{}": (*KINDS, *PROJECT_TYPES),
     "search.hit.{}": ("state", "city"),
+    "popup.where.{}": markers.PRECISIONS,
+    "popup.precision.{}": markers.PRECISIONS,
+    "popup.year.{}": markers.BASES,
 }
 MARK = re.compile(r"⟦[^⟦⟧]*⟧")
 
@@ -82,7 +86,7 @@ def test_every_key_is_used_and_every_key_used_exists():
             assert {f"{key}.one", f"{key}.other"} <= set(english), key
         else:
             assert key in english, key
-    assert set(RUNTIME_MESSAGES) <= set(english)
+    assert set(RUNTIME_MESSAGES) <= set(english) and set(markers.POPUP_MESSAGES) <= set(english)
 
 
 def test_the_map_runtime_has_no_words_of_its_own():
@@ -249,6 +253,26 @@ def test_pseudo_locale_marks_every_visible_text(monkeypatch):
     view = layers(at)["states"]
     assert all(text.startswith("⟦") for text in view["msg"].values()) and view["none"].startswith("⟦")
     assert all(sector.startswith("⟦") for sector in view["sectors"])
+    calls = [options for function, options in atlas_calls(map_args(at)["feature_group"]) if function == "markers"]
+    assert len(calls) == 2 and all(text.startswith("⟦") for o in calls for text in o["words"]["msg"].values())
+
+
+# What a popup quotes as written (the source's figures, citations, notes): no mark expected there
+QUOTED = {"⟦Figures⟧", "⟦Source⟧", "⟦Notes⟧"}
+
+
+def test_pseudo_locale_marks_every_word_of_every_seed_popup():
+    """Every popup of the seeds in the pseudo-locale: its kind, each row's label and each worded
+    value (sector, place and precision, year) come from the catalogue."""
+    pseudo = i18n.translator(i18n.PSEUDO)
+    for record in seeds.load_records().to_dict("records"):
+        popup = markers.popup_html(record, pseudo)
+        [kind] = re.findall(r'<div class="atlas-kind">(.*?)</div>', popup)
+        rows = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", popup, flags=re.DOTALL)
+        assert kind.startswith("⟦") and kind.endswith("⟧") and rows, record["id"]  # marks may nest
+        for label, value in rows:
+            assert MARK.fullmatch(label), (record["id"], label)
+            assert label in QUOTED or MARK.search(value), (record["id"], label, value)
 
 
 def test_the_catalogue_files_are_the_ones_shipped():

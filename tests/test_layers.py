@@ -27,7 +27,15 @@ from streamlit_folium import _get_feature_group_string, _get_map_string, generat
 from geo.i18n import translator
 from layers import assets, basemap, choropleth, markers, style
 from layers.runtime import AtlasCall, safe_json
-from tests.helpers import assert_no_live_markup, atlas_calls, map_assets, publish, published, run_runtime
+from tests.helpers import (
+    assert_no_live_markup,
+    atlas_calls,
+    map_assets,
+    publish,
+    published,
+    run_runtime,
+    runtime_popups,
+)
 
 SECTORS = ("Aerospace", "Automotive", "ICT")
 HOSTILE = {
@@ -416,7 +424,11 @@ def test_marker_table_carries_the_label_part(records):
     labelled.loc[labelled.index[2], ["label", "label_valid_until"]] = ["Gold Label", "2019-06-23"]
     table = markers.marker_table(labelled)
     values = [v for part in table.data["parts"] for v in part["values"]]
-    assert "<dt>Label</dt><dd>ECEI Gold Label, valid until 2019-06-23</dd>" in values
+    assert "<dt>Label</dt>" not in "".join(values)  # words are tokens, filled in the session's language
+    spanish = markers.popup_words(translator("es"))
+    assert "<dt>Distintivo</dt><dd>ECEI Gold Label, vigente hasta 2019-06-23</dd>" in [
+        markers.fill_words(v, spanish) for v in values
+    ]
 
 
 def test_the_published_marker_table_is_escaped_and_the_runtime_shows_popup_html(records, data):
@@ -431,9 +443,32 @@ def test_the_published_marker_table_is_escaped_and_the_runtime_shows_popup_html(
     assert (table["lat"][:2], table["lon"][:2]) == ([0.5, 0.5], [0.5, 0.5])  # co-located: spiderfied
 
     expected = [markers.popup_html(r) for r in records[records.geometry.notna()].to_dict("records")]
-    assert run_runtime("table.name.map((_, i) => atlas.popup(table, i))", table=table) == expected
+    assert runtime_popups(table) == expected
     assert "Year unknown" in expected[0] and "2004 (founded)" in expected[1]
     assert_no_live_markup(json.dumps(table))
+
+
+@pytest.mark.parametrize(
+    ("lang", "cluster", "project"),
+    [
+        ("en", ("Cluster", "2004 (founded)", "Year unknown"), ("Project — investment", "2007 (announced)", "Investment: 250 million USD")),
+        ("es", ("Clúster", "2004 (fundación)", "Año desconocido"), ("Proyecto — inversión", "2007 (anuncio)", "Inversión: 250 million USD")),
+        ("zh", ("集群", "2004（成立）", "年份未知"), ("项目 — 投资", "2007（宣布）", "投资：250 million USD")),
+    ],
+)  # fmt: skip
+def test_one_published_table_gives_popups_in_the_session_language(records, data, lang, cluster, project):
+    """The table is published once; its words come from the markers call, names and citations as written."""
+    table = published(data, data.table.url)
+    tr = translator(lang)
+    expected = [markers.popup_html(r, tr) for r in records[records.geometry.notna()].to_dict("records")]
+    assert runtime_popups(table, tr) == expected
+    assert all(word in "".join(expected[:2]) for word in cluster)
+    assert all(word in expected[2] for word in project)
+    assert "Plant O&#x27;Brien &amp; Sons" in expected[2] and "a.pdf, s. 2" in expected[2]
+    assert "<w " not in "".join(expected)
+    [options] = [o for f, o in atlas_calls(render(markers.markers(records, kind="project", table=data.table, tr=tr)))
+                 if f == "markers"]  # fmt: skip
+    assert options["words"] == markers.popup_words(tr) and options["words"]["locale"] == tr.bcp47
 
 
 def test_markers_call_the_runtime_with_named_options(records, data):

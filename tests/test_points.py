@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.i18n import translator
 from layers import basemap, markers, points
 from tests.helpers import (
     HOSTILE,
@@ -85,7 +86,8 @@ def test_a_large_table_is_published_as_binary_files_that_give_each_row_its_popup
     for i, record in enumerate(rows.to_dict("records")):
         parts = [part["values"][int(codes[i])] for part, codes in zip(table["parts"], columns["codes"], strict=True)]
         shown = f'<div class="atlas-popup"><h3>{names[i]}</h3>{parts[0]}<dl>{"".join(parts[1:])}</dl></div>'
-        assert shown == markers.popup_html(record)  # what the runtime's popup() builds from them
+        for tr in (translator("en"), translator("zh")):  # what the runtime's popup() builds from them
+            assert markers.fill_words(shown, markers.popup_words(tr)) == markers.popup_html(record, tr)
     assert HOSTILE.encode() not in published_bytes(data, table["names"])  # escaped, as in the JSON path
     assert "&lt;script&gt;" in names[rows["name"].tolist().index(HOSTILE)]
 

@@ -27,13 +27,15 @@
  * `layer` is the group's name in the layer control: a layer the user unticked stays off when
  * st_folium swaps in the next run's groups. `show` true/false switches it on/off (a presenter's
  * scene decides), null leaves it as the user set it.
- * Pure helpers, also used by the tests: atlas.stateTip(view, id), atlas.popup(table, row).
+ * Pure helpers, also used by the tests: atlas.stateTip(view, id), atlas.popup(table, row, words),
+ * atlas.fillWords(html, words).
  * atlas.stats[kind] says what the last markers call drew (the bench and tests read it);
  * atlas.pointsBusy() whether a large layer still waits for its worker.
  * Every map created after this file loads focuses without scrolling the page (keepScroll),
  * remembers which layers the user switched off (rememberLayers), keeps its area in the page's
  * URL (holdView) and has a "Copy link" button. Every word shown comes from the states call's
- * `view.msg` (the page's language) and numbers are formatted for `view.locale`.
+ * `view.msg` (the page's language) and numbers are formatted for `view.locale`; the popups'
+ * words come with each markers call (`words`: {msg, locale}, layers/markers.py popup_words).
  *
  * Escaping contract: every data string a layer sends is already HTML-escaped in Python; this
  * file only concatenates those strings with fixed markup and numbers.
@@ -86,6 +88,25 @@
   }
   function count(v, n) {
     return (n === null || n === undefined) ? v.msg["tip.nodata"] : Number(n).toLocaleString(v.locale);
+  }
+
+  // The marker table is the same in every language: its words are tokens
+  // <w k="key" name="escaped value" other.k="key of a value"></w> (layers/markers.py), filled
+  // here from `words` ({msg, locale}); a token with a value `n` takes the key's plural form.
+  var TOKEN = /<w k="([^"]+)"((?: [\w.]+="[^"]*")*)><\/w>/g, ATTR = / (\w+)(\.k)?="([^"]*)"/g;
+  function fillWords(html, words) {
+    return html.replace(TOKEN, function (all, key, attrs) {
+      var values = {}, refs = {}, m;
+      ATTR.lastIndex = 0;
+      while ((m = ATTR.exec(attrs)) !== null) { (m[2] ? refs : values)[m[1]] = m[3]; }
+      Object.keys(refs).forEach(function (name) {
+        if (Object.prototype.hasOwnProperty.call(words.msg, refs[name])) { values[name] = words.msg[refs[name]]; }
+      });
+      if (values.n !== undefined) {
+        key += new Intl.PluralRules(words.locale).select(Number(values.n)) === "one" ? ".one" : ".other";
+      }
+      return fill(words.msg[key], values).trim();
+    });
   }
 
   function stateTip(v, id) {
@@ -320,12 +341,15 @@
     return icons[key];
   }
 
-  function popup(t, i) {
+  function popup(t, i, words) {
     var p = t.parts, html = '<div class="atlas-popup"><h3>' + t.name[i] + "</h3>" +
       p[0].values[p[0].codes[i]] + "<dl>";
     for (var k = 1; k < p.length; k++) { html += p[k].values[p[k].codes[i]]; }
-    return html + "</dl></div>";
+    return fillWords(html + "</dl></div>", words);
   }
+  // The popups' words of the latest markers call: one page speaks one language, and a popup
+  // opened after a language switch speaks the new one.
+  var popupWords = null;
 
   function bubble(kind) {
     return function (cluster) {
@@ -345,9 +369,9 @@
   function onPin(e) {
     var m = e.layer;
     if (!m || m.atlasRow === undefined || m.getTooltip()) { return; }
-    m.bindTooltip(m.atlasTable.name[m.atlasRow],
+    m.bindTooltip(function () { return fillWords(m.atlasTable.name[m.atlasRow], popupWords); },
                   {direction: "top", offset: [0, -(m.atlasSize / 2 + 2)]});
-    m.bindPopup(popup.bind(null, m.atlasTable, m.atlasRow), {maxWidth: 460, minWidth: 280});
+    m.bindPopup(function () { return popup(m.atlasTable, m.atlasRow, popupWords); }, {maxWidth: 460, minWidth: 280});
     if (e.type === "mouseover") { m.openTooltip(); } else { m.openPopup(); }
   }
 
@@ -397,6 +421,7 @@
   var groups = [], KEEP = 4;
 
   function markers(group, options) {
+    popupWords = options.words;
     if (options.large) { return points(group, options); }
     var src = options.src, selection = options.selection, kind = options.kind,
       size = options.size;
@@ -639,10 +664,11 @@
         var parts = this.t.parts, html = rows.map(function (r) {
           return popup({name: [r.name], parts: parts.map(function (p, k) {
             return {values: p.values, codes: [r.codes[k]]};
-          })}, 0);
+          })}, 0, popupWords);
         }).join("");
         if (this.opened.n > rows.length) {
-          html += '<div class="atlas-popup-more">+ ' + count(this.opened.n - rows.length) + " more here</div>";
+          var more = Number(this.opened.n - rows.length).toLocaleString(popupWords.locale);
+          html += '<div class="atlas-popup-more">' + fill(popupWords.msg["popup.more"], {count: more}) + "</div>";
         }
         L.popup({maxWidth: 460, minWidth: 280, maxHeight: 420}).setLatLng(this.opened.latlng)
           .setContent(html).openOn(this._map);
@@ -829,6 +855,6 @@
 
   var atlas = window.atlas = {
     states: states, outline: outline, markers: markers, tiles: tiles,
-    stateTip: stateTip, popup: popup, stats: {}, pointsBusy: pointsBusy
+    stateTip: stateTip, popup: popup, fillWords: fillWords, stats: {}, pointsBusy: pointsBusy
   };
 })();
