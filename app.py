@@ -186,11 +186,12 @@ def profile_of(state: str, sectors: tuple, years: tuple, known: bool, labels: tu
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def metric_values(key: str, sectors: tuple, years, known: bool, labels: tuple, export_year: int, data: tuple[int, int]):
-    """The metric for the 32 states under one filter setting (geo.metrics), cached."""
+def metric_values(key: str, sectors: tuple, years, known: bool, labels: tuple, export_year: int, data: tuple[int, int],
+                  lang: str):  # fmt: skip
+    """The metric for the 32 states under one filter setting (geo.metrics), its texts and caveats in `lang`, cached."""
     _, records = load_data(data)
     timed = join.filter_records(records, join.Filters(years=years, known_years_only=known, labels=labels))
-    return metrics.state_metric(key, timed, sectors=sectors, export_year=export_year)
+    return metrics.state_metric(key, timed, sectors=sectors, export_year=export_year, tr=i18n.translator(lang))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -935,7 +936,7 @@ def metric_and_classes(view: View) -> tuple[metrics.MetricValues, style.Classes]
     """The view's metric for the 32 states and the map's class breaks (both cached)."""
     playing = (st.session_state.get("play_mode") or "in") if st.session_state.get("playing") else None
     values = metric_values(
-        view.metric, view.sectors, view.years, view.known_years_only, view.labels, view.year, data_key()
+        view.metric, view.sectors, view.years, view.known_years_only, view.labels, view.year, data_key(), tr().lang
     )
     classes = metric_classes(
         view.metric, view.sectors, view.years, view.known_years_only, view.labels, view.year, playing, data_key()
@@ -964,7 +965,7 @@ def legend(view: View, metric: metrics.Metric, classes: style.Classes, values: m
     # INEGI's own credit ("Fuente: ...") is quoted as written
     source = metric.source.replace(metrics.ATLAS_SOURCE, t.t("legend.atlas_records"))
     credit = f"{source}." if source.startswith("Fuente") else t.t("legend.source", source=source)
-    st.caption(cards.md_text(credit), help=metric.explanation)
+    st.caption(cards.md_text(credit), help=metric.explanation(t))
 
 
 def ranking(view: View, values: metrics.MetricValues, counts) -> None:
@@ -997,7 +998,9 @@ def compared(states: tuple, sectors: tuple, years, known: bool, labels: tuple, e
     rows = counts.set_index("state").loc[list(states)]
     table = pd.DataFrame(
         {
-            metric_title_of(key, export_year): metric_values(key, sectors, years, known, labels, export_year, data)
+            metric_title_of(key, export_year): metric_values(
+                key, sectors, years, known, labels, export_year, data, lang
+            )
             .text.reindex(rows["state_code"])
             .to_numpy()
             for key in metrics.METRICS

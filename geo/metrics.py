@@ -3,8 +3,11 @@ specialisation measures, and INEGI's merchandise exports (see docs/metrics.md).
 
 `state_metric(key, records, sectors=...)` takes the records frame already filtered by the view's
 years (geo.join.filter_records with Filters(years=..., known_years_only=...), sectors left empty)
-and the chosen sectors, and returns a value and a display text for each of the 32 states. The
-official tables default to geo.official's loaders; tests pass small ones instead.
+and the chosen sectors, and returns a value and a display text for each of the 32 states, with
+the caveats to show; texts and caveats are in the language of its `tr` (geo.i18n; English by
+default, as map images and docs/metrics.md), numbers keep Python's digits (1,374.5: es-MX and
+zh-CN group them the same). The official tables default to geo.official's loaders; tests pass
+small ones instead.
 
 `python -m geo.metrics` prints docs/metrics.md.
 """
@@ -15,13 +18,15 @@ from numbers import Integral
 import pandas as pd
 
 from geo import official
+from geo.i18n import DEFAULT, Translator, translator
 from geo.official import EXPORT_YEARS, EXPORTS_SOURCE, POPULATION_SOURCE, STATE_CODES
 from geo.sectors import SECTORS, UnknownSectorError
 
 LQ_MIN_RECORDS = 5  # below this many records in all sectors a state's quotient is noise
 ATLAS_SOURCE = "Atlas records (documents cited per record)"
 EXPORTS_CREDIT = f"Fuente: {EXPORTS_SOURCE}"
-_STATUS_TEXT = {"confidential": "Confidential", "not available": "Not available", "under 500 USD": "Under 500 USD"}
+# INEGI's statuses -> the stem of their catalogue keys (metric.status.<stem>, metric.missing.<stem>)
+_STATUS_KEY = {"confidential": "confidential", "not available": "unavailable", "under 500 USD": "under500"}
 
 
 @dataclass(frozen=True)
@@ -29,11 +34,15 @@ class Metric:
     key: str  # URL value, e.g. "per_million"
     label: str  # legend title / radio label
     short: str  # compact label for a tooltip line
-    explanation: str  # one plain-words paragraph: what it is, how computed, its limits
     source: str  # credit line
     uses_export_year: bool  # the year control picks the export year
     scale: float = 1.0  # legends, class breaks and map images show values / scale
     zero_label: str = "0 \u2014 none recorded in the sources"  # what a 0 means, for the legend
+
+    def explanation(self, tr: Translator | None = None) -> str:
+        """One plain-words paragraph (catalogue `metric.<key>.explanation`): what it is, how it is
+        computed, its limits."""
+        return (tr or translator(DEFAULT)).t(f"metric.{self.key}.explanation", min=LQ_MIN_RECORDS)
 
     def title(self, export_year: int | None = None) -> str:
         """The legend's and a map image's title: the label in the legend's unit, with the export year."""
@@ -59,9 +68,6 @@ _METRICS = (
         "records",
         "Records (clusters + projects)",
         "records",
-        "The number of clusters and projects the atlas documents in the state, in the chosen sectors and "
-        "years. It counts what the source documents mention, not the size of an industry: a state that "
-        "is written about more has more records.",
         ATLAS_SOURCE,
         False,
     ),
@@ -69,8 +75,6 @@ _METRICS = (
         "clusters",
         "Clusters",
         "clusters",
-        "The number of cluster organisations the documents name in the state, in the chosen sectors and "
-        "years (a cluster's year is the year a document gives for it, or unknown).",
         ATLAS_SOURCE,
         False,
     ),
@@ -78,8 +82,6 @@ _METRICS = (
         "projects",
         "Projects",
         "projects",
-        "The number of projects (investments, cooperation, institutions, facilities, events) the documents "
-        "place in the state, in the chosen sectors and years.",
         ATLAS_SOURCE,
         False,
     ),
@@ -87,9 +89,6 @@ _METRICS = (
         "per_million",
         "Clusters + projects per million inhabitants",
         "per million inhabitants",
-        "The state's records in the chosen sectors divided by its population in millions (INEGI census "
-        "2020, the same population for every year chosen). It makes small and large states comparable, "
-        "but with few records one more record moves a small state a lot.",
         f"{ATLAS_SOURCE}; {POPULATION_SOURCE}",
         False,
     ),
@@ -97,9 +96,6 @@ _METRICS = (
         "share",
         "Share of national records (%)",
         "% of national records",
-        "The state's records in the chosen sectors as a percentage of all such records placed in a state. "
-        "National networks and other records with no single state are in no state's share, so the shares "
-        "add up to 100% of the placed records only.",
         ATLAS_SOURCE,
         False,
     ),
@@ -107,11 +103,6 @@ _METRICS = (
         "lq",
         "Location quotient of records",
         "location quotient",
-        "How much more the chosen sectors weigh in the state's documented records than in the country's: "
-        "(state's records in the chosen sectors / state's records in all sectors) / (the same ratio for "
-        "all placed records). Above 1: more than the national mix. It measures documented records, never "
-        f"employment or output. Shown only for states with at least {LQ_MIN_RECORDS} records in all sectors; "
-        "with all sectors chosen it is 1 everywhere, so choose one or more sectors.",
         ATLAS_SOURCE,
         False,
     ),
@@ -119,12 +110,6 @@ _METRICS = (
         "exports",
         "Merchandise exports (US$)",
         "exports",
-        "INEGI's merchandise exports (FOB, US dollars) of the state in the chosen year, in the SCIAN "
-        "subsectors the chosen sectors map to (seeds/scian_crosswalk.csv; a code two sectors share is "
-        "counted once and cannot be split between them). With all sectors chosen it is the state's total. "
-        "INEGI withholds some values as confidential: a sum missing them reads 'at least'; a state with "
-        "no available value shows INEGI's status, never 0. Services sectors (tourism, finance, logistics) "
-        "have no merchandise subsector, and INEGI's agriculture series begin in 2018.",
         EXPORTS_CREDIT,
         True,
         scale=1e6,
@@ -134,11 +119,6 @@ _METRICS = (
         "export_lq",
         "Export specialisation (export location quotient)",
         "export specialisation",
-        "(state's exports in the chosen sectors' subsectors / state's total exports) / (the same ratio for "
-        "Mexico), for the chosen year. Above 1: those subsectors weigh more in the state's exports than in "
-        "the country's. Shown only where all of the state's matching subsectors are available; the national "
-        "ratio sums the states' available values, so confidential values (INEGI's code 000) are missing "
-        "from it. With all sectors chosen it is 1 everywhere.",
         EXPORTS_CREDIT,
         True,
         zero_label="0 \u2014 no exports in these subsectors (INEGI)",
@@ -156,21 +136,23 @@ def state_metric(
     population: pd.DataFrame | None = None,
     exports: pd.DataFrame | None = None,
     crosswalk: dict[str, tuple[str, ...]] | None = None,
+    tr: Translator | None = None,
 ) -> MetricValues:
     """Metric `key` for the 32 states, from `records` (columns state_code, kind, sector; "" = no
     state) in `sectors` (empty or all = every sector). The export metrics read INEGI's table for
-    `export_year` instead of `records`."""
+    `export_year` instead of `records`. Texts and notes are in `tr`'s language (default English)."""
     metric = _metric(key)
     chosen = _check_sectors(sectors)
+    tr = tr or translator(DEFAULT)
     if metric.uses_export_year:
         exports = official.load_exports() if exports is None else exports
         crosswalk = official.load_crosswalk() if crosswalk is None else crosswalk
-        return _EXPORT_METRICS[key](metric, exports, _check_year(export_year), chosen, crosswalk)
+        return _EXPORT_METRICS[key](metric, exports, _check_year(export_year), chosen, crosswalk, tr)
     tally = _tally(records)
     if key == "per_million":
         population = official.load_population() if population is None else population
-        return _per_million(metric, tally, chosen, _check_population(population))
-    return _RECORD_METRICS[key](metric, tally, chosen)
+        return _per_million(metric, tally, chosen, _check_population(population), tr)
+    return _RECORD_METRICS[key](metric, tally, chosen, tr)
 
 
 def classed_values(
@@ -307,43 +289,43 @@ def _values(metric: Metric, values: pd.Series, text: pd.Series, notes=()) -> Met
 
 
 def _count_metric(kind: str | None):
-    def compute(metric: Metric, tally: pd.DataFrame, chosen: tuple[str, ...]) -> MetricValues:
+    def compute(metric: Metric, tally: pd.DataFrame, chosen: tuple[str, ...], tr: Translator) -> MetricValues:
         counts, _ = _count(tally, chosen, kind)
         return _values(metric, counts, counts.map(lambda n: f"{n:,.0f}"))
 
     return compute
 
 
-def _per_million(metric: Metric, tally: pd.DataFrame, chosen: tuple[str, ...], population: pd.Series):
+def _per_million(metric: Metric, tally: pd.DataFrame, chosen: tuple[str, ...], population: pd.Series, tr):
     counts, _ = _count(tally, chosen)
     rate = counts / population * 1e6
-    note = f"Population: {POPULATION_SOURCE} (2020 for every year)."
+    note = tr.t("metric.note.population", source=POPULATION_SOURCE)
     return _values(metric, rate, rate.map(_decimal), [note])
 
 
-def _share(metric: Metric, tally: pd.DataFrame, chosen: tuple[str, ...]) -> MetricValues:
+def _share(metric: Metric, tally: pd.DataFrame, chosen: tuple[str, ...], tr: Translator) -> MetricValues:
     counts, unplaced = _count(tally, chosen)
     total = counts.sum()
     if total == 0:
-        return _blank(metric, "No records in the chosen sectors")
+        return _blank(metric, tr.t("metric.text.no_records"))
     share = counts / total * 100
-    notes = [f"{unplaced:,} record(s) with no single state are in no state's share."] if unplaced else []
+    notes = [tr.plural("metric.note.unplaced", unplaced)] if unplaced else []
     return _values(metric, share, share.map(lambda v: f"{_decimal(v)}%"), notes)
 
 
-def _lq(metric: Metric, tally: pd.DataFrame, chosen: tuple[str, ...]) -> MetricValues:
+def _lq(metric: Metric, tally: pd.DataFrame, chosen: tuple[str, ...], tr: Translator) -> MetricValues:
     if not chosen:
-        return _blank(metric, "Choose one or more sectors", "With all sectors chosen the quotient is 1 everywhere.")
+        return _blank(metric, tr.t("metric.text.choose"), tr.t("metric.note.all_sectors"))
     selected, _ = _count(tally, chosen)
     everything, _ = _count(tally, ())
     if selected.sum() == 0:
-        return _blank(metric, "No records in the chosen sectors")
+        return _blank(metric, tr.t("metric.text.no_records"))
     lq = (selected / everything) / (selected.sum() / everything.sum())
     few = everything < LQ_MIN_RECORDS
     text = lq.map(lambda v: f"{v:.2f}").where(
-        ~few, everything.map(lambda n: f"Too few records ({n:.0f}; needs {LQ_MIN_RECORDS})")
+        ~few, everything.map(lambda n: tr.t("metric.text.too_few", count=f"{n:.0f}", min=LQ_MIN_RECORDS))
     )
-    note = f"Documented records, not employment; states with fewer than {LQ_MIN_RECORDS} records have no value."
+    note = tr.t("metric.note.lq", min=LQ_MIN_RECORDS)
     return _values(metric, lq.where(~few), text, [note])
 
 
@@ -379,48 +361,50 @@ def _by_state(rows: pd.DataFrame) -> pd.DataFrame:
     return statuses.join(sums).reindex(list(STATE_CODES))
 
 
-def _export_notes(chosen, codes, crosswalk, year, rows) -> list[str]:
+def _export_notes(chosen, codes, crosswalk, year, rows, tr: Translator) -> list[str]:
     catalog = official.load_subsectors()
     notes = []
     if codes is None:
-        notes.append("State totals: all subsectors, confidential ones included through INEGI's code 000.")
+        notes.append(tr.t("metric.note.totals"))
     else:
         empty = [s for s in chosen if not crosswalk[s]]
         if empty:
-            notes.append(f"No merchandise subsector for {', '.join(empty)} (services): not in the figures.")
+            notes.append(tr.t("metric.note.services", sectors=_sectors(empty, tr)))
         for code, serving in official.shared_codes(crosswalk).items():
-            if code in codes:
-                both = " and ".join(serving)
-                notes.append(f"{both} share SCIAN {code} ({catalog[code]}): their exports are one figure.")
+            if code in codes:  # INEGI's subsector name is quoted as written (Spanish)
+                notes.append(tr.t("metric.note.shared", sectors=_sectors(serving, tr), code=code, name=catalog[code]))
     if year < official.AGRICULTURE_FROM and (codes is None or set(codes) & set(official.AGRICULTURE)):
-        notes.append(f"Agriculture (SCIAN 111, 112, 114) series begin in {official.AGRICULTURE_FROM} (INEGI).")
+        notes.append(tr.t("metric.note.agriculture", year=official.AGRICULTURE_FROM))
     if (rows["revision"] == "preliminary").any():
-        notes.append(f"{year} figures are preliminary (INEGI).")
+        notes.append(tr.t("metric.note.preliminary", year=year))
     return notes
 
 
-def _exports(metric, exports, year, chosen, crosswalk) -> MetricValues:
+def _exports(metric, exports, year, chosen, crosswalk, tr: Translator) -> MetricValues:
     codes = _codes(chosen, crosswalk)
     if codes == ():
-        return _blank(metric, "No goods subsector", _no_subsector_note(chosen))
+        return _blank(metric, tr.t("metric.text.no_goods"), _no_subsector_note(chosen, tr))
     rows = _year_rows(exports, year, codes)
     table = _by_state(rows)
+    usd = table["usd"].map(lambda v: _usd(v, tr))
     if codes is None:  # a total: confidential values are inside code 000, nothing is missing
-        text = table["usd"].map(_usd).where(table["usd"].notna(), table.apply(_status_only, axis=1))
+        text = usd.where(table["usd"].notna(), table.apply(_status_only, axis=1, tr=tr))
+        partial = pd.Series(False, index=table.index)
     else:
-        text = table.apply(_export_text, axis=1)
-    notes = _export_notes(chosen, codes, crosswalk, year, rows)
-    if text.str.startswith("at least").any():
-        notes.append("'At least': a sum missing subsectors that INEGI withholds (confidential) or lacks.")
+        text = table.apply(_export_text, axis=1, tr=tr)
+        partial = (table["available"] > 0) & (table[list(official.STATUSES[1:])].sum(axis=1) > 0)
+    notes = _export_notes(chosen, codes, crosswalk, year, rows, tr)
+    if partial.any():
+        notes.append(tr.t("metric.note.at_least"))
     return _values(metric, table["usd"], text, notes)
 
 
-def _export_lq(metric, exports, year, chosen, crosswalk) -> MetricValues:
+def _export_lq(metric, exports, year, chosen, crosswalk, tr: Translator) -> MetricValues:
     if not chosen:
-        return _blank(metric, "Choose one or more sectors", "With all sectors chosen the quotient is 1 everywhere.")
+        return _blank(metric, tr.t("metric.text.choose"), tr.t("metric.note.all_sectors"))
     codes = _codes(chosen, crosswalk)
     if codes == ():
-        return _blank(metric, "No goods subsector", _no_subsector_note(chosen))
+        return _blank(metric, tr.t("metric.text.no_goods"), _no_subsector_note(chosen, tr))
     rows = _year_rows(exports, year, codes)
     table = _by_state(rows)
     totals = _year_rows(exports, year, None).groupby("state_code")["usd"].sum().reindex(list(STATE_CODES))
@@ -429,9 +413,9 @@ def _export_lq(metric, exports, year, chosen, crosswalk) -> MetricValues:
     usable = complete & (totals > 0) & (table["usd"].sum() > 0)
     table["lq"] = ((table["usd"] / totals) / national).where(usable)
     unspecified = _year_rows(exports, year, (official.UNSPECIFIED,))["usd"].sum() / totals.sum()
-    notes = _export_notes(chosen, codes, crosswalk, year, rows)
-    notes.append(f"National ratio without confidential values ({unspecified:.1%} of {year}'s total, INEGI code 000).")
-    return _values(metric, table["lq"], table.apply(_lq_text, axis=1), notes)
+    notes = _export_notes(chosen, codes, crosswalk, year, rows, tr)
+    notes.append(tr.t("metric.note.national", share=f"{unspecified:.1%}", year=year))
+    return _values(metric, table["lq"], table.apply(_lq_text, axis=1, tr=tr), notes)
 
 
 def _year_rows(exports: pd.DataFrame, year: int, codes: tuple[str, ...] | None) -> pd.DataFrame:
@@ -439,35 +423,39 @@ def _year_rows(exports: pd.DataFrame, year: int, codes: tuple[str, ...] | None) 
     return rows if codes is None else rows[rows["scian"].isin(codes)]
 
 
-def _no_subsector_note(chosen: tuple[str, ...]) -> str:
-    return f"{', '.join(chosen)}: no merchandise subsector in INEGI's table (see the crosswalk)."
+def _no_subsector_note(chosen: tuple[str, ...], tr: Translator) -> str:
+    return tr.t("metric.note.no_subsector", sectors=_sectors(chosen, tr))
 
 
-def _missing(row: pd.Series) -> str:
-    parts = [f"{row[s]:.0f} subsector{'s' if row[s] > 1 else ''} {s}" for s in official.STATUSES[1:] if row[s]]
+def _sectors(sectors, tr: Translator) -> str:
+    return tr.list(tr.sector(sector) for sector in sectors)
+
+
+def _missing(row: pd.Series, tr: Translator) -> str:
+    parts = [tr.plural(f"metric.missing.{_STATUS_KEY[s]}", int(row[s])) for s in official.STATUSES[1:] if row[s]]
     return ", ".join(parts)
 
 
-def _status_only(row: pd.Series) -> str:
-    return " / ".join(_STATUS_TEXT[s] for s in official.STATUSES[1:] if row[s])
+def _status_only(row: pd.Series, tr: Translator) -> str:
+    return " / ".join(tr.t(f"metric.status.{_STATUS_KEY[s]}") for s in official.STATUSES[1:] if row[s])
 
 
-def _export_text(row: pd.Series) -> str:
+def _export_text(row: pd.Series, tr: Translator) -> str:
     if row["available"] == 0:
-        return _status_only(row)
+        return _status_only(row, tr)
     if row[list(official.STATUSES[1:])].sum() == 0:
-        return _usd(row["usd"])
-    return f"at least {_usd(row['usd'])}; {_missing(row)}"
+        return _usd(row["usd"], tr)
+    return tr.t("metric.text.at_least", amount=_usd(row["usd"], tr), missing=_missing(row, tr))
 
 
-def _lq_text(row: pd.Series) -> str:
+def _lq_text(row: pd.Series, tr: Translator) -> str:
     if pd.notna(row["lq"]):
         return f"{row['lq']:.2f}"
     if row["available"] == 0:
-        return _status_only(row)
+        return _status_only(row, tr)
     if row[list(official.STATUSES[1:])].sum():
-        return f"Incomplete: {_missing(row)}"
-    return "No exports"
+        return tr.t("metric.text.incomplete", missing=_missing(row, tr))
+    return tr.t("metric.text.no_exports")
 
 
 _EXPORT_METRICS = {"exports": _exports, "export_lq": _export_lq}
@@ -483,12 +471,12 @@ def _decimal(value: float) -> str:
     return f"{value:,.2f}" if value < 1 else f"{value:,.1f}"
 
 
-def _usd(value: float) -> str:
+def _usd(value: float, tr: Translator) -> str:
     if value == 0:
-        return "US$0 (no exports)"
+        return tr.t("metric.usd.zero")
     if value < 1e6:
-        return f"US${value / 1e3:,.0f} thousand"
-    return f"US${value / 1e6:,.1f} million"
+        return tr.t("metric.usd.thousand", amount=f"{value / 1e3:,.0f}")
+    return tr.t("metric.usd.million", amount=f"{value / 1e6:,.1f}")
 
 
 # --- the docs page ---
@@ -499,7 +487,7 @@ def docs_markdown() -> str:
     lines = ["# Map metrics", "", "<!-- generated by `uv run python -m geo.metrics > docs/metrics.md` -->", ""]
     for metric in METRICS.values():
         credit = f"Credit line: {metric.source}."
-        lines += [f"## `{metric.key}`: {metric.label}", "", metric.explanation, "", credit, ""]
+        lines += [f"## `{metric.key}`: {metric.label}", "", metric.explanation(), "", credit, ""]
     catalog = official.load_subsectors()
     lines += [
         "## Sectors to SCIAN subsectors (`seeds/scian_crosswalk.csv`)",

@@ -41,6 +41,10 @@ FAMILIES = {
     "popup.where.{}": markers.PRECISIONS,
     "popup.precision.{}": markers.PRECISIONS,
     "popup.year.{}": markers.BASES,
+    "metric.{}.explanation": tuple(METRICS),
+    "metric.status.{}": ("confidential", "unavailable", "under500"),
+    "metric.missing.{}.one": ("confidential", "unavailable", "under500"),
+    "metric.missing.{}.other": ("confidential", "unavailable", "under500"),
 }
 MARK = re.compile(r"⟦[^⟦⟧]*⟧")
 
@@ -255,6 +259,21 @@ def test_pseudo_locale_marks_every_visible_text(monkeypatch):
     assert all(sector.startswith("⟦") for sector in view["sectors"])
     calls = [options for function, options in atlas_calls(map_args(at)["feature_group"]) if function == "markers"]
     assert len(calls) == 2 and all(text.startswith("⟦") for o in calls for text in o["words"]["msg"].values())
+
+
+def test_pseudo_locale_marks_the_metric_texts_caveats_and_explanation(monkeypatch):
+    """The exports metric of a sector with withheld values: its caveats under the legend, the
+    explanation behind the legend's "?", and every text of the map's tooltips that has words."""
+    pseudo = i18n.translator(i18n.PSEUDO)
+    monkeypatch.setattr(i18n, "translator", lambda lang: pseudo)
+    at = run_app({"metric": "exports", "sectors": "Electronics & Appliances"})
+    assert not at.exception
+    captions = [c for c in at.caption if not c.value.startswith("Fuente")]  # INEGI's credit, quoted as written
+    assert len(captions) >= 3 and all(MARK.search(c.value) for c in captions), [c.value for c in captions]
+    assert any(c.help and MARK.search(c.help) for c in at.caption)  # the legend's "?"
+    texts = [info[5] for info in layers(at)["states"]["info"].values()]
+    worded = [text for text in texts if re.search(r"[A-Za-z]", text)]
+    assert worded and all(MARK.search(text) for text in worded), worded
 
 
 # What a popup quotes as written (the source's figures, citations, notes): no mark expected there

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from geo import boundaries, join, metrics, names, official, seeds
+from geo.i18n import translator
 from geo.metrics import LQ_MIN_RECORDS, MetricError, MetricValues, export_series, ranking, state_metric
 from geo.official import STATE_CODES
 from geo.paths import REPO_ROOT
@@ -98,7 +99,7 @@ def test_record_metrics(key, sectors, state, expected, text):
 
 def test_share_says_how_many_records_have_no_state():
     assert state_metric("share", RECORDS, sectors=("Aerospace",)).notes == (
-        "1 record(s) with no single state are in no state's share.",
+        "1 record with no single state is in no state's share.",
     )
 
 
@@ -164,7 +165,7 @@ def test_exports(sectors, state, expected, text):
         (("Biotechnology",), "Biotechnology and Chemicals & Petroleum share SCIAN 325"),
         (("Electronics & Appliances",), "'At least': a sum missing subsectors"),
         (("Tourism",), "Tourism: no merchandise subsector in INEGI's table"),
-        (("Tourism", "Logistics", "Mining"), "No merchandise subsector for Logistics, Tourism (services)"),
+        (("Tourism", "Logistics", "Mining"), "No merchandise subsector for Logistics and Tourism (services)"),
         ((), "State totals: all subsectors, confidential ones included through INEGI's code 000."),
         ((), "2025 figures are preliminary (INEGI)."),
     ],
@@ -172,6 +173,42 @@ def test_exports(sectors, state, expected, text):
 def test_export_notes(sectors, note):
     result = state_metric("exports", RECORDS, sectors=sectors, export_year=2025, exports=EXPORTS)
     assert any(n.startswith(note) for n in result.notes), result.notes
+
+
+@pytest.mark.parametrize(
+    ("lang", "sectors", "state", "text", "note"),
+    [
+        ("es", ("Electronics & Appliances",), "01", "al menos US$2.0 millones; 1 subsector confidencial",
+         "«Al menos»: una suma a la que le faltan subsectores"),
+        ("zh", ("Electronics & Appliances",), "01", "至少 2.0 百万美元；1 个子行业保密", "“至少”：合计中缺少"),
+        ("es", ("Electronics & Appliances",), "02", "No disponible / Confidencial", "Las cifras de 2025 son preliminares"),
+        ("zh", ("Automotive",), "05", "250 千美元", "航空航天和汽车共用 SCIAN 336（Fabricación de equipo de transporte）"),
+        ("es", ("Tourism", "Logistics", "Mining"), "01", "US$0 (sin exportaciones)",
+         "Sin subsector de mercancías para Logística y Turismo (servicios)"),
+        ("zh", ("Tourism",), "01", "无商品子行业", "旅游：INEGI 表中没有商品子行业"),
+    ],
+)  # fmt: skip
+def test_export_texts_and_notes_in_the_language(lang, sectors, state, text, note):
+    """Words translated, numbers as Python writes them, INEGI's subsector names as written."""
+    tr = translator(lang)
+    result = state_metric("exports", RECORDS, sectors=sectors, export_year=2025, exports=EXPORTS, tr=tr)
+    assert value(result, state)[1] == text
+    assert any(n.startswith(note) for n in result.notes), result.notes
+
+
+@pytest.mark.parametrize(
+    ("lang", "key", "sectors", "state", "text", "note"),
+    [
+        ("es", "lq", (), "01", "Elija uno o más sectores", "Con todos los sectores elegidos el cociente vale 1"),
+        ("zh", "lq", ("Aerospace",), "02", f"记录太少（1 条；需要 {LQ_MIN_RECORDS} 条）", f"衡量已记录的条目，而非就业；记录少于 {LQ_MIN_RECORDS} 条"),
+        ("es", "share", ("Aerospace",), "09", "0%", "1 registro sin un solo estado no entra"),
+        ("es", "share", ("Tourism",), "01", "Sin registros en los sectores elegidos", None),
+    ],
+)  # fmt: skip
+def test_record_metric_texts_and_notes_in_the_language(lang, key, sectors, state, text, note):
+    result = state_metric(key, RECORDS, sectors=sectors, tr=translator(lang))
+    assert value(result, state)[1] == text
+    assert note is None or any(n.startswith(note) for n in result.notes), result.notes
 
 
 @pytest.mark.parametrize(("sectors", "flagged"), [(("Mining",), False), (("Aerospace",), False)])
@@ -321,8 +358,9 @@ def test_bad_input_says_what_is_valid(call, error, message):
 def test_metric_table():
     assert list(metrics.METRICS) == ["records", "clusters", "projects", "per_million", "share", "lq", "exports", "export_lq"]  # fmt: skip
     assert [m.key for m in metrics.METRICS.values() if m.uses_export_year] == ["exports", "export_lq"]
-    assert all(m.label and m.short and m.explanation and m.source for m in metrics.METRICS.values())
-    assert "never employment" in metrics.METRICS["lq"].explanation
+    assert all(m.label and m.short and m.explanation() and m.source for m in metrics.METRICS.values())
+    assert "never employment" in metrics.METRICS["lq"].explanation()
+    assert f"al menos {LQ_MIN_RECORDS} registros" in metrics.METRICS["lq"].explanation(translator("es"))
 
 
 # --- the real data ---
