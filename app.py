@@ -170,10 +170,12 @@ def chart_specs(sectors: tuple, years: tuple, known: bool, labels: tuple, data: 
     _, records = load_data(data)
     filters = join.Filters(sectors=sectors, years=years, known_years_only=known, labels=labels)
     by_sector = join.sector_counts(records, filters)
-    by_sector = by_sector[by_sector.sum(axis=1) > 0].rename(index=i18n.translator(lang).sector)
+    tr = i18n.translator(lang)
+    by_sector = by_sector[by_sector.sum(axis=1) > 0].rename(index=tr.sector)
     by_year = join.year_counts(records, filters)
-    year_spec = None if by_year.empty else year_chart_spec(by_year)
-    return bar_chart_spec(by_sector, horizontal=True), len(by_sector), year_spec, join.undated_count(records, filters)
+    year_spec = None if by_year.empty else year_chart_spec(by_year, tr)
+    bars = bar_chart_spec(by_sector, horizontal=True, tr=tr)
+    return bars, len(by_sector), year_spec, join.undated_count(records, filters)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -725,7 +727,7 @@ def charts(sector_spec: dict, bars: int, year_spec: dict | None, undated: int) -
 
 
 def bar_chart(frame, *, horizontal: bool = False, height: int) -> None:
-    st.vega_lite_chart(bar_chart_spec(frame, horizontal=horizontal), height=height, width="stretch")
+    st.vega_lite_chart(bar_chart_spec(frame, horizontal=horizontal, tr=tr()), height=height, width="stretch")
 
 
 def downloads(filters: join.Filters) -> None:

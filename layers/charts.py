@@ -7,16 +7,20 @@ Altair chart is built and validated on every run, as st.bar_chart does.
 No zoom or pan on the charts: a wheel over a chart scrolled the page *and* zoomed the scale,
 down to negative counts. Category bars are sorted, largest first, and labelled with their total;
 the year chart has a true time axis (a gap is a year with nothing dated) and its colours say what
-each year dates (founded, started, announced, reported).
+each year dates (founded, started, announced, reported). The legends' and tooltips' words are
+the `tr` language's (geo.i18n; English by default): the kinds are renamed in the chart rows, so
+colours still follow the canonical kind.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from geo.i18n import DEFAULT, Translator, translator
 from geo.join import YEAR_COLUMNS
 from layers.style import KIND_COLOURS
 
+TIP_FIELDS = ("sector", "year")  # index names with a word for the tooltip (geo.join's, geo.profile's frames)
 # Lighter shades of the kind colours for the later bases: the kind stays recognisable.
 YEAR_COLOURS = dict(
     zip(
@@ -27,11 +31,13 @@ YEAR_COLOURS = dict(
 )
 
 
-def bar_chart_spec(frame: pd.DataFrame, *, horizontal: bool = False) -> dict:
-    """A stacked bar per index value of `frame` (one colour per kind: its columns), sorted by
-    total when horizontal, with the total written at the end of each bar."""
+def bar_chart_spec(frame: pd.DataFrame, *, horizontal: bool = False, tr: Translator | None = None) -> dict:
+    """A stacked bar per index value of `frame` (one colour per kind: its columns, "cluster" and
+    "project"), sorted by total when horizontal, with the total written at the end of each bar."""
+    tr = tr or translator(DEFAULT)
     index = frame.index.name or "index"
-    rows = _rows(frame, index)
+    labels = {kind: tr.t(f"kind.{kind}") for kind in KIND_COLOURS}
+    rows = _rows(frame, index, labels)
     rows[index] = rows[index].astype(str)
     value = {"field": "records", "type": "quantitative", "title": "", "axis": {"grid": True, "tickMinStep": 1}}
     category = {"field": index, "type": "ordinal", "title": "", "axis": {"grid": False, "labelLimit": 220}}
@@ -47,15 +53,17 @@ def bar_chart_spec(frame: pd.DataFrame, *, horizontal: bool = False) -> dict:
     }  # fmt: skip
     bars = {
         "mark": {"type": "bar"},
-        "encoding": {"x": x, "y": y, "color": _colour(KIND_COLOURS), "tooltip": _tip(index)},
+        "encoding": {"x": x, "y": y, "color": _colour(KIND_COLOURS, labels), "tooltip": _tip(index, tr)},
     }
     return _chart(rows, [bars, total])
 
 
-def year_chart_spec(frame: pd.DataFrame) -> dict:
+def year_chart_spec(frame: pd.DataFrame, tr: Translator | None = None) -> dict:
     """Records by known year on a time axis, stacked by kind and what the year dates
-    (`frame` is geo.join.year_counts)."""
-    rows = _rows(frame, "year")
+    (`frame` is geo.join.year_counts), worded in `tr`'s language (default English)."""
+    tr = tr or translator(DEFAULT)
+    labels = {column: tr.t(f"chart.year.{column.replace(' ', '.')}") for column in frame.columns}
+    rows = _rows(frame, "year", labels)
     rows["year"] = rows["year"].astype(int)
     first, last = (int(rows["year"].min()), int(rows["year"].max())) if len(rows) else (0, 1)
     # A one-year bin per bar on a linear axis: a year with nothing dated is a visible gap.
@@ -63,32 +71,34 @@ def year_chart_spec(frame: pd.DataFrame) -> dict:
             "axis": {"format": "d", "grid": False, "tickMinStep": 1, "labelFlush": False}}  # fmt: skip
     value = {"field": "records", "type": "quantitative", "title": "", "aggregate": "sum",
              "scale": {"domainMin": 0}, "axis": {"grid": True, "tickMinStep": 1}}  # fmt: skip
-    colours = {column: YEAR_COLOURS[column] for column in frame.columns}
-    colour = _colour(colours)
+    colour = _colour({column: YEAR_COLOURS[column] for column in frame.columns}, labels)
     colour["legend"]["columns"] = 2
-    bars = {"mark": {"type": "bar"}, "encoding": {"x": time, "y": value, "color": colour, "tooltip": _tip("year")}}
+    bars = {"mark": {"type": "bar"}, "encoding": {"x": time, "y": value, "color": colour, "tooltip": _tip("year", tr)}}
     return _chart(rows[rows["records"] > 0], [bars])
 
 
-def _rows(frame: pd.DataFrame, index: str) -> pd.DataFrame:
-    return frame.rename_axis(index).reset_index().melt(id_vars=index, var_name="kind", value_name="records")
+def _rows(frame: pd.DataFrame, index: str, labels: dict[str, str]) -> pd.DataFrame:
+    rows = frame.rename_axis(index).reset_index().melt(id_vars=index, var_name="kind", value_name="records")
+    rows["kind"] = rows["kind"].map(labels)
+    return rows
 
 
-def _colour(colours: dict[str, str]) -> dict:
+def _colour(colours: dict[str, str], labels: dict[str, str]) -> dict:
+    """The colour of each canonical kind (`colours`), named by its label."""
     return {
         "field": "kind",
         "type": "nominal",
         "title": " ",
-        "scale": {"domain": list(colours), "range": list(colours.values())},
+        "scale": {"domain": [labels[kind] for kind in colours], "range": list(colours.values())},
         "legend": {"orient": "bottom", "offset": 5, "titlePadding": 5, "labelLimit": 200},
     }
 
 
-def _tip(index: str) -> list[dict]:
+def _tip(index: str, tr: Translator) -> list[dict]:
     return [
-        {"field": index, "type": "nominal"},
-        {"field": "kind", "type": "nominal", "title": "what"},
-        {"field": "records", "type": "quantitative"},
+        {"field": index, "type": "nominal", "title": tr.t(f"chart.tip.{index}") if index in TIP_FIELDS else index},
+        {"field": "kind", "type": "nominal", "title": tr.t("chart.tip.what")},
+        {"field": "records", "type": "quantitative", "title": tr.t("chart.tip.records")},
     ]
 
 

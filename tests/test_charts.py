@@ -5,7 +5,9 @@ import json
 import pandas as pd
 import pytest
 
+from geo.i18n import translator
 from layers.charts import YEAR_COLOURS, bar_chart_spec, year_chart_spec
+from layers.style import KIND_COLOURS
 
 
 def _walk(spec):
@@ -48,3 +50,25 @@ def test_year_axis_is_linear_one_bin_per_year():
         (2004, "cluster founded", 1), (2010, "project started", 2)
     ]  # fmt: skip
     json.dumps({**spec, "datasets": {}})  # the spec itself is plain JSON
+
+
+@pytest.mark.parametrize(
+    ("lang", "year_labels", "kinds", "what"),
+    [
+        ("en", ["cluster founded", "project started"], ["cluster", "project"], "what"),
+        ("es", ["clúster: fundación", "proyecto: inicio"], ["clúster", "proyecto"], "qué"),
+        ("zh", ["集群：成立", "项目：启动"], ["集群", "项目"], "类别"),
+    ],
+)
+def test_legends_and_tooltips_speak_the_language_and_keep_the_kind_colours(lang, year_labels, kinds, what):
+    tr = translator(lang)
+    (bars,) = year_chart_spec(YEARS, tr)["layer"]
+    assert bars["encoding"]["color"]["scale"] == {
+        "domain": year_labels,
+        "range": [YEAR_COLOURS["cluster founded"], YEAR_COLOURS["project started"]],
+    }
+    assert bars["encoding"]["tooltip"][1]["title"] == what
+    assert set(year_chart_spec(YEARS, tr)["datasets"]["counts"]["kind"]) == set(year_labels)
+    spec = bar_chart_spec(SECTORS, tr=tr)
+    assert spec["layer"][0]["encoding"]["color"]["scale"] == {"domain": kinds, "range": list(KIND_COLOURS.values())}
+    assert set(spec["datasets"]["counts"]["kind"]) == set(kinds)

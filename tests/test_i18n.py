@@ -11,12 +11,14 @@ import pytest
 
 from geo import boundaries, i18n, seeds
 from geo.cli import cli_lang, main
+from geo.join import YEAR_COLUMNS
 from geo.metrics import METRICS
 from geo.paths import REPO_ROOT
 from geo.schema import KINDS, LABELS, PROJECT_TYPES, UNKNOWN_YEAR_BASIS, YEAR_BASES
 from geo.sectors import SECTORS
 from layers import markers
 from layers.basemap import BASEMAPS
+from layers.charts import TIP_FIELDS
 from layers.choropleth import RUNTIME_MESSAGES
 from tests.helpers import atlas_calls, frame_for, layers, map_args, records_frame, run_app, shown, states_frame
 
@@ -42,6 +44,8 @@ FAMILIES = {
     "popup.precision.{}": markers.PRECISIONS,
     "popup.year.{}": markers.BASES,
     "metric.{}.explanation": tuple(METRICS),
+    "chart.year.{}": tuple(column.replace(" ", ".") for column in YEAR_COLUMNS),
+    "chart.tip.{}": TIP_FIELDS,
     "metric.status.{}": ("confidential", "unavailable", "under500"),
     "metric.missing.{}.one": ("confidential", "unavailable", "under500"),
     "metric.missing.{}.other": ("confidential", "unavailable", "under500"),
