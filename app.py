@@ -250,6 +250,7 @@ def link_view(params, defaults: View, states_list: list[str]) -> tuple[View, lis
         basemaps=tuple(basemap.BASEMAPS),
         decks=tuple(deck.list_decks()),
         export_years=official.EXPORT_YEARS,
+        tr=tr(),
     )
     return replace(view, year=view.year or defaults.year, lang=view.lang or defaults.lang), notices
 

@@ -26,6 +26,9 @@ Bad values never raise. A value that is unknown, malformed, out of range, repeat
 Two partial cases keep what is usable, also with a notice: unknown names in `sectors` are dropped
 and the known ones kept; a year range that overlaps the data's bounds is clamped to them (one
 wholly outside them, or reversed like `9999-1`, is rejected).
+Notices are in the language of `parse_view`'s `tr` (geo.i18n; English by default); a rejected
+value's reason is a `LinkValueError`, a ValueError whose text is English (the CLI's) and whose
+`key`/`values` name its catalogue message.
 """
 
 import math
@@ -38,6 +41,19 @@ from geo.join import Filters
 from geo.schema import LABELS
 
 METRICS = tuple(metrics.METRICS)
+
+
+class LinkValueError(ValueError):
+    """A link value that cannot be used: catalogue message `key` with `values`; str() is English."""
+
+    def __init__(self, key: str, **values):
+        self.key, self.values = key, values
+        super().__init__(i18n.translator(i18n.DEFAULT).t(key, **values))
+
+    def text(self, tr: i18n.Translator) -> str:
+        return tr.t(self.key, **self.values)
+
+
 DEFAULT_BASEMAP = "none"
 ZOOM_RANGE = (0, 18)
 MAX_VALUE_CHARS = 200
@@ -109,23 +125,26 @@ def parse_view(
     basemaps: Sequence[str],
     decks: Sequence[str] = (),
     export_years: tuple[int, int] | None = None,
+    tr: i18n.Translator | None = None,
 ) -> tuple[View, list[str]]:
-    """The view in `params` and a plain-text notice for every value not used (escape before display).
+    """The view in `params` and a plain-text notice for every value not used (escape before
+    display), in `tr`'s language (default English).
 
     From Streamlit pass `{key: st.query_params.get_all(key) for key in st.query_params}`: indexing
     `st.query_params` returns only the last of repeated values, which would hide the repetition.
     """
+    tr = tr or i18n.translator(i18n.DEFAULT)
     notices: list[str] = []
-    texts = _single_texts(params, notices)
+    texts = _single_texts(params, notices, tr)
     parsers: dict[str, Callable[[str], tuple[object, str | None]]] = {
-        "sectors": lambda text: _names(text, sectors, "sector"),
-        "years": lambda text: _years(text, year_bounds),
+        "sectors": lambda text: _names(text, sectors, "sector", tr),
+        "years": lambda text: clamp_years(parse_year_range(text), year_bounds, tr),
         "known": _known,
-        "labels": lambda text: _names(text, LABELS, "label"),
+        "labels": lambda text: _names(text, LABELS, "label", tr),
         "metric": lambda text: (_choice(text, METRICS, "metric"), None),
         "state": lambda text: (_state(text, states), None),
         "year": lambda text: (_year(text, export_years), None),
-        "compare": lambda text: _compare(text, states),
+        "compare": lambda text: _compare(text, states, tr),
         "basemap": lambda text: (_choice(text, (DEFAULT_BASEMAP, *basemaps), "basemap"), None),
         "zoom": _zoom,
         "center": _center,
@@ -138,20 +157,20 @@ def parse_view(
     for param, text in texts.items():
         try:
             values[PARAMS[param]], notice = parsers[param](text)
-        except ValueError as exc:
-            notices.append(f"Ignored {param}={_shown(text)}: {exc}. Using the default.")
+        except LinkValueError as exc:
+            notices.append(tr.t("link.ignored", param=param, value=_shown(text), reason=exc.text(tr)))
             continue
         if notice:
             notices.append(notice)
-    return replace(View(years=year_bounds), **values), _capped(notices)
+    return replace(View(years=year_bounds), **values), _capped(notices, tr)
 
 
-def _capped(notices: list[str]) -> list[str]:
+def _capped(notices: list[str], tr: i18n.Translator) -> list[str]:
     """At most MAX_NOTICES notices: a link with 300 bad parameters gets one summary line."""
     if len(notices) <= MAX_NOTICES:
         return notices
     rest = len(notices) - (MAX_NOTICES - 1)
-    return [*notices[: MAX_NOTICES - 1], f"… and {rest} more values of the link were ignored."]
+    return [*notices[: MAX_NOTICES - 1], tr.t("link.more", count=rest)]
 
 
 def view_to_session(view: View) -> dict:
@@ -206,77 +225,76 @@ def parse_year_range(text: str) -> tuple[int, int]:
     """`"2004-2018"` -> `(2004, 2018)`; ValueError saying what is expected otherwise."""
     match = _YEAR_RANGE.fullmatch(text.strip())
     if not match:
-        raise ValueError(f'expected "{YEAR_RANGE_FORMAT}" (from-to, inclusive)')
+        raise LinkValueError("link.reason.range", format=YEAR_RANGE_FORMAT)
     start, end = int(match[1]), int(match[2])
     if start > end:
-        raise ValueError(f'the range is reversed; expected "{YEAR_RANGE_FORMAT}" with from <= to')
+        raise LinkValueError("link.reason.reversed", format=YEAR_RANGE_FORMAT)
     return start, end
 
 
-def _single_texts(params: Mapping[str, str | list[str]], notices: list[str]) -> dict[str, str]:
+def _single_texts(params: Mapping[str, str | list[str]], notices: list[str], tr: i18n.Translator) -> dict[str, str]:
     """One stripped text per known parameter; what cannot be used safely becomes a notice."""
     texts = {}
     for key, value in params.items():
         values = [value] if isinstance(value, str) else list(value)
         if key not in PARAMS:
             if key not in _STREAMLIT_PARAMS and not TRACKING.fullmatch(key):
-                notices.append(f"Ignored unknown link parameter {_shown(key)}.")
+                notices.append(tr.t("link.unknown_param", name=_shown(key)))
             continue
         if len(values) > 1:
-            notices.append(f"Ignored {key}: it appears {len(values)} times. Using the default.")
+            notices.append(tr.t("link.repeated", param=key, count=len(values)))
             continue
         text = values[0].strip() if values else ""
         if not text:
             continue
         if len(text) > MAX_VALUE_CHARS:
-            notices.append(
-                f"Ignored {key}: the value is {len(text)} characters long (limit {MAX_VALUE_CHARS}). Using the default."
-            )
+            notices.append(tr.t("link.too_long", param=key, length=len(text), limit=MAX_VALUE_CHARS))
         elif _UNSAFE.search(text):
-            notices.append(f"Ignored {key}: the value contains markup or control characters. Using the default.")
+            notices.append(tr.t("link.markup", param=key))
         else:
             texts[key] = text
     return texts
 
 
-def _names(text: str, known: Sequence[str], what: str) -> tuple[tuple[str, ...], str | None]:
+def _names(text: str, known: Sequence[str], what: str, tr: i18n.Translator) -> tuple[tuple[str, ...], str | None]:
     """Comma-separated names among `known`, any letter case, in `known`'s order (so equal choices
     give equal views and equal links); unknown names are dropped with a notice, none known is an error."""
     by_key = {name.casefold(): name for name in known}
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name.casefold() not in by_key]
     chosen = {by_key[name.casefold()] for name in names if name.casefold() in by_key}
-    valid = f"valid {what}s: {', '.join(known)}"
+    valid = ", ".join(known)  # the link's values: canonical names
     if not chosen:
-        raise ValueError(f"no known {what} ({valid})")
+        raise LinkValueError(f"link.reason.no_{what}", valid=valid)
     notice = None
     if unknown:
-        notice = f"Ignored unknown {what}(s) {_shown(', '.join(unknown))} ({valid})."
+        notice = tr.t(f"link.unknown_{what}", names=_shown(", ".join(unknown)), valid=valid)
     return tuple(name for name in known if name in chosen), notice
 
 
-def _years(text: str, bounds: tuple[int, int] | None) -> tuple[tuple[int, int], str | None]:
-    return clamp_years(parse_year_range(text), bounds)
-
-
-def clamp_years(years: tuple[int, int], bounds: tuple[int, int] | None) -> tuple[tuple[int, int], str | None]:
+def clamp_years(
+    years: tuple[int, int], bounds: tuple[int, int] | None, tr: i18n.Translator | None = None
+) -> tuple[tuple[int, int], str | None]:
     """The bounds rule shared with `geo.filters`: a range overlapping `bounds` is clamped to them (with a
-    notice); one wholly outside them raises ValueError naming them."""
+    notice in `tr`'s language, default English); one wholly outside them raises LinkValueError naming them."""
     start, end = years
     if bounds is None:
-        raise ValueError("no record in the data has a known year")
+        raise LinkValueError("link.reason.no_years")
     low, high = bounds
     if end < low or start > high:
-        raise ValueError(f"outside the data's years {low}-{high}")
+        raise LinkValueError("link.reason.outside_years", low=low, high=high)
     clamped = (max(start, low), min(end, high))
     if clamped == (start, end):
         return clamped, None
-    return clamped, f"Years {start}-{end} clamped to the data's years: {clamped[0]}-{clamped[1]}."
+    notice = (tr or i18n.translator(i18n.DEFAULT)).t(
+        "link.clamped", start=start, end=end, low=clamped[0], high=clamped[1]
+    )
+    return clamped, notice
 
 
 def _known(text: str) -> tuple[bool, None]:
     if text not in ("0", "1"):
-        raise ValueError("expected 1 or 0")
+        raise LinkValueError("link.reason.known")
     return text == "1", None
 
 
@@ -284,7 +302,7 @@ def _choice(text: str, allowed: Sequence[str], what: str) -> str:
     for name in allowed:
         if name.casefold() == text.casefold():
             return name
-    raise ValueError(f"unknown {what} (valid: {', '.join(dict.fromkeys(allowed))})")
+    raise LinkValueError(f"link.reason.unknown_{what}", valid=", ".join(dict.fromkeys(allowed)))
 
 
 def _state(text: str, states: Sequence[str]) -> str:
@@ -296,20 +314,20 @@ def _state(text: str, states: Sequence[str]) -> str:
     except ValueError:
         name = None
     if name not in states:
-        raise ValueError("unknown state")
+        raise LinkValueError("link.reason.state")
     return name
 
 
 def _year(text: str, bounds: tuple[int, int] | None) -> int:
     if bounds is None:
-        raise ValueError("no exports data is available")
+        raise LinkValueError("link.reason.no_exports")
     low, high = bounds
     if not re.fullmatch(r"[0-9]{4}", text) or not low <= int(text) <= high:
-        raise ValueError(f"expected a year {low}-{high}")
+        raise LinkValueError("link.reason.year", low=low, high=high)
     return int(text)
 
 
-def _compare(text: str, states: Sequence[str]) -> tuple[tuple[str, ...], str | None]:
+def _compare(text: str, states: Sequence[str], tr: i18n.Translator) -> tuple[tuple[str, ...], str | None]:
     chosen, unknown = [], []
     for name in (part.strip() for part in text.split(",")):
         if not name:
@@ -320,54 +338,51 @@ def _compare(text: str, states: Sequence[str]) -> tuple[tuple[str, ...], str | N
             unknown.append(name)
     chosen = list(dict.fromkeys(chosen))
     if not chosen:
-        raise ValueError("no known state")
-    notices = []
-    if unknown:
-        notices.append(f"unknown state(s) {_shown(', '.join(unknown))}")
-    if len(chosen) > MAX_COMPARE:
-        notices.append(f"more than {MAX_COMPARE} states (kept the first {MAX_COMPARE})")
-    notice = f"Compare: ignored {' and '.join(notices)}." if notices else None
+        raise LinkValueError("link.reason.no_state")
+    names, many = _shown(", ".join(unknown)), len(chosen) > MAX_COMPARE
+    key = {(True, False): "unknown", (False, True): "many", (True, True): "both"}.get((bool(unknown), many))
+    notice = tr.t(f"link.compare.{key}", names=names, max=MAX_COMPARE) if key else None
     return tuple(chosen[:MAX_COMPARE]), notice
 
 
 def _zoom(text: str) -> tuple[int, None]:
     low, high = ZOOM_RANGE
     if not _ZOOM.fullmatch(text) or not low <= int(text) <= high:
-        raise ValueError(f"expected a whole number {low}-{high}")
+        raise LinkValueError("link.reason.whole", low=low, high=high)
     return int(text), None
 
 
 def _center(text: str) -> tuple[tuple[float, float], None]:
     parts = [part.strip() for part in text.split(",")]
     if len(parts) != 2 or not all(_DECIMAL.fullmatch(part) for part in parts):
-        raise ValueError('expected "LAT,LON" in decimal degrees')
+        raise LinkValueError("link.reason.center")
     lat, lon = float(parts[0]), float(parts[1])
     if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ValueError("latitude must be within -90..90 and longitude within -180..180")
+        raise LinkValueError("link.reason.center_range")
     return (lat, lon), None
 
 
 def _present(text: str) -> tuple[str, None]:
     mode = "light" if text == "1" else text.casefold()
     if mode not in PRESENT_MODES:
-        raise ValueError("expected light, dark or 1")
+        raise LinkValueError("link.reason.present")
     return mode, None
 
 
 def _no_decks():
-    raise ValueError("no scene decks are available")
+    raise LinkValueError("link.reason.no_decks")
 
 
 def _lang(text: str) -> tuple[str, None]:
     lang = i18n.negotiate(text)
     if lang is None:
-        raise ValueError(f"expected one of {', '.join(i18n.LANGUAGES)}")
+        raise LinkValueError("link.reason.lang", valid=", ".join(i18n.LANGUAGES))
     return lang, None
 
 
 def _scene(text: str) -> tuple[int, None]:
     if not _ZOOM.fullmatch(text) or not 1 <= int(text) <= MAX_SCENE:
-        raise ValueError(f"expected a scene number 1-{MAX_SCENE}")
+        raise LinkValueError("link.reason.scene", max=MAX_SCENE)
     return int(text), None
 
 

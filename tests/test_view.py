@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from geo.i18n import translator
 from geo.view import (
     ECHO_CHARS,
     FIELDS,
@@ -340,3 +341,22 @@ def test_presenter_steps_through_sectors(chosen, step, expected):
 def test_presenter_steps_through_years(years, step, expected):
     assert step_years(years, BOUNDS, step) == expected
     assert step_years(years, None, step) is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "params", "notice"),
+    [
+        ("es", {"zoom": "99"}, 'Se ignoró zoom="99": se esperaba un número entero 0-18. Se usa el valor predeterminado.'),
+        ("zh", {"zoom": "99"}, '已忽略 zoom="99"：应为 0-18 之间的整数。改用默认值。'),
+        ("es", {"years": "1980-2010"}, "Años 1980-2010 ajustados a los años de los datos: 1990-2010."),
+        ("zh", {"sectors": "Aerospace,Nope"}, '已忽略未知行业 "Nope"（有效行业：'),
+        ("es", {"lang": "fr"}, 'Se ignoró lang="fr": se esperaba uno de es, en, zh.'),
+        ("es", {"utm_source": "x", "nope": "1"}, 'Se ignoró el parámetro desconocido "nope" del enlace.'),
+        ("zh", {"known": ["1", "0"]}, "已忽略 known：它出现了 2 次。改用默认值。"),
+    ],
+)  # fmt: skip
+def test_notices_speak_the_language_and_echo_the_value_as_given(lang, params, notice):
+    _, notices = parse_view(
+        params, sectors=SECTORS, year_bounds=BOUNDS, states=STATES, basemaps=BASEMAPS, decks=DECKS, tr=translator(lang)
+    )
+    assert len(notices) == 1 and notices[0].startswith(notice), notices
