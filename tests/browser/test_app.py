@@ -24,6 +24,7 @@ import pytest
 from playwright.sync_api import expect
 
 from geo import boundaries, deck, documents, export, join, seeds
+from geo.i18n import translator
 from geo.sectors import SECTORS
 from tests.harness import (
     CHANGE_MS,
@@ -275,10 +276,13 @@ def test_click_on_a_state_opens_its_panel_in_place(app_server, page, console_err
     assert console_errors == []
 
 
-def test_pin_popup_gives_name_year_basis_and_source(app_server, page, truth, console_errors):
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_pin_popup_gives_name_year_basis_and_source(app_server, page, truth, console_errors, lang):
     # Known years only: Querétaro's Aerospace records are then projects on its representative point,
-    # which the map shows as one count bubble; a click spreads it into pins.
-    frame = open_atlas(page, app_server, f"?sectors={SECTOR}&known=1")
+    # which the map shows as one count bubble; a click spreads it into pins. The popup's words are
+    # the session's language (one marker table for all), its name and citations as written.
+    tr = translator(lang)
+    frame = open_atlas(page, app_server, f"?sectors={SECTOR}&known=1&lang={lang}")
     poll_until(page, lambda: frame.evaluate(MARKERS_DONE_JS), timeout=CHANGE_MS, message="markers built")
     states = truth["states"]
     code = states.loc[states["state"] == QRO, "state_code"].item()
@@ -298,9 +302,10 @@ def test_pin_popup_gives_name_year_basis_and_source(app_server, page, truth, con
     assert len(matches) == 1, f"popup names {name!r}"
     record = matches.iloc[0]
     fields = dict(zip(popup.locator("dt").all_inner_texts(), popup.locator("dd").all_inner_texts(), strict=True))
-    assert fields["Year"] == f"{int(record['year'])} ({record['year_basis']})"
+    assert fields[tr.t("popup.year")] == tr.t(f"popup.year.{record['year_basis']}", year=int(record["year"]))
+    assert popup.locator(".atlas-kind").inner_text().startswith(tr.t("popup.project"))
     citations = documents.source_labels(record["source"])  # document titles, not file names
-    assert citations and fields["Source"].splitlines() == citations
+    assert citations and fields[tr.t("popup.source")].splitlines() == citations
     assert not any(".txt" in line for line in citations if line.split(",")[0].strip() in documents.load_documents())
     assert console_errors == []
 
