@@ -256,7 +256,7 @@ def fill_words(fragment: str, words: Mapping) -> str:
 
 
 def _w(key: str, **values) -> str:
-    """A word token: catalogue `key` with escaped `values` (a key "x.k" names the key of value x)."""
+    """A word token: catalogue `key` with escaped `values` (`x__k=` is written `x.k`: the key of value x)."""
     attrs = "".join(f' {name.replace("__", ".")}="{html.escape(str(v))}"' for name, v in values.items())
     return f'<w k="{key}"{attrs}></w>'
 
