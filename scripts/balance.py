@@ -9,7 +9,7 @@
 2. Renders scripts/haproxy.cfg.template into the run folder (`haproxy.cfg`), checks it with
    `haproxy -c`, starts HAProxy in the foreground (`-db`) as a child, and waits until the
    balancer answers `/_stcore/health`.
-3. Writes `replicas.json` (name, port, pid, log of each replica) and `rN.pid` files to the run
+3. Writes `replicas.json` (name, port, pid, log of each replica), `rN.pid` and `haproxy.pid` to the run
    folder, prints the URL, and waits. Ctrl-C or SIGTERM stops HAProxy and every replica (each in
    its own process group); so does HAProxy exiting. A replica that dies is left down: HAProxy's
    health check takes it out and its viewers land on the others.
@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         config.write_text(render_config(replicas, port=args.port, bind=args.bind))
         _check_config(haproxy, config)
         proxy = _start_haproxy(haproxy, config, run_dir, args.port)
+        (run_dir / "haproxy.pid").write_text(f"{proxy.pid}\n")
         url = f"http://127.0.0.1:{args.port}/"
         print(f"balance: {len(servers)} replicas behind {url} (run folder {run_dir})", flush=True)
         print(f"READY {url}", flush=True)  # the line tests and bench/balance_load.py wait for
