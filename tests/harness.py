@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
-import select
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -242,13 +243,24 @@ def start_balancer(
         text=True,
         start_new_session=True,  # own process group: a hung teardown can kill all of it
     )
+    lines: queue.Queue[str] = queue.Queue()  # read by a thread: select() misses lines already buffered
+
+    def _read() -> None:
+        for line in process.stdout:
+            lines.put(line)
+        lines.put("")  # end of output: the script exited
+
+    threading.Thread(target=_read, daemon=True).start()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 1.0)
-        line = process.stdout.readline() if ready else ""
+        try:
+            line = lines.get(timeout=1.0)
+        except queue.Empty:
+            continue
         if line.startswith("READY "):
             return Balancer(process=process, url=line.split()[1], run_dir=run_dir)
-        if ready and not line and process.poll() is not None:
+        if not line:
+            process.wait(timeout=30)
             raise RuntimeError(f"scripts/balance.sh exited with {process.returncode} before it was ready")
     stop_balancer(process)
     raise TimeoutError(f"scripts/balance.sh was not ready within {timeout:.0f} s")
