@@ -515,7 +515,7 @@ def read_own_file() -> None:
     except upload.UploadError as err:
         ss["upload_error"] = str(err)
         return
-    ss["upload"] = (got, markers.marker_table(got.records))
+    ss["upload"] = (got, markers.marker_table(got.records, inline=True))
 
 
 def own_layer():
