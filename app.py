@@ -463,6 +463,7 @@ def sidebar(states_list: list[str], bounds: tuple[int, int] | None) -> None:
             key="deck",
             # a deck's name is its file's (decks/), as written
             format_func=lambda name: t("deck.none") if name is None else name.replace("-", " ").capitalize(),
+            placeholder=t("deck.none"),  # shown while no deck is chosen (Streamlit's own is English)
             on_change=choose_deck,
             help=t("deck.help"),
         )
