@@ -158,7 +158,10 @@ def _start_replicas(count: int, run_dir: Path, servers: list) -> None:
             "app.py",
             port=free_port(),
             launcher="layers.server",
-            env={"STREAMLIT_SERVER_COOKIE_SECRET": secret},  # Streamlit refuses it as a flag
+            # The secret as a variable: Streamlit refuses it as a flag. A map-data folder per replica:
+            # one shared folder is pruned by each process, and replicas at two database revisions
+            # would delete each other's published files.
+            env={"STREAMLIT_SERVER_COOKIE_SECRET": secret, "ATLAS_CACHE_DIR": str(run_dir / f"r{index}-map-data")},
             log_path=run_dir / f"r{index}.log",
         )
         servers.append(server)

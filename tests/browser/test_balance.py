@@ -57,6 +57,8 @@ def test_two_replicas_affinity_and_failover(browser, tmp_path):
         other_answered = _replica_answering(other_page, running.url)
         assert fills(open_atlas(other_page, running, VIEW)) == before
         assert other_answered == [other]
+        # each replica publishes its map data into a folder of its own (none prunes another's)
+        assert all(any((running.run_dir / f"{name}-map-data").iterdir()) for name in replicas)
 
         # killed, not stopped: no goodbye to its websockets; the reload comes before HAProxy's health
         # check has noticed, so the refused connection itself must send the viewer elsewhere
