@@ -467,6 +467,7 @@ def sidebar(states_list: list[str], bounds: tuple[int, int] | None) -> None:
             key="deck",
             # a deck's name is its file's (decks/), as written
             format_func=lambda name: t("deck.none") if name is None else name.replace("-", " ").capitalize(),
+            placeholder=t("deck.none"),  # shown while no deck is chosen (Streamlit's own is English)
             on_change=choose_deck,
             help=t("deck.help"),
         )
@@ -519,7 +520,7 @@ def read_own_file() -> None:
     except upload.UploadError as err:
         ss["upload_error"] = str(err)
         return
-    ss["upload"] = (got, markers.marker_table(got.records))
+    ss["upload"] = (got, markers.marker_table(got.records, inline=True))
 
 
 def own_layer():

@@ -3,6 +3,7 @@
     uv run python bench/load.py                       # 20 sessions, 60 s of changes, 60 s cool-down
     uv run python bench/load.py --sessions 5 --duration 20 --cooldown 10
     uv run python bench/load.py --script /path/to/candidate_app.py
+    uv run python bench/load.py --url http://127.0.0.1:8500/   # an app already running (a balancer)
 
 Localhost only: one Streamlit server on a free 127.0.0.1 port, one headless Debian Chromium with
 N contexts (every request outside this machine aborted). Every loop is bounded by count and time
@@ -20,6 +21,9 @@ and the script stops by itself.
    elements, Tracebacks in the server log and changes that never complete are errors.
 4. Server memory (VmRSS): idle, after the warm-up, peak during, right after the sessions close,
    and after `--cooldown` seconds; the last must be within 10% of the post-warm-up value.
+   With `--url` the bench starts no server: it drives that address (e.g. scripts/balance.sh's
+   HAProxy) and records no memory or server log. bench/balance_load.py reuses `open_sessions`,
+   `drive` and `summarise_changes` for its ramps through the balancer.
 A summary goes to stdout, everything to bench/results/load-latest.json.
 """
 
@@ -69,47 +73,52 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     adapter = with_script(OursAdapter(), args.script)
-    reason = adapter.pending_reason()
+    reason = None if args.url else adapter.pending_reason()
     if reason:
         print(f"PENDING: {reason}")
         return 2
     log = RESULTS_DIR / "server-load.log"
-    server = start_streamlit(
-        adapter.script, env=adapter.env, extra_args=adapter.extra_args, log_path=log, launcher=adapter.launcher
-    )
-    memory = {"idle": server.rss_kib()}
+    server = None
+    if not args.url:
+        server = start_streamlit(
+            adapter.script, env=adapter.env, extra_args=adapter.extra_args, log_path=log, launcher=adapter.launcher
+        )
+    url = args.url or server.url
+    rss = server.rss_kib if server else None
+    memory = {"idle": rss()} if rss else {}
     drivers: list[Driver] = []
     try:
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             machine = machine_info(browser)
             print(f"machine: {machine['nproc']} cores, {machine['mem_total']}, {machine['cpu_model']}")
-            signatures, usable = _warm_up(browser, server.url, adapter)
-            memory["after_warm_up"] = server.rss_kib()
-            print(
-                f"sectors used: {usable}; server RSS idle {memory['idle'] / 1024:.0f} MiB,"
-                f" after warm-up {memory['after_warm_up'] / 1024:.0f} MiB",
-                flush=True,
-            )
-            first_paints = []
-            for number in range(args.sessions):
-                session = Session(browser, server.url, adapter)
-                drivers.append(Driver(session=session, offset=number))
-                first_paints.append(session.open(timeout=CHANGE_TIMEOUT_S * 2))
+            signatures, usable = warm_up(browser, url, adapter)
+            print(f"sectors used: {usable}", flush=True)
+            if rss:
+                memory["after_warm_up"] = rss()
+                print(
+                    f"server RSS idle {memory['idle'] / 1024:.0f} MiB,"
+                    f" after warm-up {memory['after_warm_up'] / 1024:.0f} MiB",
+                    flush=True,
+                )
+            first_paints = open_sessions(browser, url, adapter, args.sessions, drivers)
             print(f"{args.sessions} sessions open (first paint median {median(first_paints):.0f} ms)", flush=True)
-            samples = _drive(drivers, signatures, usable, server, args.duration)
-            memory["peak_during"] = max(samples)
-            memory["median_during"] = median(samples)
+            samples = drive(drivers, signatures, usable, args.duration, rss=rss)
+            if rss:
+                memory["peak_during"] = max(samples)
+                memory["median_during"] = median(samples)
             frames = [d.session.monitor_frames() for d in drivers]
             for driver in drivers:
                 driver.session.close()
-            memory["after_close"] = server.rss_kib()
-            memory["after_cooldown"] = _cool_down(server, args.cooldown)
+            if rss:
+                memory["after_close"] = rss()
+                memory["after_cooldown"] = _cool_down(rss, args.cooldown)
             browser.close()
     finally:
-        stop_streamlit(server)
+        if server:
+            stop_streamlit(server)
 
-    tracebacks = log.read_text(errors="replace").count("Traceback") if log.exists() else 0
+    tracebacks = log.read_text(errors="replace").count("Traceback") if server and log.exists() else 0
     result = _summarise(drivers, memory, tracebacks, args, machine, usable, first_paints, frames)
     out = Path(args.json)
     write_json(out, result)
@@ -124,11 +133,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--duration", type=float, default=60, help="seconds of filter changes")
     parser.add_argument("--cooldown", type=float, default=60, help="seconds to watch memory after")
     parser.add_argument("--script", help="serve this script instead of app.py")
+    parser.add_argument("--url", help="drive the app at this address (no server started, no memory figures)")
     parser.add_argument("--json", default=str(RESULTS_DIR / "load-latest.json"))
     return parser
 
 
-def _warm_up(browser, url, adapter):
+def warm_up(browser, url, adapter):
+    """Learn each candidate sector's map signature in one session; the sectors the map tells apart."""
     session = Session(browser, url, adapter)
     try:
         session.open(timeout=CHANGE_TIMEOUT_S * 2)
@@ -141,10 +152,22 @@ def _warm_up(browser, url, adapter):
     return signatures, usable
 
 
-def _drive(drivers, signatures, usable, server, duration) -> list[int]:
-    """Round-robin over the sessions until `duration` is over and every change has landed."""
+def open_sessions(browser, url, adapter, count: int, drivers: list[Driver]) -> list[float]:
+    """Open `count` more sessions (appended to `drivers`, offsets continuing); their first paints, ms."""
+    first_paints = []
+    for _ in range(count):
+        session = Session(browser, url, adapter)
+        drivers.append(Driver(session=session, offset=len(drivers)))
+        first_paints.append(session.open(timeout=CHANGE_TIMEOUT_S * 2))
+    return first_paints
+
+
+def drive(drivers, signatures, usable, duration, *, rss=None, on_tick=None) -> list[int]:
+    """Round-robin over the sessions until `duration` is over and every change has landed.
+    `rss()` is sampled once a second (when given); `on_tick(elapsed_s)` is called every round."""
     owner = {sig: state for state, sig in signatures.items()}
-    samples = [server.rss_kib()]
+    samples = [rss()] if rss else []
+    started = time.monotonic()
     end = time.monotonic() + duration
     hard_end = end + DRAIN_TIMEOUT_S
     next_sample = time.monotonic() + 1
@@ -158,9 +181,11 @@ def _drive(drivers, signatures, usable, server, duration) -> list[int]:
             except Exception as error:  # record, reload this session, go on
                 driver.errors.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
                 _recover(driver)
-        if time.monotonic() >= next_sample:
-            samples.append(server.rss_kib())
+        if rss and time.monotonic() >= next_sample:
+            samples.append(rss())
             next_sample += 1
+        if on_tick:
+            on_tick(time.monotonic() - started)
         drivers[0].session.page.wait_for_timeout(20)
     for driver in drivers:
         if driver.target is not None:
@@ -216,48 +241,56 @@ def _recover(driver: Driver) -> None:
         driver.errors.append(f"recovery failed: {error}")
 
 
-def _cool_down(server, seconds: float) -> int:
+def _cool_down(rss, seconds: float) -> int:
     """RSS after `seconds` with no sessions (sampled, bounded)."""
     end = time.monotonic() + seconds
-    rss = server.rss_kib()
+    value = rss()
     while time.monotonic() < end:
         time.sleep(min(5, max(0.0, end - time.monotonic())))  # measurement interval
-        rss = server.rss_kib()
-    return rss
+        value = rss()
+    return value
 
 
-def _summarise(drivers, memory, tracebacks, args, machine, usable, first_paints, frames) -> dict:
+def summarise_changes(drivers) -> dict:
+    """Latency percentiles, errors and stale maps over these sessions' changes."""
     latencies = [ms for d in drivers for ms in d.latencies]
-    errors = [e for d in drivers for e in d.errors]
     page_errors = [e for d in drivers for e in d.session.page_errors]
-    stale = [s for d in drivers for s in d.stale]
-    blocked = sorted({u for d in drivers for u in d.session.blocked})
-    baseline = memory["after_warm_up"]
-    memory_ok = memory["after_cooldown"] <= baseline * (1 + MEMORY_TOLERANCE)
-    failures = len(errors) + len(page_errors) + len(stale) + tracebacks
     return {
-        "when": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": machine,
-        "sessions": args.sessions,
-        "duration_s": args.duration,
-        "cooldown_s": args.cooldown,
-        "sectors_used": usable,
-        "first_paint_ms_median": median(first_paints),
+        "sessions": len(drivers),
         "changes": len(latencies),
         "change_ms_p50": median(latencies),
         "change_ms_p95": percentile(latencies, 95),
         "change_ms_max": max(latencies) if latencies else None,
         "changes_per_session_min": min((len(d.latencies) for d in drivers), default=0),
-        "monitor_frames_min": min(frames) if frames else None,
-        "errors": errors,
+        "errors": [e for d in drivers for e in d.errors],
         "page_errors": page_errors[:20],
         "page_error_count": len(page_errors),
+        "stale_maps": [s for d in drivers for s in d.stale],
+    }
+
+
+def _summarise(drivers, memory, tracebacks, args, machine, usable, first_paints, frames) -> dict:
+    changes = summarise_changes(drivers)
+    blocked = sorted({u for d in drivers for u in d.session.blocked})
+    memory_ok = None
+    if memory:
+        memory_ok = memory["after_cooldown"] <= memory["after_warm_up"] * (1 + MEMORY_TOLERANCE)
+    failures = len(changes["errors"]) + changes["page_error_count"] + len(changes["stale_maps"]) + tracebacks
+    return {
+        "when": datetime.datetime.now().isoformat(timespec="seconds"),
+        "machine": machine,
+        "url": args.url,
+        "duration_s": args.duration,
+        "cooldown_s": args.cooldown,
+        "sectors_used": usable,
+        "first_paint_ms_median": median(first_paints),
+        **changes,
+        "monitor_frames_min": min(frames) if frames else None,
         "server_tracebacks": tracebacks,
-        "stale_maps": stale,
         "blocked_outside_requests": blocked[:20],
         "memory_kib": memory,
         "memory_within_10pct_after_cooldown": memory_ok,
-        "verdict": "PASS" if failures == 0 and memory_ok and latencies else "FAIL",
+        "verdict": "PASS" if failures == 0 and memory_ok is not False and changes["changes"] else "FAIL",
     }
 
 
@@ -277,13 +310,16 @@ def _print(result: dict) -> None:
         f" max {ms('change_ms_max')} ms\n"
         f"errors: {len(result['errors'])} driver/timeouts, {result['page_error_count']} JavaScript,"
         f" {result['server_tracebacks']} server tracebacks; stale maps: {len(result['stale_maps'])}\n"
-        f"server RSS MiB: idle {mib('idle')}, after warm-up {mib('after_warm_up')}, during median"
-        f" {mib('median_during')} / peak {mib('peak_during')}, after close {mib('after_close')},"
-        f" after {result['cooldown_s']:.0f} s {mib('after_cooldown')}"
-        f" ({'within' if result['memory_within_10pct_after_cooldown'] else 'NOT within'} 10% of"
-        f" after warm-up)\n"
         f"verdict: {result['verdict']}"
     )
+    if mem:
+        print(
+            f"server RSS MiB: idle {mib('idle')}, after warm-up {mib('after_warm_up')}, during median"
+            f" {mib('median_during')} / peak {mib('peak_during')}, after close {mib('after_close')},"
+            f" after {result['cooldown_s']:.0f} s {mib('after_cooldown')}"
+            f" ({'within' if result['memory_within_10pct_after_cooldown'] else 'NOT within'} 10% of"
+            " after warm-up)"
+        )
     for error in result["errors"][:5]:
         print(f"  error: {error}")
     for stale in result["stale_maps"][:5]:

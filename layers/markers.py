@@ -173,6 +173,7 @@ def upload_markers(
         selection=[0, len(table.ids), None],
         kind=UPLOAD_KIND,
         size=PIN_SIZE[UPLOAD_KIND],
+        large=False,
         clusterOptions=CLUSTER_OPTIONS,
         layer=label,
         minZoom=0,  # the user asked to see these: at national zoom too
@@ -183,8 +184,9 @@ def upload_markers(
     return group
 
 
-def marker_table(records: gpd.GeoDataFrame) -> MarkerTable:
-    """The marker table of every record in `records` that has a point (any kind)."""
+def marker_table(records: gpd.GeoDataFrame, *, inline: bool = False) -> MarkerTable:
+    """The marker table of every record in `records` that has a point (any kind); binary above
+    LARGE_POINTS unless `inline` (a table sent with the run, as a user's file is: JSON whatever its size)."""
     points = records[_has_point(records)]
     if "kind" in points.columns:  # one contiguous row range per kind
         order = pd.Categorical(points["kind"], categories=list(KINDS)).codes
@@ -199,7 +201,7 @@ def marker_table(records: gpd.GeoDataFrame) -> MarkerTable:
     escaped = [html.escape(name) if name else _w("popup.unnamed") for name in columns["name"]]
     parts = [_factorised(columns, names, fragment) for names, fragment in _PARTS]
     binary = None
-    if len(ids) > LARGE_POINTS:  # as MarkerTable.large
+    if len(ids) > LARGE_POINTS and not inline:
         content, layout = encode_points(lon, lat, approx, [part.pop("codes") for part in parts])
         binary = {"points": content, "names": encode_names(escaped)}
         data = {"layout": layout, "parts": parts, "points": None, "names": None}  # URLs: once published

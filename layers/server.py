@@ -45,7 +45,8 @@ def settle_heap() -> None:
 # Not streamlit_folium: it declares its component when imported, which Streamlit only registers
 # inside a running app.
 PRELOAD = ("pandas", "geopandas", "shapely", "pyogrio", "folium", "mapclassify", "geo.seeds", "geo.export",
-           "geo.metrics", "geo.search", "layers.basemap", "layers.assets", "layers.mapimage")  # fmt: skip
+           "geo.metrics", "geo.search", "geo.source", "geo.i18n", "geo.upload", "layers.basemap", "layers.assets",
+           "layers.mapimage")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _warm_data() -> None:
-    from geo import boundaries, documents, official, seeds
+    from geo import boundaries, documents, i18n, official, seeds
+
+    for lang in i18n.LANGUAGES:  # the catalogues and Babel's locale data
+        i18n.translator(lang)
 
     boundaries.load_states("web")
     boundaries.load_states("full")

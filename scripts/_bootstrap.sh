@@ -77,3 +77,26 @@ atlas_sync() {  # what uv.lock pins, into $ATLAS_ROOT/.venv; arguments go to uv 
         || atlas_die "uv sync --frozen failed (is uv.lock in step with pyproject.toml?)"
     unset UV_PYTHON  # chosen for the sync; `uv run` now uses .venv as it is
 }
+
+atlas_apt_install() {  # atlas_apt_install PACKAGE: Debian's package via apt-get (as root, or sudo -n)
+    local sudo=()
+    command -v apt-get >/dev/null 2>&1 || return 1
+    if [ "$(id -u)" != 0 ]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            sudo=(sudo -n)
+        else
+            atlas_die "$1 is missing and this user cannot install it.
+    Run:  sudo apt-get update && sudo apt-get install -y $1   (then re-run this script)"
+        fi
+    fi
+    atlas_say "installing Debian's $1 (apt-get) ..."
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+}
+
+atlas_ensure_haproxy() {  # the load balancer of scripts/balance.sh (Debian 12: HAProxy 2.6)
+    command -v haproxy >/dev/null 2>&1 && return 0
+    atlas_apt_install haproxy || true
+    command -v haproxy >/dev/null 2>&1 || atlas_die "haproxy is missing: apt-get install -y haproxy
+    (Debian/Ubuntu), or your system's HAProxy >= 2.4 on PATH."
+}

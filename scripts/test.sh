@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Quickstart command 2: install everything uv.lock pins plus Debian's Chromium, check the code
+# Quickstart command 2: install everything uv.lock pins plus Debian's Chromium and HAProxy, check the code
 # (ruff check, ruff format --check, node --check on every JS file of ours), then run the whole
 # test suite, browser tests included. Extra arguments go to pytest. Exits non-zero when a check
 # or a test fails (the tests run either way). A missing browser is an error here, never a skip.
@@ -13,21 +13,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_bootstrap.sh"
 
 ensure_chromium() {
-    local exe="${ATLAS_CHROMIUM:-/usr/bin/chromium}" sudo=()
+    local exe="${ATLAS_CHROMIUM:-/usr/bin/chromium}"
     if [ -x "$exe" ]; then return 0; fi
-    if [ "$exe" = /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
-        if [ "$(id -u)" != 0 ]; then
-            if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-                sudo=(sudo -n)
-            else
-                atlas_die "Chromium is missing at /usr/bin/chromium and this user cannot install it.
-    Run:  sudo apt-get update && sudo apt-get install -y chromium   (then re-run this script)"
-            fi
-        fi
-        atlas_say "installing Debian's chromium (apt-get) ..."
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    fi
+    if [ "$exe" = /usr/bin/chromium ]; then atlas_apt_install chromium || true; fi
     [ -x "$exe" ] || atlas_die "no Chromium at $exe: the browser tests cannot run.
     On Debian/Ubuntu: apt-get install -y chromium; elsewhere set ATLAS_CHROMIUM=/path/to/chromium.
     (Never a downloaded browser build: 'playwright install' is not used by this project.)"
@@ -60,6 +48,7 @@ lint() {  # every check runs; non-zero when any failed
 
 atlas_sync
 ensure_chromium
+atlas_ensure_haproxy  # tests/test_balance.py checks and runs the balancer
 cd "$ATLAS_ROOT"
 start_database
 set +e

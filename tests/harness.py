@@ -7,6 +7,9 @@ starts nothing.
 - `start_streamlit` / `stop_streamlit` / `streamlit_server`: `streamlit run <script>` from the repo
   root on a free 127.0.0.1 port in its own process group; returns once `/_stcore/health` answers
   (polled, `wait_until_responds`), fails fast with the log's tail if the server dies first.
+- `start_balancer` / `stop_balancer` / `balancer`: scripts/balance.sh (N replicas behind HAProxy)
+  in its own process group; returns at its `READY <url>` line; `Balancer.replicas()` reads the run
+  folder's replicas.json (name, port, pid). Stopping it with SIGTERM stops HAProxy and the replicas.
 - `launch_chromium`: Debian's Chromium at /usr/bin/chromium (or ATLAS_CHROMIUM), headless, with
   `CHROMIUM_ARGS`; never a downloaded browser build.
 - `new_context(browser, blocked)`: a fresh context (1280x900, no service workers) with
@@ -20,12 +23,15 @@ starts nothing.
 
 from __future__ import annotations
 
+import json
 import os
+import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -201,6 +207,84 @@ def streamlit_server(script: str | os.PathLike, **kwargs) -> Iterator[StreamlitS
         yield server
     finally:
         stop_streamlit(server)
+
+
+@dataclass
+class Balancer:
+    """scripts/balance.sh running: HAProxy at `url` in front of replicas listed in `run_dir`."""
+
+    process: subprocess.Popen
+    url: str
+    run_dir: Path
+
+    def replicas(self) -> list[dict]:
+        """name ("r1", the ATLAS cookie's value), port, pid and log of each replica."""
+        return json.loads((self.run_dir / "replicas.json").read_text())
+
+    def pids(self) -> list[int]:
+        """Every process it started: the replicas and HAProxy."""
+        return [r["pid"] for r in self.replicas()] + [int((self.run_dir / "haproxy.pid").read_text())]
+
+
+BALANCER_START_TIMEOUT_S = 300.0  # N replicas warm one after the other on a busy 2-core machine
+
+
+def start_balancer(
+    replicas: int, run_dir: Path, *, port: int | None = None, timeout: float = BALANCER_START_TIMEOUT_S
+) -> Balancer:
+    """`bash scripts/balance.sh N` on a free localhost port; returns once it prints `READY <url>`."""
+    port = port or free_port()
+    command = ["bash", str(REPO_ROOT / "scripts" / "balance.sh"), str(replicas), "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--bind", "127.0.0.1", "--run-dir", str(run_dir)],
+        cwd=REPO_ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # own process group: a hung teardown can kill all of it
+    )
+    lines: queue.Queue[str] = queue.Queue()  # read by a thread: select() misses lines already buffered
+
+    def _read() -> None:
+        for line in process.stdout:
+            lines.put(line)
+        lines.put("")  # end of output: the script exited
+
+    threading.Thread(target=_read, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1.0)
+        except queue.Empty:
+            continue
+        if line.startswith("READY "):
+            return Balancer(process=process, url=line.split()[1], run_dir=run_dir)
+        if not line:
+            process.wait(timeout=30)
+            raise RuntimeError(f"scripts/balance.sh exited with {process.returncode} before it was ready")
+    stop_balancer(process)
+    raise TimeoutError(f"scripts/balance.sh was not ready within {timeout:.0f} s")
+
+
+def stop_balancer(process: subprocess.Popen, *, grace: float = 30.0) -> None:
+    """SIGTERM: balance.py stops HAProxy and its replicas itself; SIGKILL the group if it hangs."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=grace)
+
+
+@contextmanager
+def balancer(replicas: int, run_dir: Path, **kwargs) -> Iterator[Balancer]:
+    running = start_balancer(replicas, run_dir, **kwargs)
+    try:
+        yield running
+    finally:
+        stop_balancer(running.process)
 
 
 # --------------------------------------------------------------------------- browser

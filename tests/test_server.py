@@ -32,3 +32,18 @@ def test_broken_seeds_do_not_stop_the_launcher(tmp_path):
     done = _launch("version", env={"ATLAS_SEEDS_DIR": str(folder)})
     assert done.returncode == 0, done.stderr
     assert "Streamlit, version" in done.stdout
+
+
+def test_the_launcher_preloads_every_library_the_first_page_imports():
+    """What app.py pulls in at import (the database driver, Babel's locale data) must already be in
+    memory, or the first visitor after a start pays for it."""
+    probe = (
+        "import importlib, sys\n"
+        "from layers import server\n"
+        "[importlib.import_module(name) for name in server.PRELOAD]\n"
+        "from geo import i18n\n"
+        "print(sorted(m for m in ('psycopg', 'babel.numbers', 'geo.upload', 'geo.source') if m not in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -297,6 +297,18 @@ def test_hostile_text_is_inert_in_the_extra_exports(hostile, fmt):
 # --------------------------------------------------------------------------- the app
 
 
+def test_a_file_larger_than_the_binary_threshold_still_draws_inline():
+    """The large-points path publishes binary files; a user's file is sent with the run, so its
+    table stays inline JSON whatever its size."""
+    rows = [{**GOOD[i % len(GOOD)], "name": f"Plant {i}"} for i in range(markers.LARGE_POINTS + 1)]
+    got = upload.read_upload("many.csv", _csv(rows))
+    table = markers.marker_table(got.records, inline=True)
+    assert table.binary is None and len(table.data["lat"]) == markers.LARGE_POINTS + 1
+    group = markers.upload_markers(table, label="Your data: many.csv", key=got.digest)
+    (call,) = [json.loads(child.options) for child in group._children.values()]
+    assert call["large"] is False and call["selection"] == [0, markers.LARGE_POINTS + 1, None]
+
+
 def test_the_app_draws_an_uploaded_file_as_its_own_layer_counted_apart():
     at = run_app()
     before = layers(at)
