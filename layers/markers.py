@@ -178,7 +178,6 @@ def upload_markers(
         layer=label,
         minZoom=0,  # the user asked to see these: at national zoom too
         show=show,
-        large=False,  # its table travels as JSON with the run, never as binary files
         words=popup_words(tr or translator(DEFAULT)),
     ).add_to(group)
     return group
