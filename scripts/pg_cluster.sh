@@ -46,7 +46,8 @@ ensure_postgis() {  # sets PG_BIN; installs the server and PostGIS when missing
 }
 
 _as_server_user() {  # root runs the server as postgres; anyone else as themselves
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    # from /: postgres may not enter the caller's folder (a mktemp clone is mode 700)
+    if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 start() {
