@@ -23,6 +23,7 @@ starts nothing.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import queue
@@ -407,3 +408,42 @@ def wait_for_new_fills(page, frame, before: list[str]) -> list[str]:
         return now if len(now) == N_STATES and all(now) and now != before else None
 
     return poll_until(page, changed, timeout=CHANGE_MS, message="state fills changed")
+
+
+TIP_JS = "() => { const t = document.querySelector('.atlas-tip'); return t ? t.innerText : null; }"
+
+
+def page_point(page, frame, lat: float, lon: float) -> tuple[float, float]:
+    """Where the map shows (lat, lon), in page coordinates; checks it is a state polygon, not a marker."""
+    x, y, hit = frame.evaluate(
+        """([lat, lon]) => {
+            const p = window.map.latLngToContainerPoint([lat, lon]);
+            const r = window.map.getContainer().getBoundingClientRect();
+            const el = document.elementFromPoint(r.left + p.x, r.top + p.y);
+            return [r.left + p.x, r.top + p.y, el ? el.tagName + '.' + el.getAttribute('class') : null];
+        }""",
+        [lat, lon],
+    )
+    assert hit == "path.leaflet-interactive", f"({lat}, {lon}) is on {hit}, not on a state polygon"
+    box = page.locator(MAP_IFRAME).bounding_box()
+    px, py = box["x"] + x, box["y"] + y
+    viewport = page.viewport_size
+    assert 0 <= px < viewport["width"] and 0 <= py < viewport["height"], f"({lat}, {lon}) is off screen"
+    return px, py
+
+
+def hover_tip(page, frame, lat: float, lon: float, state: str) -> str:
+    """Move the mouse onto (lat, lon) and return the state tooltip's text."""
+    page.mouse.move(5, 5)  # off the map first, so the tooltip opens afresh
+    x, y = page_point(page, frame, lat, lon)
+    page.mouse.move(x, y, steps=4)
+    nudges = itertools.cycle((1, 0))
+
+    def tip():
+        text = frame.evaluate(TIP_JS)
+        if text and text.startswith(state):
+            return text
+        page.mouse.move(x + next(nudges), y)  # a layer redrawn under a still mouse needs a move
+        return None
+
+    return poll_until(page, tip, timeout=CHANGE_MS, message=f"tooltip for {state}")

@@ -14,7 +14,6 @@ in tests/artifacts/.
 from __future__ import annotations
 
 import io
-import itertools
 import json
 import re
 import zipfile
@@ -32,7 +31,9 @@ from tests.harness import (
     N_STATES,
     POLYGON,
     fills,
+    hover_tip,
     open_atlas,
+    page_point,
     poll_until,
     wait_for_new_fills,
     watch_console,
@@ -51,7 +52,6 @@ MEXICO_LON, MEXICO_LAT = (-118.5, -86.5), (14.5, 32.8)  # lon/lat box around Mex
 FIRST_PAINT_MS = 90_000  # the first page of the module also pays for the server's data load
 
 VIEW_JS = "() => ({probe: window.__probe, mapProbe: window.map.__probe, zoom: window.map.getZoom(), centre: window.map.getCenter()})"
-TIP_JS = "() => { const t = document.querySelector('.atlas-tip'); return t ? t.innerText : null; }"
 MARKERS_DONE_JS = (
     "() => !!(window.atlas && ['cluster', 'project'].every(k => atlas.stats[k] && atlas.stats[k].doneMs !== undefined))"
 )
@@ -82,42 +82,6 @@ def expected_tip(truth, state: str, filters: join.Filters) -> tuple[str, list[st
 
 
 # --------------------------------------------------------------------------- page helpers
-
-
-def page_point(page, frame, lat: float, lon: float) -> tuple[float, float]:
-    """Where the map shows (lat, lon), in page coordinates; checks it is a state polygon, not a marker."""
-    x, y, hit = frame.evaluate(
-        """([lat, lon]) => {
-            const p = window.map.latLngToContainerPoint([lat, lon]);
-            const r = window.map.getContainer().getBoundingClientRect();
-            const el = document.elementFromPoint(r.left + p.x, r.top + p.y);
-            return [r.left + p.x, r.top + p.y, el ? el.tagName + '.' + el.getAttribute('class') : null];
-        }""",
-        [lat, lon],
-    )
-    assert hit == "path.leaflet-interactive", f"({lat}, {lon}) is on {hit}, not on a state polygon"
-    box = page.locator(MAP_IFRAME).bounding_box()
-    px, py = box["x"] + x, box["y"] + y
-    viewport = page.viewport_size
-    assert 0 <= px < viewport["width"] and 0 <= py < viewport["height"], f"({lat}, {lon}) is off screen"
-    return px, py
-
-
-def hover_tip(page, frame, lat: float, lon: float, state: str) -> str:
-    """Move the mouse onto (lat, lon) and return the state tooltip's text."""
-    page.mouse.move(5, 5)  # off the map first, so the tooltip opens afresh
-    x, y = page_point(page, frame, lat, lon)
-    page.mouse.move(x, y, steps=4)
-    nudges = itertools.cycle((1, 0))
-
-    def tip():
-        text = frame.evaluate(TIP_JS)
-        if text and text.startswith(state):
-            return text
-        page.mouse.move(x + next(nudges), y)  # a layer redrawn under a still mouse needs a move
-        return None
-
-    return poll_until(page, tip, timeout=CHANGE_MS, message=f"tooltip for {state}")
 
 
 def tip_lines(text: str) -> tuple[str, list[str]]:

@@ -7,21 +7,26 @@ the sidebar keeps the filters, the selected state and the map's view (the map is
 
 from __future__ import annotations
 
-import itertools
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
 from geo.i18n import translator
-from tests.harness import CHANGE_MS, MAP_IFRAME, new_context, open_atlas, poll_until, save_screenshot, watch_console
+from tests.harness import (
+    hover_tip,
+    new_context,
+    open_atlas,
+    poll_until,
+    save_screenshot,
+    watch_console,
+)
 
 pytestmark = pytest.mark.browser
 
 QRO = "Querétaro"
 QRO_HOVER = (21.1, -100.0)  # a spot of Querétaro's polygon north of its markers (as tests/browser/test_app.py)
 PROBE_VIEW = ((20.6, -100.4), 8)
-TIP_JS = "() => { const t = document.querySelector('.atlas-tip'); return t ? t.innerText : null; }"
 VIEW_JS = "() => ({probe: window.map.__probe, zoom: window.map.getZoom(), centre: window.map.getCenter()})"
 SIDEBAR = '[data-testid="stSidebar"]'
 # A word of each language that the others never show in the sidebar
@@ -45,27 +50,6 @@ def pages(browser, request):
         if report is not None and report.failed:
             save_screenshot(page, f"{request.node.nodeid}-{lang}")
         page.context.close()
-
-
-def hover_tip(page, frame, lat: float, lon: float, state: str) -> str:
-    """Move the mouse onto (lat, lon) of the map and return the state tooltip's text."""
-    page.mouse.move(5, 5)
-    x, y = frame.evaluate(
-        "([lat, lon]) => { const p = window.map.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }", [lat, lon]
-    )
-    box = page.locator(MAP_IFRAME).bounding_box()
-    x, y = box["x"] + x, box["y"] + y
-    page.mouse.move(x, y, steps=4)
-    nudges = itertools.cycle((1, 0))
-
-    def tip():
-        text = frame.evaluate(TIP_JS)
-        if text and text.startswith(state):
-            return text
-        page.mouse.move(x + next(nudges), y)  # a layer redrawn under a still mouse needs a move
-        return None
-
-    return poll_until(page, tip, timeout=CHANGE_MS, message=f"tooltip for {state}")
 
 
 def set_view(page, frame) -> None:
