@@ -817,7 +817,7 @@
     buttons.forEach(label);
   }
   var CopyLink = window.L && L.Control.extend({
-    options: {position: "topleft"},
+    options: {position: "topright"},
     onAdd: function (map) {
       var button = L.DomUtil.create("button", "atlas-copy-link");
       button.type = "button";
