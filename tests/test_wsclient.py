@@ -2,6 +2,7 @@
 
 import asyncio
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -11,6 +12,13 @@ sys.path.insert(0, str(REPO_ROOT / "bench"))
 from wsclient import ProtocolError, Session, signature  # noqa: E402
 
 
+def run(coro):
+    """asyncio.run in a thread of its own: in the whole suite this thread may already hold a
+    running loop (Playwright's sync API leaves one), where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 @pytest.fixture(scope="module")
 def server():
     with streamlit_server("app.py", launcher="layers.server") as running:
@@ -18,7 +26,7 @@ def server():
 
 
 def test_sector_changes_map_and_back(server):
-    async def run():
+    async def changes():
         session = Session(server.url)
         await session.open()
         default = dict(session.fills)
@@ -30,7 +38,7 @@ def test_sector_changes_map_and_back(server):
         await session.close()
         return default, seen
 
-    default, seen = asyncio.run(run())
+    default, seen = run(changes())
     assert len(default) == N_STATES
     assert seen[()] == signature(default)
     assert len({seen[()], seen[("Automotive",)], seen[("ICT",)]}) == 3
@@ -38,4 +46,4 @@ def test_sector_changes_map_and_back(server):
 
 def test_closed_server_is_a_clear_error():
     with pytest.raises(ProtocolError, match="cannot GET"):
-        asyncio.run(Session(f"http://127.0.0.1:{free_port()}/", timeout=5).open())
+        run(Session(f"http://127.0.0.1:{free_port()}/", timeout=5).open())
