@@ -64,13 +64,8 @@ class Session:
         self.query = ""
         self.fills: dict[str, str] | None = None
         self.widget_ids: dict[str, str] = {}
-        self.sector_options: list[str] = []
         self._cache: dict[str, list] = {}  # hash -> [msg, last run used]
         self._runs = 0
-
-    @property
-    def replica(self) -> str | None:
-        return next((c.value for c in self.cookies if c.name == "ATLAS"), None)
 
     async def open(self, query: str = "") -> float:
         """GET the page, connect, run the script once; ms from GET to script finished."""
@@ -169,7 +164,6 @@ class Session:
         kind = element.WhichOneof("type")
         if kind == "multiselect" and element.multiselect.id.endswith(f"-{SECTORS_KEY}"):
             self.widget_ids[SECTORS_KEY] = element.multiselect.id
-            self.sector_options = list(element.multiselect.options)
         elif kind == "component_instance" and element.component_instance.component_name == MAP_COMPONENT:
             self.fills = map_fills(element.component_instance.json_args)
             return True

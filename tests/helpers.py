@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime
 import html
@@ -23,6 +24,7 @@ import subprocess
 import uuid
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
@@ -586,3 +588,10 @@ def upload_file(fmt: str, rows: list[dict], *, stem: str = "mine") -> tuple[str,
         pyogrio.write_dataframe(frame, buffer, driver="GPKG", layer="mine", geometry_type="Point")
         return f"{stem}.gpkg", buffer.getvalue()
     raise ValueError(f"unknown upload format {fmt!r}")
+
+
+def run_async(coro):
+    """asyncio.run in a thread of its own: in the whole suite this thread may already hold a
+    running loop (Playwright's sync API leaves one), where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -1,22 +1,14 @@
 """bench/wsclient.py against a real atlas server: the map's fills over Streamlit's protocol."""
 
-import asyncio
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.harness import N_STATES, REPO_ROOT, free_port, streamlit_server
+from tests.helpers import run_async
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 from wsclient import ProtocolError, Session, signature  # noqa: E402
-
-
-def run(coro):
-    """asyncio.run in a thread of its own: in the whole suite this thread may already hold a
-    running loop (Playwright's sync API leaves one), where asyncio.run refuses to start."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +30,7 @@ def test_sector_changes_map_and_back(server):
         await session.close()
         return default, seen
 
-    default, seen = run(changes())
+    default, seen = run_async(changes())
     assert len(default) == N_STATES
     assert seen[()] == signature(default)
     assert len({seen[()], seen[("Automotive",)], seen[("ICT",)]}) == 3
@@ -46,4 +38,4 @@ def test_sector_changes_map_and_back(server):
 
 def test_closed_server_is_a_clear_error():
     with pytest.raises(ProtocolError, match="cannot GET"):
-        run(Session(f"http://127.0.0.1:{free_port()}/", timeout=5).open())
+        run_async(Session(f"http://127.0.0.1:{free_port()}/", timeout=5).open())
