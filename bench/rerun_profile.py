@@ -6,8 +6,9 @@
 No browser and no server: app.py runs in this process through streamlit.testing.v1.AppTest
 (app.py is not edited), with cProfile enabled in Streamlit's script thread only (the profiler is
 started by a one-shot `threading.setprofile` hook when that thread begins). Before the first run
-the process is warmed as the atlas's launcher warms its server (layers.server: PRELOAD imported,
-boundaries and seeds read), so the first run is what the first visitor after a start costs.
+the process is warmed as the atlas's launcher warms its server (layers.server.warm: PRELOAD
+imported, boundaries and seeds read, the page run once), so the first run is what the first
+visitor after a start costs.
 
 Runs profiled, in order: the first run (no query parameters); a sector change to `--sector` that
 the caches have not seen; then, three times, back to all sectors (not profiled) and the same
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import importlib
 import json
 import pstats
 import sys
@@ -56,7 +56,7 @@ SHARED = ("builtins", "stdlib", "app")  # called from everything and calling bac
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     script = Path(args.script).resolve()
-    _warm()
+    _warm(script)
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(script), default_timeout=TIMEOUT_S)
@@ -105,13 +105,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _warm() -> None:
-    """What `python -m layers.server` does before serving: imports and the data read once."""
+def _warm(script: Path) -> None:
+    """What `python -m layers.server` does before serving (the imports, the data, one page run)."""
     from layers import server
 
-    for name in server.PRELOAD:
-        importlib.import_module(name)
-    server._warm_data()
+    server.warm(script)
 
 
 def _profiled(at, action) -> tuple[pstats.Stats, float]:

@@ -44,27 +44,74 @@ def settle_heap() -> None:
 # scipy.stats). Imported before the server starts listening, they are in memory for that visitor.
 # Not streamlit_folium: it declares its component when imported, which Streamlit only registers
 # inside a running app.
+WARM_TIMEOUT_S = 120  # a page that takes longer (a million benchmark points on a slow disk) starts cold
 PRELOAD = ("pandas", "geopandas", "shapely", "pyogrio", "folium", "mapclassify", "geo.seeds", "geo.export",
            "geo.metrics", "geo.search", "geo.source", "geo.i18n", "geo.upload", "layers.basemap", "layers.assets",
            "layers.mapimage")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m layers.server run app.py [streamlit options]`: `streamlit run`, warmed.
-
-    Imports PRELOAD and reads the boundaries and seeds once (a broken seed file is left for the
-    page to report), then hands over to Streamlit's own command line in this same process.
-    """
-    import importlib
+    """`python -m layers.server run app.py [streamlit options]`: `streamlit run`, warmed (`warm`),
+    then Streamlit's own command line in this same process."""
     import sys
 
     from streamlit.web import cli
 
+    args = sys.argv[1:] if argv is None else argv
+    warm(_script(args))
+    sys.argv = ["streamlit", *args]
+    return cli.main()
+
+
+def warm(script: Path | None) -> None:
+    """Imports PRELOAD, reads the boundaries and seeds once (a broken seed file is left for the page
+    to report), then runs the page itself once (`_warm_page`)."""
+    import importlib
+
     for name in PRELOAD:
         importlib.import_module(name)
     _warm_data()
-    sys.argv = ["streamlit", *(sys.argv[1:] if argv is None else argv)]
-    return cli.main()
+    if script is not None:
+        _warm_page(script)
+
+
+def _script(args: list[str]) -> Path | None:
+    """The script of `run SCRIPT ...`, when there is one."""
+    if len(args) >= 2 and args[0] == "run" and args[1].endswith(".py") and Path(args[1]).is_file():
+        return Path(args[1]).resolve()
+    return None
+
+
+def _warm_page(script: Path) -> None:
+    """One run of the page before the server listens (streamlit.testing's AppTest, in this process):
+    its first run costs ~1.2 s more than later ones (folium compiling its Jinja templates, the
+    script's own imports, the data frames cached), which the first visitor would otherwise wait for.
+    The st.cache_data entries it fills stay (they are process-wide). What registered a component
+    with AppTest's stand-in runtime must do so again with the real one: `serve` (the st.cache_resource
+    entries are dropped) and streamlit_folium, which declares its component when imported (it is
+    imported again by the first real run: its own code only, ~ms). A page that fails here is left
+    for the first visitor to see reported."""
+    import logging
+    import sys
+
+    from streamlit import config
+    from streamlit.testing.v1 import AppTest
+
+    context_log = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    level = context_log.level
+    context_log.setLevel(logging.ERROR)  # AppTest's own set-up warns that it runs without a server
+    try:
+        AppTest.from_file(str(script), default_timeout=WARM_TIMEOUT_S).run()
+    except Exception:  # the server must start whatever the page does
+        logging.getLogger("atlas").warning("warming the page failed; the first visitor runs it cold", exc_info=True)
+    finally:
+        context_log.setLevel(level)
+    st.cache_resource.clear()
+    for name in [name for name in sys.modules if name.split(".")[0] == "streamlit_folium"]:
+        del sys.modules[name]
+    # The run read Streamlit's config without the command line's flags; unparsed, it is read again
+    # with them (else Streamlit warns that [server] changed and asks for a restart it does not need).
+    config._config_options = None
 
 
 def _warm_data() -> None:

@@ -140,7 +140,6 @@ def start_streamlit(
         "--server.port", str(port),
         "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
         *(("--server.baseUrlPath", base_path) if base_path else ()),
         *extra_args,
     ]

@@ -5,6 +5,9 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+from layers import server
 from tests.helpers import REPO, copy_seeds
 
 
@@ -47,3 +50,19 @@ def test_the_launcher_preloads_every_library_the_first_page_imports():
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "app.py", "--server.port", "8600"], REPO / "app.py"),
+        (["run", "app.py"], REPO / "app.py"),
+        (["version"], None),
+        (["run"], None),
+        (["run", "missing.py"], None),
+        (["hello", "app.py"], None),
+    ],
+)
+def test_the_page_warmed_is_the_script_streamlit_runs(args, expected, monkeypatch):
+    monkeypatch.chdir(REPO)
+    assert server._script(args) == expected
