@@ -22,8 +22,8 @@ and the script stops by itself.
 4. Server memory (VmRSS): idle, after the warm-up, peak during, right after the sessions close,
    and after `--cooldown` seconds; the last must be within 10% of the post-warm-up value.
    With `--url` the bench starts no server: it drives that address (e.g. scripts/balance.sh's
-   HAProxy) and records no memory or server log. bench/balance_load.py reuses `open_sessions`,
-   `drive` and `summarise_changes` for its ramps through the balancer.
+   HAProxy) and records no memory or server log: the browser-in-the-loop check through a
+   balancer (bench/balance_load.py ramps it with protocol-level sessions instead).
 A summary goes to stdout, everything to bench/results/load-latest.json.
 """
 
@@ -162,12 +162,11 @@ def open_sessions(browser, url, adapter, count: int, drivers: list[Driver]) -> l
     return first_paints
 
 
-def drive(drivers, signatures, usable, duration, *, rss=None, on_tick=None) -> list[int]:
+def drive(drivers, signatures, usable, duration, *, rss=None) -> list[int]:
     """Round-robin over the sessions until `duration` is over and every change has landed.
-    `rss()` is sampled once a second (when given); `on_tick(elapsed_s)` is called every round."""
+    `rss()` is sampled once a second (when given)."""
     owner = {sig: state for state, sig in signatures.items()}
     samples = [rss()] if rss else []
-    started = time.monotonic()
     end = time.monotonic() + duration
     hard_end = end + DRAIN_TIMEOUT_S
     next_sample = time.monotonic() + 1
@@ -184,8 +183,6 @@ def drive(drivers, signatures, usable, duration, *, rss=None, on_tick=None) -> l
         if rss and time.monotonic() >= next_sample:
             samples.append(rss())
             next_sample += 1
-        if on_tick:
-            on_tick(time.monotonic() - started)
         drivers[0].session.page.wait_for_timeout(20)
     for driver in drivers:
         if driver.target is not None:

@@ -1,6 +1,6 @@
 """A minimal Streamlit client over Streamlit's own websocket protocol (no browser): one asyncio
-task per session, many sessions in one process. Work in progress (issue 14): the client only;
-bench/balance_load.py does not use it yet.
+task per session, many sessions in one process. bench/balance_load.py drives its capacity ramp
+and replica-kill test with it (issue 14).
 
 A session GETs the page first (so a balancer's ATLAS affinity cookie is set as for a browser),
 opens `/_stcore/stream` with those cookies (permessage-deflate, as a browser negotiates), sends
