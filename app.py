@@ -100,8 +100,11 @@ def follow_database() -> None:
         st.rerun(scope="app")
 
 
-# Two revisions (the current and the one before), each with and without benchmark points.
-@st.cache_data(show_spinner=False, max_entries=4)  # main() shows the spinner, in the session's language
+# Two revisions (the current and the one before), each with and without benchmark points. A
+# resource, not st.cache_data: every caller gets the same frames instead of an unpickled copy of all
+# records per call (with a million benchmark points that copy dominated each filter change); geo/
+# and layers/ never modify the frames they are given.
+@st.cache_resource(show_spinner=False, max_entries=4)  # main() shows the spinner, in the session's language
 def load_data(data: tuple[int, int]):
     """States and validated records (plus synthetic benchmark points when asked) of one revision."""
     synthetic_points, _ = data
@@ -157,7 +160,7 @@ def filtered(sectors: tuple, years: tuple, known: bool, labels: tuple, data: tup
 @st.cache_data(show_spinner=False)
 def overview(data: tuple[int, int]) -> tuple[list[str], tuple[int, int] | None]:
     """The state names and the records' year range: all most runs need from the full frames, as
-    primitives (every `load_data` call returns a fresh copy of every record and state outline)."""
+    primitives."""
     states, records = load_data(data)
     return list(states["state"]), join.year_bounds(records)
 
