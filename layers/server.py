@@ -19,7 +19,7 @@ from streamlit.components.v1 import declare_component
 
 def serve(folders: dict[str, Path]) -> dict[str, str]:
     """Folder name -> the URL prefix its files are served at. Call from a script run (Streamlit
-    registers components only there); once per process is enough (`st.cache_resource`)."""
+    registers components only there); registering again is harmless (the same component)."""
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     root = f"/{base}" if base else ""
     prefixes = {}
@@ -58,9 +58,23 @@ def main(argv: list[str] | None = None) -> int:
     from streamlit.web import cli
 
     args = sys.argv[1:] if argv is None else argv
-    warm(_script(args))
+    script = _script(args)
+    if script is not None:
+        _load_config(args)
+    warm(script)
     sys.argv = ["streamlit", *args]
     return cli.main()
+
+
+def _load_config(args: list[str]) -> None:
+    """Streamlit's config as `streamlit run` will set it (config.toml, then the command line's
+    flags), before the warm-up runs the page: what that run caches (the map data's URLs under
+    `--server.baseUrlPath`, say) must be what the server serves. Parsed leniently: the command line
+    reports its own errors once it runs."""
+    from streamlit.web import bootstrap, cli
+
+    context = cli.main_run.make_context("run", list(args[1:]), resilient_parsing=True)
+    bootstrap.load_config_options({k: v for k, v in context.params.items() if k not in ("target", "args")})
 
 
 def warm(script: Path | None) -> None:
@@ -86,15 +100,14 @@ def _warm_page(script: Path) -> None:
     """One run of the page before the server listens (streamlit.testing's AppTest, in this process):
     its first run costs ~1.2 s more than later ones (folium compiling its Jinja templates, the
     script's own imports, the data frames cached), which the first visitor would otherwise wait for.
-    The st.cache_data entries it fills stay (they are process-wide). What registered a component
-    with AppTest's stand-in runtime must do so again with the real one: `serve` (the st.cache_resource
-    entries are dropped) and streamlit_folium, which declares its component when imported (it is
-    imported again by the first real run: its own code only, ~ms). A page that fails here is left
-    for the first visitor to see reported."""
+    The st.cache_data and st.cache_resource entries it fills stay (they are process-wide). What
+    registered a component with AppTest's stand-in runtime must do so again with the real one: the
+    page calls `serve` on every run, and streamlit_folium, which declares its component when
+    imported, is imported again by the first real run (its own code only, ~ms). A page that fails
+    here is left for the first visitor to see reported."""
     import logging
     import sys
 
-    from streamlit import config
     from streamlit.testing.v1 import AppTest
 
     context_log = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
@@ -106,12 +119,8 @@ def _warm_page(script: Path) -> None:
         logging.getLogger("atlas").warning("warming the page failed; the first visitor runs it cold", exc_info=True)
     finally:
         context_log.setLevel(level)
-    st.cache_resource.clear()
     for name in [name for name in sys.modules if name.split(".")[0] == "streamlit_folium"]:
         del sys.modules[name]
-    # The run read Streamlit's config without the command line's flags; unparsed, it is read again
-    # with them (else Streamlit warns that [server] changed and asks for a restart it does not need).
-    config._config_options = None
 
 
 def _warm_data() -> None:
