@@ -116,26 +116,15 @@ def load_data(data: tuple[int, int]):
     return states, records
 
 
-@st.cache_resource(show_spinner=False)
-def map_folders() -> tuple[dict[str, Path], str]:
-    """Once per process: the folders the map loads from, and its (writable) data folder."""
-    folder = assets.data_dir()
-    return assets.folders(folder), str(folder)
-
-
-@st.cache_resource(show_spinner=False)
-def map_assets_at(prefixes: tuple[tuple[str, str], ...]) -> assets.MapAssets:
-    return assets.map_assets(dict(prefixes))
-
-
+# Revalidated on every use (a few dictionary lookups): the launcher's warm-up fills this cache
+# under AppTest's stand-in runtime, whose registrations the real one does not have.
+@st.cache_resource(show_spinner=False, validate=lambda value: server.registered(value[0]))
 def served() -> tuple[dict[str, str], str, assets.MapAssets]:
-    """The map's folders served (URL prefix of each), its data folder, and the URLs of the
-    libraries, runtime and CSS the base map loads. The folders are registered with Streamlit on
-    every run (idempotent, ~1 ms): the launcher's warm-up runs the page under
-    AppTest's stand-in runtime, and the real one must get them too."""
-    folders, folder = map_folders()
-    prefixes = server.serve(folders)
-    return prefixes, folder, map_assets_at(tuple(sorted(prefixes.items())))
+    """Once per process: the map's folders served (URL prefix of each), its data folder, and the
+    URLs of the libraries, runtime and CSS the base map loads."""
+    folder = assets.data_dir()
+    prefixes = server.serve(assets.folders(folder))
+    return prefixes, str(folder), assets.map_assets(prefixes)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)  # this revision's and the one before

@@ -56,7 +56,9 @@ SHARED = ("builtins", "stdlib", "app")  # called from everything and calling bac
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     script = Path(args.script).resolve()
-    _warm(script)
+    from layers import server
+
+    server.warm(script)  # what `python -m layers.server` does before serving
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(script), default_timeout=TIMEOUT_S)
@@ -103,13 +105,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeat", type=int, default=5, help="unprofiled repeats of the cached change")
     parser.add_argument("--json", default=str(RESULTS))
     return parser
-
-
-def _warm(script: Path) -> None:
-    """What `python -m layers.server` does before serving (the imports, the data, one page run)."""
-    from layers import server
-
-    server.warm(script)
 
 
 def _profiled(at, action) -> tuple[pstats.Stats, float]:

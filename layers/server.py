@@ -14,19 +14,29 @@ import gc
 from pathlib import Path
 
 import streamlit as st
+from streamlit import runtime
 from streamlit.components.v1 import declare_component
+
+COMPONENT_PATH = "/component/"  # where Streamlit serves a declared component's folder
 
 
 def serve(folders: dict[str, Path]) -> dict[str, str]:
     """Folder name -> the URL prefix its files are served at. Call from a script run (Streamlit
-    registers components only there); registering again is harmless (the same component)."""
+    registers components only there); once per runtime is enough (`registered`)."""
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     root = f"/{base}" if base else ""
     prefixes = {}
     for name, folder in folders.items():
         component = declare_component(f"atlas_{name}", path=str(folder))
-        prefixes[name] = f"{root}/component/{component.name}"
+        prefixes[name] = f"{root}{COMPONENT_PATH}{component.name}"
     return prefixes
+
+
+def registered(prefixes: dict[str, str]) -> bool:
+    """Whether the running Streamlit serves every folder of `serve`'s `prefixes` (the launcher's
+    warm-up registered them with AppTest's stand-in runtime, not with the server's)."""
+    registry = runtime.get_instance().component_registry
+    return all(registry.get_component_path(prefix.rsplit(COMPONENT_PATH, 1)[1]) for prefix in prefixes.values())
 
 
 def settle_heap() -> None:
@@ -102,8 +112,8 @@ def _warm_page(script: Path) -> None:
     script's own imports, the data frames cached), which the first visitor would otherwise wait for.
     The st.cache_data and st.cache_resource entries it fills stay (they are process-wide). What
     registered a component with AppTest's stand-in runtime must do so again with the real one: the
-    page calls `serve` on every run, and streamlit_folium, which declares its component when
-    imported, is imported again by the first real run (its own code only, ~ms). A page that fails
+    page's cached `serve` result is revalidated (`registered`), and streamlit_folium, which declares
+    its component when imported, is imported again by the first real run (its own code only, ~ms). A page that fails
     here is left for the first visitor to see reported."""
     import logging
     import sys
