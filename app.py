@@ -69,7 +69,7 @@ from geo.view import (
     view_to_session,
 )
 from layers import assets, basemap, cards, mapimage, markers, server, style
-from layers.charts import bar_chart_spec, compare_chart_spec, line_chart_spec, year_chart_spec
+from layers.charts import bar_chart_spec, compare_chart_spec, line_chart_spec, on_dark, year_chart_spec
 
 SYNTHETIC_POINTS = int(os.environ.get("ATLAS_SYNTHETIC_POINTS", "0") or 0)
 LOG = logging.getLogger("atlas")
@@ -723,18 +723,24 @@ def charts(sector_spec: dict, bars: int, year_spec: dict | None, undated: int) -
     left, right = st.columns(2)
     with left:
         st.markdown(t.t("charts.by_sector"))
-        st.vega_lite_chart(sector_spec, height=110 + 30 * bars, width="stretch")
+        vega_chart(sector_spec, height=110 + 30 * bars)
     with right:
         st.markdown(t.t("charts.by_year"), help=t.t("charts.by_year_help"))
         if year_spec is None:
             st.caption(t.t("charts.no_year"))
         else:
-            st.vega_lite_chart(year_spec, height=380, width="stretch")
+            vega_chart(year_spec, height=380)
         st.caption(t.t("charts.undated", records=t.plural("count.records", undated)))
 
 
+def vega_chart(spec: dict, *, height: int) -> None:
+    """A chart in the page's colours (the dark presenter mode's too), as wide as its column."""
+    st.vega_lite_chart(on_dark(spec) if st.session_state.get("present") == "dark" else spec, height=height,
+                       width="stretch")  # fmt: skip
+
+
 def bar_chart(frame, *, horizontal: bool = False, height: int) -> None:
-    st.vega_lite_chart(bar_chart_spec(frame, horizontal=horizontal, tr=tr()), height=height, width="stretch")
+    vega_chart(bar_chart_spec(frame, horizontal=horizontal, tr=tr()), height=height)
 
 
 def downloads(filters: join.Filters) -> None:
@@ -1035,10 +1041,10 @@ def compare(view: View, key: tuple) -> None:
         if by_sector.empty:
             st.caption(t("compare.no_sector"))
         else:
-            st.vega_lite_chart(compare_chart_spec(by_sector), height=70 + 22 * by_sector.size, width="stretch")
+            vega_chart(compare_chart_spec(by_sector), height=70 + 22 * by_sector.size)
     with right:
         st.markdown(t("compare.exports"))
-        st.vega_lite_chart(line_chart_spec(series), height=320, width="stretch")
+        vega_chart(line_chart_spec(series), height=320)
         st.caption(t("compare.exports_source", source=official.EXPORTS_SOURCE))
     tabs = st.tabs(list(view.compare))
     for tab, state in zip(tabs, view.compare, strict=True):

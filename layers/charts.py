@@ -162,3 +162,20 @@ def _states_colour(states) -> dict:
         "scale": {"domain": states, "range": list(COMPARE_COLOURS[: len(states)])},
         "legend": {"orient": "bottom"},
     }
+
+
+# Presenter mode, dark (layers/static/atlas-present-dark.css): the page's near-black and light text.
+# Streamlit draws its charts in the app's (light) theme, which CSS cannot reach inside Vega.
+_INK, _RULE = "#f2f2f2", "#6b7785"
+DARK_CONFIG = {
+    "background": "#0b0d10",
+    "axis": {"labelColor": _INK, "titleColor": _INK, "domainColor": _RULE, "tickColor": _RULE, "gridColor": "#2a3038"},
+    "legend": {"labelColor": _INK, "titleColor": _INK},
+    "title": {"color": _INK},
+    "text": {"color": _INK},
+}
+
+
+def on_dark(spec: dict) -> dict:
+    """`spec` drawn on the dark presenter page (a new dict: specs are cached and shared)."""
+    return {**spec, "config": {**spec.get("config", {}), **DARK_CONFIG}}

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from geo.i18n import translator
-from layers.charts import YEAR_COLOURS, bar_chart_spec, year_chart_spec
+from layers.charts import DARK_CONFIG, YEAR_COLOURS, bar_chart_spec, on_dark, year_chart_spec
 from layers.style import KIND_COLOURS
 
 
@@ -72,3 +72,13 @@ def test_legends_and_tooltips_speak_the_language_and_keep_the_kind_colours(lang,
     spec = bar_chart_spec(SECTORS, tr=tr)
     assert spec["layer"][0]["encoding"]["color"]["scale"] == {"domain": kinds, "range": list(KIND_COLOURS.values())}
     assert set(spec["datasets"]["counts"]["kind"]) == set(kinds)
+
+
+def test_a_chart_on_the_dark_presenter_page_gets_its_colours_and_the_cached_spec_stays_as_it_was():
+    spec = bar_chart_spec(pd.DataFrame({"cluster": [2], "project": [1]}, index=pd.Index(["Energy"], name="sector")))
+    before = json.dumps(spec.get("config"), sort_keys=True)
+    dark = on_dark(spec)
+    assert dark["config"]["background"] == DARK_CONFIG["background"]
+    assert dark["config"]["axis"]["labelColor"] == dark["config"]["legend"]["labelColor"] == "#f2f2f2"
+    assert {k: v for k, v in dark.items() if k != "config"} == {k: v for k, v in spec.items() if k != "config"}
+    assert json.dumps(spec.get("config"), sort_keys=True) == before
