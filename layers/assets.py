@@ -2,13 +2,17 @@
 
 Out of the box folium loads Leaflet, jQuery, Bootstrap, awesome-markers and Font Awesome from CDNs,
 and st_folium loads them one after the other: one failed request leaves the map blank. The atlas
-uses none but Leaflet and Leaflet.markercluster, and serves four folders (`layers/serving.py` gives
+uses none but Leaflet and Leaflet.markercluster, and serves five folders (`layers/serving.py` gives
 each a URL prefix under the app's own base path):
 
 - `leaflet`, `markercluster`: the files the xstatic-leaflet and xstatic-leaflet-markercluster
   packages ship, served where they are installed (nothing is copied);
 - `runtime`: this package's `static/` folder, the atlas runtime (`atlas-runtime.js`) and the map's
   CSS (`atlas-map.css`), real files, read-only;
+- `bundle`: Leaflet, Leaflet.markercluster and the runtime concatenated into one file, with the
+  points worker beside it, written once per content into a folder under the data folder
+  (`write_bundle`): st_folium loads a map's scripts one after another, so one file instead of three
+  saves a first visit two round trips and two waits for a busy main thread;
 - `data`: the map's constant data (state geometry, Mexico's outline, the marker table), written
   once per data set under content-hashed names into a writable cache folder (`data_dir()`), so a
   filter change sends only what changed. Nothing is written next to the code, so a read-only
@@ -43,7 +47,7 @@ PAGE_CSS = RUNTIME_DIR / "atlas-page.css"
 PRESENT_CSS = RUNTIME_DIR / "atlas-present.css"
 PRESENT_DARK_CSS = RUNTIME_DIR / "atlas-present-dark.css"
 PRESENT_JS = RUNTIME_DIR / "atlas-present.js"
-FOLDERS = ("leaflet", "markercluster", "runtime", "data")
+FOLDERS = ("leaflet", "markercluster", "runtime", "bundle", "data")
 CACHE_ENV = "ATLAS_CACHE_DIR"
 _FOLIUM_LEAFLET_VERSION = "1.9.3"  # the version folium 0.20 asks its CDN for
 _XSTATIC = {"leaflet": "xstatic.pkg.leaflet", "markercluster": "xstatic.pkg.leaflet_markercluster"}
@@ -77,29 +81,54 @@ class MapData:
 
 
 def folders(data_folder: Path) -> dict[str, Path]:
-    """Folder name -> the folder to serve, for `layers.serving.serve()`."""
+    """Folder name -> the folder to serve, for `layers.serving.serve()` (writes the bundle)."""
     return {
         "leaflet": _xstatic_dir("leaflet"),
         "markercluster": _xstatic_dir("markercluster"),
         "runtime": RUNTIME_DIR,
+        "bundle": write_bundle(Path(data_folder)),
         "data": Path(data_folder),
     }
+
+
+def write_bundle(folder: Path) -> Path:
+    """The folder holding the one script the map loads: Leaflet, Leaflet.markercluster and the
+    runtime in that order, named `atlas-runtime.js` so the runtime finds the points worker beside
+    it. Named by content, so it is written once per install; AssetsError when it cannot be."""
+    sources = _bundle_sources()
+    target = folder / f"bundle-{_digest(*sources, RUNTIME_DIR / POINTS_WORKER_JS)}"
+    if (target / RUNTIME_JS).is_file():
+        return target
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        _atomic_write((RUNTIME_DIR / POINTS_WORKER_JS).read_bytes(), target / POINTS_WORKER_JS)
+        # ";" between files: each ends in an expression statement that may lack its own
+        _atomic_write(b"\n;\n".join(path.read_bytes() for path in sources), target / RUNTIME_JS)
+    except OSError as error:
+        raise AssetsError(f"Cannot write the map's script into {target}: {error.strerror or error}.") from error
+    return target
+
+
+def _bundle_sources() -> tuple[Path, ...]:
+    return (
+        _xstatic_dir("leaflet") / "leaflet.js",
+        _xstatic_dir("markercluster") / "leaflet.markercluster.js",
+        RUNTIME_DIR / RUNTIME_JS,
+    )
 
 
 def map_assets(prefixes: dict[str, str]) -> MapAssets:
     """The base map's JS and CSS under the URL `prefixes` of the served folders.
 
-    The runtime's URLs carry a hash of their content (`?v=`), so a browser never keeps an old copy;
-    the runtime's hash covers the points worker too, which it loads with the same `?v=`.
+    The script and the atlas CSS carry a hash of their content (`?v=`), so a browser never keeps
+    an old copy; the script's hash covers the points worker too, which it loads with the same `?v=`.
     """
-    leaflet, cluster, runtime = (prefixes[name].rstrip("/") for name in ("leaflet", "markercluster", "runtime"))
-    runtime_version = _digest(RUNTIME_DIR / RUNTIME_JS, RUNTIME_DIR / POINTS_WORKER_JS)
+    leaflet, cluster, runtime, bundle = (
+        prefixes[name].rstrip("/") for name in ("leaflet", "markercluster", "runtime", "bundle")
+    )
+    version = _digest(*_bundle_sources(), RUNTIME_DIR / POINTS_WORKER_JS)
     return MapAssets(
-        js=(
-            ("leaflet", f"{leaflet}/leaflet.js"),
-            ("markerclusterjs", f"{cluster}/leaflet.markercluster.js"),
-            ("atlas_runtime", f"{runtime}/{RUNTIME_JS}?v={runtime_version}"),
-        ),
+        js=(("atlas_runtime", f"{bundle}/{RUNTIME_JS}?v={version}"),),
         css=(
             ("leaflet_css", f"{leaflet}/leaflet.css"),
             ("markerclustercss", f"{cluster}/MarkerCluster.css"),

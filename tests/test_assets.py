@@ -77,9 +77,30 @@ def test_runtime_urls_change_with_the_files_content():
     digest = js.split("?v=")[1]
     assert re.fullmatch(r"[0-9a-f]{12}", digest)
     assert (
-        assets.map_assets({**TEST_PREFIXES, "runtime": "/elsewhere"}).js[-1][1]
+        assets.map_assets({**TEST_PREFIXES, "bundle": "/elsewhere"}).js[-1][1]
         == f"/elsewhere/atlas-runtime.js?v={digest}"
     )
+
+
+def test_the_map_loads_one_script_leaflet_markercluster_and_the_runtime_with_its_worker_beside(tmp_path):
+    folder = assets.write_bundle(tmp_path)
+    leaflet, cluster = (assets.folders(tmp_path)[name] for name in ("leaflet", "markercluster"))
+    script = (folder / assets.RUNTIME_JS).read_bytes()
+    parts = [leaflet / "leaflet.js", cluster / "leaflet.markercluster.js", assets.RUNTIME_DIR / assets.RUNTIME_JS]
+    assert script == b"\n;\n".join(path.read_bytes() for path in parts)
+    assert (folder / assets.POINTS_WORKER_JS).read_bytes() == (
+        assets.RUNTIME_DIR / assets.POINTS_WORKER_JS
+    ).read_bytes()
+    assert [name for name, _ in map_assets().js] == ["atlas_runtime"]
+    assert assets.write_bundle(tmp_path) == folder and len(list(tmp_path.glob("bundle-*"))) == 1
+    done = subprocess.run(["node", "--check", str(folder / assets.RUNTIME_JS)], capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()
+
+
+def test_an_unwritable_bundle_folder_is_a_clear_error(tmp_path):
+    (tmp_path / "blocked").write_text("a file, not a folder")
+    with pytest.raises(assets.AssetsError, match="Cannot write the map's script into"):
+        assets.write_bundle(tmp_path / "blocked")
 
 
 def test_the_map_loads_only_the_apps_own_files_and_folium_is_untouched(tmp_path, frames):

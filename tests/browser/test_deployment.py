@@ -48,7 +48,7 @@ def test_under_a_sub_path_every_map_file_comes_from_that_path(page, proxied_serv
     loaded = _open(page, proxied_server)
     ours = [url for url in loaded if "/component/" in url and ".atlas_" in url]  # layers.server.serve's folders
     names = {url.split("?")[0].rsplit("/", 1)[1].split("-")[0] for url in ours}
-    assert {"leaflet.js", "leaflet.markercluster.js", "atlas", "states", "records", "outline"} <= names, ours
+    assert {"leaflet.css", "MarkerCluster.css", "atlas", "states", "records", "outline"} <= names, ours
     assert all(url.startswith(f"{proxied_server.url}component/") for url in ours), ours
     assert proxied_server.url.endswith(f"/{BASE}/")
     assert blocked_requests == [] and console_errors == []
