@@ -152,11 +152,21 @@ def settle_heap() -> bool:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def filtered(sectors: tuple, years: tuple, known: bool, labels: tuple, data: tuple[int, int]):
-    """Per-state counts and matching records for one filter setting (primitive keys, cached)."""
+def filtered_rows(sectors: tuple, years: tuple, known: bool, labels: tuple, data: tuple[int, int]):
+    """Per-state counts (without the states' geometry: the map draws its published copy) and the
+    matching records' positions for one filter setting (primitive keys, cached). What an entry
+    holds is then a few kB whatever the data: the geometry was 165 kB an entry, and 256 entries
+    of a million-point table's matching rows would be gigabytes."""
     states, records = load_data(data)
     filters = join.Filters(sectors=sectors, years=years, known_years_only=known, labels=labels)
-    return join.state_counts(states, records, filters), join.filter_records(records, filters)
+    counts = pd.DataFrame(join.state_counts(states, records, filters).drop(columns="geometry"))
+    return counts, join.matching_rows(records, filters)
+
+
+def filtered(sectors: tuple, years: tuple, known: bool, labels: tuple, data: tuple[int, int]):
+    """Per-state counts and matching records for one filter setting."""
+    counts, rows = filtered_rows(sectors, years, known, labels, data)
+    return counts, load_data(data)[1].take(rows)
 
 
 @st.cache_data(show_spinner=False)
@@ -1009,7 +1019,7 @@ def ranking(view: View, values: metrics.MetricValues, counts) -> None:
 def compared(states: tuple, sectors: tuple, years, known: bool, labels: tuple, export_year: int, data: tuple[int, int],
              lang: str):  # fmt: skip
     """What the compare view shows for `states`: every metric's text, counts by sector, exports by year."""
-    counts, _ = filtered(sectors, years, known, labels, data)
+    counts, _ = filtered_rows(sectors, years, known, labels, data)
     rows = counts.set_index("state").loc[list(states)]
     table = pd.DataFrame(
         {

@@ -1,9 +1,7 @@
-"""Scale benchmark: the atlas with many synthetic points, and its server's memory.
+"""Scale benchmark: the atlas with many synthetic points (its memory: bench/memory.py).
 
     uv run python bench/scale.py                         # 100,000 and 1,000,000 points
     uv run python bench/scale.py --points 100000 --changes 6
-    uv run python bench/scale.py --memory                # RSS: 1 session, 10 sessions, 1,000 filter combinations
-    uv run python bench/scale.py --memory --points 100000 --combos 300
 
 Per point count (ATLAS_SYNTHETIC_POINTS=N, app.py as scripts/run.sh serves it; the map opened
 on central Mexico at zoom 8, where the points show):
@@ -20,11 +18,7 @@ on central Mexico at zoom 8, where the points show):
   geometry; the names file only on a first popup) and the websocket bytes of the first load;
 - server RSS after the first session and after the changes.
 
-`--memory`: RSS with no session, 1 session, 10 idle sessions (per extra session), then after
-`--combos` distinct filter combinations (sector subset x year range, each a page load through a
-link, in one browser context; app.py caches per combination with max_entries=256).
-
-Results go to bench/results/scale-<mode>.json; other work on the machine makes the figures noisy
+Results go to bench/results/scale-scale.json; other work on the machine makes the figures noisy
 (the load average is recorded before and after). Never a timed test: nothing here fails on speed.
 """
 
@@ -62,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results = {
         "when": datetime.datetime.now().isoformat(timespec="seconds"),
-        "mode": "memory" if args.memory else "scale",
+        "mode": "scale",
         "runner_post_script_gc": post_script_gc(),
         "load_before": _loadavg(),
         "runs": {},
@@ -70,10 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         results["machine"] = machine_info(browser)
-        for n in args.points or ([0] if args.memory else [100_000, 1_000_000]):
+        for n in args.points or [100_000, 1_000_000]:
             print(f"\n== ATLAS_SYNTHETIC_POINTS={n}", flush=True)
-            run = _memory if args.memory else _scale
-            results["runs"][str(n)] = run(browser, n, args)
+            results["runs"][str(n)] = _scale(browser, n, args)
         browser.close()
     results["load_after"] = _loadavg()
     print(f"\nload average before {results['load_before']}, after {results['load_after']}")
@@ -87,13 +80,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--points", type=int, action="append", help="synthetic points (repeatable)")
     parser.add_argument("--changes", type=int, default=10, help="timed filter changes per point count")
-    parser.add_argument("--memory", action="store_true", help="server RSS per session and per filter combination")
-    parser.add_argument("--combos", type=int, default=1000, help="with --memory: distinct filter combinations")
     parser.add_argument("--json", help="where to write the results")
     return parser
 
 
-class _Server:
+class AtlasServer:
     """The atlas on a free port with N synthetic points and its own data folder."""
 
     def __init__(self, n: int):
@@ -125,7 +116,7 @@ class _Server:
 
 
 def _scale(browser, n: int, args) -> dict:
-    box = _Server(n)
+    box = AtlasServer(n)
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     session = Session(browser, url + VIEW, box.adapter)
@@ -219,62 +210,6 @@ def _pan_zoom(session: Session) -> dict:
         "all_ms": steps,
         "longest_task_ms": max(frame.evaluate(LONGTASKS_JS, [t0, t1]), default=0),
     }
-
-
-def _memory(browser, n: int, args) -> dict:
-    box = _Server(n)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    result: dict = {"points": n, "combos": args.combos}
-    sessions = []
-    try:
-        server = box.start(port)
-        result["rss_kib_no_session"] = server.rss_kib()
-        for _ in range(10):
-            session = Session(browser, url, box.adapter)
-            sessions.append(session)
-            session.open(timeout=300)
-            session.settle(timeout=300)
-            if len(sessions) == 1:
-                result["rss_kib_1_session"] = server.rss_kib()
-        result["rss_kib_10_sessions"] = server.rss_kib()
-        result["rss_kib_per_extra_session"] = (result["rss_kib_10_sessions"] - result["rss_kib_1_session"]) / 9
-        print(
-            f"   RSS: no session {result['rss_kib_no_session'] / 1024:.1f} MiB,"
-            f" 1 session {result['rss_kib_1_session'] / 1024:.1f} MiB,"
-            f" 10 sessions {result['rss_kib_10_sessions'] / 1024:.1f} MiB",
-            flush=True,
-        )
-        for session in sessions[1:]:
-            session.close()
-        del sessions[1:]
-        page, samples = sessions[0].page, []
-        for i, query in enumerate(itertools.islice(_combinations(), args.combos)):
-            page.goto(url + query)
-            sessions[0].settle(timeout=120)
-            if (i + 1) % 100 == 0 or i + 1 == args.combos:
-                samples.append([i + 1, server.rss_kib()])
-                print(f"   {i + 1} combinations: RSS {samples[-1][1] / 1024:.0f} MiB", flush=True)
-        result["rss_kib_by_combos"] = samples
-        result["rss_kib_after_combos"] = samples[-1][1] if samples else None
-    except Exception as error:
-        result["error"] = f"{type(error).__name__}: {error}"
-        print(f"   ERROR: {result['error']} (server log {box.log})")
-    finally:
-        for session in sessions:
-            session.close()
-        box.stop()
-    if "rss_kib_per_extra_session" in result:
-        print(f"   per extra idle session: {result['rss_kib_per_extra_session'] / 1024:.2f} MiB")
-    return result
-
-
-def _combinations():
-    """Distinct links: every pair of candidate sectors (and each alone) x year ranges 2000-2020."""
-    sectors = [(s,) for s in CANDIDATES] + list(itertools.combinations(CANDIDATES, 2))
-    years = [(a, b) for a in range(2000, 2021) for b in range(a, 2021)]
-    for year, chosen in itertools.product(years, sectors):
-        yield f"?sectors={','.join(chosen)}&years={year[0]}-{year[1]}"
 
 
 def _print_scale(r: dict) -> None:

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.schema import KINDS, LABELS, YEAR_BASES
@@ -22,6 +23,12 @@ class Filters:
 
 def filter_records(records: gpd.GeoDataFrame, filters: Filters) -> gpd.GeoDataFrame:
     """The records matching the filters; unknown years pass a year range unless known_years_only."""
+    return records.take(matching_rows(records, filters))
+
+
+def matching_rows(records: gpd.GeoDataFrame, filters: Filters) -> np.ndarray:
+    """Positions (int32, ascending) of the records matching the filters: what a cache keeps per
+    filter setting instead of a copy of the rows (4 bytes a row, not the row)."""
     _check(filters)
     keep = records["kind"].isin(filters.kinds)
     if filters.sectors:
@@ -35,7 +42,7 @@ def filter_records(records: gpd.GeoDataFrame, filters: Filters) -> gpd.GeoDataFr
         keep &= in_range | ~known
     if filters.known_years_only:
         keep &= known
-    return records[keep.to_numpy()]
+    return np.flatnonzero(keep.to_numpy()).astype(np.int32)
 
 
 def state_counts(states: gpd.GeoDataFrame, records: gpd.GeoDataFrame, filters: Filters) -> gpd.GeoDataFrame:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
+import pandas as pd
 import xyzservices
 
 from geo.i18n import DEFAULT, Translator, translator
@@ -136,7 +137,7 @@ def basemap_layer(basemap: str) -> folium.FeatureGroup | None:
 
 
 def map_layers(
-    states_counts: gpd.GeoDataFrame,
+    states_counts: pd.DataFrame,
     records: gpd.GeoDataFrame,
     *,
     metric: str,

@@ -50,7 +50,7 @@ OUTLINE_STYLE = {"color": OUTLINE_COLOR, "weight": 2.5, "opacity": 1.0, "fill": 
 
 
 def choropleth(
-    states: gpd.GeoDataFrame,
+    states: pd.DataFrame,
     *,
     metric: str,
     classes: Classes,
@@ -66,7 +66,8 @@ def choropleth(
     """States coloured by `metric` in `classes`, highlighted on hover, with a tooltip giving the
     state's clusters/projects/records and its non-zero counts for `sectors`.
 
-    `states` is `geo.join.state_counts(...)`. `sectors` defaults to every sector column present.
+    `states` is `geo.join.state_counts(...)` (its geometry column, if any, is not used).
+    `sectors` defaults to every sector column present.
     `selected` (a state name or code) gets a heavy outline, `compared` states a dashed one.
     `metric_text` (state code -> the metric as text, e.g. "Confidential") adds a line
     "`metric_label`: text" to each tooltip. `geometry_url` is where the
@@ -154,10 +155,11 @@ def _sectors(states, sectors: Sequence[str] | None) -> tuple[str, ...]:
 
 
 def _check_states(states, metric: str, sectors: Sequence[str]) -> None:
-    if not isinstance(states, gpd.GeoDataFrame):
-        raise TypeError(f"choropleth() needs a GeoDataFrame of states, got {type(states)!r}.")
-    if states.crs is not None and not states.crs.equals("EPSG:4326"):
-        raise ValueError(f"The states frame must be in EPSG:4326, not {states.crs.to_string()}.")
+    if not isinstance(states, pd.DataFrame):  # the geometry is not needed: the map draws the published copy
+        raise TypeError(f"choropleth() needs a table of states, got {type(states)!r}.")
+    crs = getattr(states, "crs", None)  # a GeoDataFrame's; the cached counts have no geometry
+    if crs is not None and not crs.equals("EPSG:4326"):
+        raise ValueError(f"The states frame must be in EPSG:4326, not {crs.to_string()}.")
     missing = [c for c in ("state", *COUNT_COLUMNS, *sectors) if c not in states.columns]
     if missing:
         raise ValueError(

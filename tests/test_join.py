@@ -1,11 +1,21 @@
 """Filters and per-state counts on tiny hand-built geometries (STYLE habit 6)."""
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from geo.join import Filters, filter_records, sector_counts, state_counts, undated_count, year_bounds, year_counts
+from geo.join import (
+    Filters,
+    filter_records,
+    matching_rows,
+    sector_counts,
+    state_counts,
+    undated_count,
+    year_bounds,
+    year_counts,
+)
 from geo.sectors import SECTORS
 
 
@@ -65,6 +75,13 @@ FILTER_CASES = [  # filters, expected ids
 @pytest.mark.parametrize(("filters", "expected"), FILTER_CASES)
 def test_filter_records(records, filters, expected):
     assert "".join(filter_records(records, filters)["id"]) == expected
+
+
+@pytest.mark.parametrize(("filters", "expected"), FILTER_CASES)
+def test_matching_rows_are_the_filtered_records_positions(records, filters, expected):
+    rows = matching_rows(records.set_index(records["id"] + "-label"), filters)  # positions, not labels
+    assert rows.dtype == np.int32
+    assert "".join(records["id"].iloc[rows]) == expected
 
 
 def test_state_counts_all_states_zero_where_nothing(states, records):
