@@ -1,5 +1,6 @@
 """Filter records and count them per state and sector (the numbers behind the choropleth)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -26,6 +27,12 @@ def filter_records(records: gpd.GeoDataFrame, filters: Filters) -> gpd.GeoDataFr
     return records.take(matching_rows(records, filters))
 
 
+def filter_columns(records: pd.DataFrame, filters: Filters, columns: Sequence[str]) -> pd.DataFrame:
+    """Only `columns` of the records matching the filters: counting needs a few columns, and copying
+    every column of a million rows (text mostly) costs ~0.4 s."""
+    return pd.DataFrame(records[list(columns)]).take(matching_rows(records, filters))
+
+
 def matching_rows(records: gpd.GeoDataFrame, filters: Filters) -> np.ndarray:
     """Positions (int32, ascending) of the records matching the filters: what a cache keeps per
     filter setting instead of a copy of the rows (4 bytes a row, not the row)."""
@@ -35,25 +42,25 @@ def matching_rows(records: gpd.GeoDataFrame, filters: Filters) -> np.ndarray:
         keep &= records["sector"].isin(filters.sectors)
     if filters.labels:
         keep &= records["label"].isin(filters.labels) if "label" in records.columns else False
-    known = records["year"].notna()
+    keep = keep.to_numpy(dtype=bool, copy=True)  # writable: the masks below are applied in place
+    year = records["year"].to_numpy(dtype=float, na_value=np.nan)  # numpy: ~30x faster than Int64 ops
+    known = ~np.isnan(year)
     if filters.years is not None:
         first, last = filters.years
-        in_range = records["year"].between(first, last).fillna(False).astype(bool)
-        keep &= in_range | ~known
+        keep &= ((year >= first) & (year <= last)) | ~known
     if filters.known_years_only:
         keep &= known
-    return np.flatnonzero(keep.to_numpy()).astype(np.int32)
+    return np.flatnonzero(keep).astype(np.int32)
 
 
 def state_counts(states: gpd.GeoDataFrame, records: gpd.GeoDataFrame, filters: Filters) -> gpd.GeoDataFrame:
     """All 32 states with clusters, projects, records and one count column per sector (0 = none)."""
-    matched = filter_records(records, filters)
-    return _merge(states, _aggregate(matched))
+    return _merge(states, _aggregate(filter_columns(records, filters, ("state_code", "kind", "sector"))))
 
 
 def sector_counts(records: gpd.GeoDataFrame, filters: Filters) -> pd.DataFrame:
     """Filtered records by sector and kind, every sector present (for charts)."""
-    matched = filter_records(records, filters)
+    matched = filter_columns(records, filters, ("sector", "kind"))
     table = pd.crosstab(matched["sector"], matched["kind"])
     return table.reindex(index=list(SECTORS), columns=list(KINDS), fill_value=0)
 
@@ -61,7 +68,7 @@ def sector_counts(records: gpd.GeoDataFrame, filters: Filters) -> pd.DataFrame:
 def year_counts(records: gpd.GeoDataFrame, filters: Filters) -> pd.DataFrame:
     """Filtered records with a known year, by year and by kind and what the year dates (columns
     "cluster founded", "project started", ... in YEAR_COLUMNS order, only those with a record)."""
-    matched = filter_records(records, filters)
+    matched = filter_columns(records, filters, ("year", "kind", "year_basis"))
     dated = matched[matched["year"].notna()]
     table = pd.crosstab(dated["year"].astype(int), dated["kind"] + " " + dated["year_basis"])
     return table[[column for column in YEAR_COLUMNS if column in table.columns]]
@@ -69,7 +76,7 @@ def year_counts(records: gpd.GeoDataFrame, filters: Filters) -> pd.DataFrame:
 
 def undated_count(records: gpd.GeoDataFrame, filters: Filters) -> int:
     """How many filtered records have no known year (a year range keeps them; the page says so)."""
-    return int(filter_records(records, filters)["year"].isna().sum())
+    return int(filter_columns(records, filters, ("year",))["year"].isna().sum())
 
 
 def year_bounds(records: pd.DataFrame) -> tuple[int, int] | None:
@@ -93,7 +100,7 @@ def _check(filters: Filters) -> None:
         raise ValueError(f"year range {filters.years} is reversed")
 
 
-def _aggregate(matched: gpd.GeoDataFrame) -> pd.DataFrame:
+def _aggregate(matched: pd.DataFrame) -> pd.DataFrame:
     placed = matched[matched["state_code"] != ""]
     by_kind = pd.crosstab(placed["state_code"], placed["kind"]).reindex(columns=list(KINDS), fill_value=0)
     by_kind.columns = ["clusters", "projects"]

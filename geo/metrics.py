@@ -22,6 +22,7 @@ from geo.i18n import DEFAULT, Translator, translator
 from geo.official import EXPORT_YEARS, EXPORTS_SOURCE, POPULATION_SOURCE, STATE_CODES
 from geo.sectors import SECTORS, UnknownSectorError
 
+RECORD_COLUMNS = ("state_code", "kind", "sector")  # all a record metric reads of the records
 LQ_MIN_RECORDS = 5  # below this many records in all sectors a state's quotient is noise
 ATLAS_SOURCE = "Atlas records (documents cited per record)"
 EXPORTS_CREDIT = f"Fuente: {EXPORTS_SOURCE}"
@@ -255,16 +256,17 @@ def _check_population(population: pd.DataFrame) -> pd.Series:
 
 def _tally(records: pd.DataFrame) -> pd.DataFrame:
     """Record counts by state_code (NA: no state), kind and sector, one row per combination present."""
-    missing = [c for c in ("state_code", "kind", "sector") if c not in records.columns]
+    missing = [c for c in RECORD_COLUMNS if c not in records.columns]
     if missing:
         raise MetricError(f"records lacks column(s) {', '.join(missing)}; pass the records frame (geo.seeds)")
-    bad = sorted(set(records["state_code"]) - {*STATE_CODES, ""})
+    # unique() first: a set of a million strings takes ~0.8 s, their few distinct values ~10 ms
+    bad = sorted(set(records["state_code"].unique()) - {*STATE_CODES, ""})
     if bad:
         raise MetricError(f"records have unknown state codes {bad[:5]}; expected '01'..'32' or '' for none")
-    unknown = sorted(set(records["sector"]) - set(SECTORS))
+    unknown = sorted(set(records["sector"].unique()) - set(SECTORS))
     if unknown:
         raise UnknownSectorError(f"records have unknown sectors {unknown[:5]}; valid: {', '.join(SECTORS)}")
-    placed = pd.DataFrame(records[["state_code", "kind", "sector"]])
+    placed = pd.DataFrame(records[list(RECORD_COLUMNS)])
     placed["state_code"] = placed["state_code"].replace("", pd.NA)
     table = placed.groupby(["state_code", "kind", "sector"], dropna=False).size()
     return table.rename("n").reset_index()

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import xyzservices
 
@@ -152,13 +153,15 @@ def map_layers(
     shown: Sequence[str] | None = None,
     upload: folium.FeatureGroup | None = None,
     tr: Translator | None = None,
+    rows: np.ndarray | None = None,
 ) -> list[folium.FeatureGroup]:
     """The data layers in a fixed order: the basemap's tiles (if online), states, clusters,
     projects, the user's own file (`upload`, layers.markers.upload_markers, if any), Mexico's outline.
 
     `states_counts` and `records` are the filtered frames (geo.join); `data` is where the constant
     geometry and marker details were published (`layers.assets.publish_map_data`, done once), so a
-    filter change sends a few kB. Both marker groups are always present (maybe empty), so
+    filter change sends a few kB; `rows` (optional) are the shown records' positions in the frame
+    the marker table was built from (layers.markers.markers). Both marker groups are always present (maybe empty), so
     positions and the layer control stay the same whatever the filters. `shown` (layer names, e.g.
     a scene's) switches the named layers on and the others off; None leaves that to the user.
     `compared`, `metric_label` and `metric_text` are the choropleth's (layers.choropleth).
@@ -187,7 +190,13 @@ def map_layers(
         ),
         *(
             markers(
-                records, kind=kind, table=data.table, show=show(KIND_LABELS[kind]), name=tr.t(f"layer.{kind}s"), tr=tr
+                records,
+                kind=kind,
+                table=data.table,
+                show=show(KIND_LABELS[kind]),
+                name=tr.t(f"layer.{kind}s"),
+                tr=tr,
+                rows=rows,
             )
             for kind in ("cluster", "project")
         ),

@@ -24,6 +24,7 @@ import pytest
 from shapely.geometry import Point, box
 from streamlit_folium import _get_feature_group_string, _get_map_string, generate_js_hash
 
+from geo import join, seeds
 from geo.i18n import translator
 from layers import assets, basemap, choropleth, markers, style
 from layers.runtime import AtlasCall, safe_json
@@ -522,6 +523,35 @@ def test_markers_with_a_published_table_send_only_the_selection(records):
     assert (start, stop) == (2, 4) and mask[: stop - start].tolist() == [0, 1]
     _, _, bits = selection(records.iloc[:0], "cluster")
     assert not np.frombuffer(base64.b64decode(bits), dtype=np.uint8).any()
+
+
+ROW_FILTERS = [  # the app's way (positions from geo.join.matching_rows) against the id way
+    join.Filters(),
+    join.Filters(sectors=("Automotive",)),
+    join.Filters(sectors=("ICT", "Energy"), years=(2010, 2018)),
+    join.Filters(known_years_only=True),
+    join.Filters(sectors=("Aerospace",), labels=("Gold Label",)),
+]
+
+
+@pytest.mark.parametrize("filters", ROW_FILTERS)
+@pytest.mark.parametrize("kind", ["cluster", "project"])
+def test_a_selection_by_position_is_the_selection_by_id(filters, kind):
+    everything = seeds.load_records()  # seed records, some without a point (not in the table)
+    table = markers.marker_table(everything)
+    rows = join.matching_rows(everything, filters)
+    shown = everything.take(rows)
+    assert markers._selection(table, shown, kind, rows) == markers._selection(table, shown, kind)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [(np.array([-1]), "Row positions must lie in 0..4"), (np.array([0, 5]), "Row positions must lie in 0..4")],
+)
+def test_positions_outside_the_tables_frame_are_refused(records, rows, message):
+    table = markers.marker_table(records)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        markers._selection(table, records, "cluster", rows)
 
 
 def test_markers_of_an_empty_frame_still_make_the_group(records, data):
