@@ -71,7 +71,9 @@ def load_crosswalk_table(folder: Path | None = None) -> pd.DataFrame:
 def load_crosswalk(folder: Path | None = None) -> dict[str, tuple[str, ...]]:
     """Every sector of SECTORS -> its SCIAN subsector codes (empty tuple: none), from the seeds folder."""
     rows = _crosswalk_rows(_crosswalk_path(folder))
-    return {s: tuple(code for code in rows.loc[rows["sector"] == s, "scian"] if code) for s in SECTORS}
+    # one groupby, not a mask per sector (~16 ms a call, paid once per export year of a metric)
+    codes = rows[rows["scian"] != ""].groupby("sector", sort=False)["scian"].agg(tuple)
+    return {s: codes.get(s, ()) for s in SECTORS}
 
 
 def shared_codes(crosswalk: dict[str, tuple[str, ...]] | None = None) -> dict[str, tuple[str, ...]]:
