@@ -68,7 +68,7 @@ from geo.view import (
     view_to_params,
     view_to_session,
 )
-from layers import assets, basemap, cards, mapimage, markers, server, style
+from layers import assets, basemap, cards, choropleth, mapimage, markers, server, style
 from layers.charts import bar_chart_spec, compare_chart_spec, line_chart_spec, on_dark, year_chart_spec
 
 SYNTHETIC_POINTS = int(os.environ.get("ATLAS_SYNTHETIC_POINTS", "0") or 0)
@@ -218,20 +218,34 @@ def metric_values(key: str, sectors: tuple, years, known: bool, labels: tuple, e
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def metric_classes(key: str, sectors: tuple, years, known: bool, labels: tuple, export_year: int, playing: str | None,
-                   data: tuple[int, int]) -> style.Classes:  # fmt: skip
+                   data: tuple[int, int]) -> tuple[style.Classes, choropleth.Steps | None]:  # fmt: skip
     """The map's class breaks (layers.style.classify): from geo.metrics.classed_values, the same as
     map images; while the records' years play (`playing` = the play mode), pooled over every step,
-    so colours compare."""
+    so colours compare. With them, the steps the map repaints from in the browser when a year
+    slider moves or a playback step begins (layers.choropleth.Steps): every export year for the
+    export metrics (their breaks pool the years anyway), every playback step while the records'
+    years play; None otherwise."""
     _, records = load_data(data)
+    metric = metrics.METRICS[key]
+    if metric.uses_export_year:
+        filters = join.Filters(years=years, known_years_only=known, labels=labels)
+        timed = join.filter_columns(records, filters, metrics.RECORD_COLUMNS)
+        table = metrics.yearly_values(key, timed, sectors=sectors)
+        pooled = pd.concat([table[year] for year in table.columns], ignore_index=True)
+        steps = choropleth.Steps("year", table.rename(columns=str), str(export_year), playing is not None)
+        return style.classify(pooled, k=5), steps
     bounds = join.year_bounds(records)
-    if playing and bounds is not None and not metrics.METRICS[key].uses_export_year:
+    steps = [years]
+    if playing and bounds is not None:
         steps = [play_years(year, bounds, playing) for year in range(bounds[0], bounds[1] + 1)]
-    else:
-        steps = [years]
     filters = [join.Filters(years=step, known_years_only=known, labels=labels) for step in steps]
     timed = [join.filter_columns(records, each, metrics.RECORD_COLUMNS) for each in filters]
-    values = [metrics.classed_values(key, frame, sectors=sectors, export_year=export_year) for frame in timed]
-    return style.classify(pd.concat(values, ignore_index=True), k=5)
+    values = [metrics.state_metric(key, frame, sectors=sectors).values / metric.scale for frame in timed]
+    classes = style.classify(pd.concat(values, ignore_index=True), k=5)
+    if len(steps) == 1:
+        return classes, None
+    table = pd.DataFrame({f"{first}-{last}": each for (first, last), each in zip(steps, values, strict=True)})
+    return classes, choropleth.Steps("years", table, f"{years[0]}-{years[1]}", playing=True)
 
 
 def play_years(year: int, bounds: tuple[int, int], mode: str | None) -> tuple[int, int]:
@@ -897,12 +911,12 @@ def main() -> None:
     profile = profile_of(view.state, *key) if view.state else None
     chosen_metric = metrics.METRICS[view.metric]
     try:
-        values, classes = metric_and_classes(view)
+        values, classes, steps = metric_and_classes(view)
     except official.OfficialDataError as err:  # a damaged copy of INEGI's tables: say so, keep the map
         st.error(t.t("errors.official", error=err))
         view = replace(view, metric="records")
         chosen_metric = metrics.METRICS["records"]
-        values, classes = metric_and_classes(view)
+        values, classes, steps = metric_and_classes(view)
     shown = counts.assign(value=counts["state_code"].map(values.values / chosen_metric.scale))
     map_col, side_col = st.columns([2.2, 1], gap="medium")
     with map_col:
@@ -921,6 +935,7 @@ def main() -> None:
             shown=st.session_state.pop("scene_layers", None),  # a new scene decides the layers once
             upload=own_layer(),
             rows=rows,  # positions in the records the published marker table was built from
+            steps=steps,  # repainted in the browser as the year slider moves, before this script reruns
         )
         out = st_folium(
             basemap.base_map(assets=map_assets),  # constant: the iframe never remounts
@@ -963,16 +978,17 @@ def main() -> None:
         next_play_step(view)
 
 
-def metric_and_classes(view: View) -> tuple[metrics.MetricValues, style.Classes]:
-    """The view's metric for the 32 states and the map's class breaks (both cached)."""
+def metric_and_classes(view: View) -> tuple[metrics.MetricValues, style.Classes, choropleth.Steps | None]:
+    """The view's metric for the 32 states, the map's class breaks and the steps the map repaints
+    from in the browser (all cached; see metric_classes)."""
     playing = (st.session_state.get("play_mode") or "in") if st.session_state.get("playing") else None
     values = metric_values(
         view.metric, view.sectors, view.years, view.known_years_only, view.labels, view.year, data_key(), tr().lang
     )
-    classes = metric_classes(
+    classes, steps = metric_classes(
         view.metric, view.sectors, view.years, view.known_years_only, view.labels, view.year, playing, data_key()
     )
-    return values, classes
+    return values, classes, steps
 
 
 def metric_title(view: View) -> str:

@@ -164,12 +164,27 @@ def classed_values(
     this view's metric, or for the export metrics every export year's pooled, so that one colour
     means one value whichever year is shown (the screen and map images use the same breaks)."""
     metric = _metric(key)
-    years, tables = (export_year,), {}
     if metric.uses_export_year:
-        years = range(EXPORT_YEARS[0], EXPORT_YEARS[1] + 1)
-        tables = {"exports": official.load_exports(), "crosswalk": official.load_crosswalk()}  # once, not per year
-    values = [state_metric(key, records, sectors=sectors, export_year=year, **tables).values for year in years]
-    return pd.concat(values, ignore_index=True) / metric.scale
+        table = yearly_values(key, records, sectors=sectors)
+        return pd.concat([table[year] for year in table.columns], ignore_index=True)
+    return state_metric(key, records, sectors=sectors, export_year=export_year).values.reset_index(drop=True) / (
+        metric.scale
+    )
+
+
+def yearly_values(key: str, records: pd.DataFrame, *, sectors: tuple[str, ...] = ()) -> pd.DataFrame:
+    """An export metric for every export year, in the legend's unit (values / scale): index
+    state_code, one column per year. What classed_values pools, and what the map repaints from
+    while the export year's slider moves, without asking the server."""
+    metric = _metric(key)
+    if not metric.uses_export_year:
+        raise MetricError(
+            f"{key!r} does not depend on the export year; the export metrics are {', '.join(_EXPORT_METRICS)}"
+        )
+    tables = {"exports": official.load_exports(), "crosswalk": official.load_crosswalk()}  # once, not per year
+    years = range(EXPORT_YEARS[0], EXPORT_YEARS[1] + 1)
+    columns = {year: state_metric(key, records, sectors=sectors, export_year=year, **tables).values for year in years}
+    return pd.DataFrame(columns) / metric.scale
 
 
 def export_series(

@@ -43,7 +43,7 @@ import pandas as pd
 import xyzservices
 
 from geo.i18n import DEFAULT, Translator, translator
-from layers.choropleth import STATES_LAYER, choropleth, country_outline_layer
+from layers.choropleth import STATES_LAYER, Steps, choropleth, country_outline_layer
 from layers.markers import markers
 from layers.runtime import AtlasCall
 from layers.style import KIND_LABELS, Classes
@@ -154,6 +154,7 @@ def map_layers(
     upload: folium.FeatureGroup | None = None,
     tr: Translator | None = None,
     rows: np.ndarray | None = None,
+    steps: Steps | None = None,
 ) -> list[folium.FeatureGroup]:
     """The data layers in a fixed order: the basemap's tiles (if online), states, clusters,
     projects, the user's own file (`upload`, layers.markers.upload_markers, if any), Mexico's outline.
@@ -164,7 +165,7 @@ def map_layers(
     the marker table was built from (layers.markers.markers). Both marker groups are always present (maybe empty), so
     positions and the layer control stay the same whatever the filters. `shown` (layer names, e.g.
     a scene's) switches the named layers on and the others off; None leaves that to the user.
-    `compared`, `metric_label` and `metric_text` are the choropleth's (layers.choropleth).
+    `compared`, `metric_label`, `metric_text` and `steps` are the choropleth's (layers.choropleth).
     `tr` gives the layers' names and the tooltips' words (English by default).
     """
     tr = tr or translator(DEFAULT)
@@ -184,6 +185,7 @@ def map_layers(
             compared=compared,
             metric_label=metric_label,
             metric_text=metric_text,
+            steps=steps,
             geometry_url=data.geometry_url,
             show=show(STATES_LAYER),
             tr=tr,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import folium
 import geopandas as gpd
@@ -47,6 +48,22 @@ RUNTIME_MESSAGES = (
 )  # fmt: skip
 TIP_MAX_SECTORS = 8  # the largest sectors listed in a tooltip; the rest are summed on one line
 OUTLINE_STYLE = {"color": OUTLINE_COLOR, "weight": 2.5, "opacity": 1.0, "fill": False}
+STEP_SLIDERS = ("year", "years")  # the page's slider keys (app.py) whose values name a step
+STEP_NODATA = "-"  # a state with no value in a step's code string
+
+
+class Steps(NamedTuple):
+    """What the map repaints from in the browser when the page's `slider` (a key of STEP_SLIDERS)
+    moves: `values` has one column per slider value, named as the slider shows it ("2019", or
+    "2004-2010" for a range), rows indexed by state code, in the metric's legend unit; `current`
+    is the value this run shows. The runtime follows the user's own drags and key presses on the
+    slider; with `playing` also playback's moves, one step forward at a time (a scene or a link
+    that moves the slider changes other filters too: the server's run repaints those)."""
+
+    slider: str
+    values: pd.DataFrame
+    current: str
+    playing: bool = False
 
 
 def choropleth(
@@ -59,6 +76,7 @@ def choropleth(
     compared: Sequence[str] = (),
     metric_label: str | None = None,
     metric_text: Mapping[str, str] | None = None,
+    steps: Steps | None = None,
     geometry_url: str,
     show: bool | None = None,
     tr: Translator | None = None,
@@ -70,7 +88,9 @@ def choropleth(
     `sectors` defaults to every sector column present.
     `selected` (a state name or code) gets a heavy outline, `compared` states a dashed one.
     `metric_text` (state code -> the metric as text, e.g. "Confidential") adds a line
-    "`metric_label`: text" to each tooltip. `geometry_url` is where the
+    "`metric_label`: text" to each tooltip. `steps` (optional) are the fills of other slider
+    values, in `classes`: the runtime repaints from them while the slider is dragged or a playback
+    step starts, before the server's run arrives (tooltips wait for it). `geometry_url` is where the
     `states_geometry()` of the same states is published. `show` switches the layer on or off
     (None: as the user left it). `tr` gives the words of the tooltips and the layer's name
     (English by default); state names stay as they are.
@@ -86,10 +106,43 @@ def choropleth(
         view["metricLabel"] = html.escape(metric_label or metric)
         for fid in ids:
             view["info"][fid].append(html.escape(str(metric_text.get(fid, ""))))
+    if steps is not None:
+        view["steps"] = step_fills(steps, classes, ids)
     name = tr.t("layer.states")
     group = folium.FeatureGroup(name=name, control=True)
     AtlasCall("states", src=geometry_url, view=view, layer=name, show=show).add_to(group)
     return group
+
+
+def step_fills(steps: Steps, classes: Classes, ids: Sequence[str]) -> dict:
+    """`steps` for the runtime: {slider, current, playing, ids, palette, fills: {slider value: one
+    character per state of `ids`, its colour's position in `palette`, or STEP_NODATA}} (~35 bytes a step)."""
+    if steps.slider not in STEP_SLIDERS:
+        raise ValueError(f"Unknown step slider {steps.slider!r}; use one of: {', '.join(STEP_SLIDERS)}.")
+    missing = sorted(set(ids) - set(steps.values.index.astype(str)))
+    if missing:
+        raise ValueError(f"The steps lack state(s) {', '.join(missing[:5])}; index them by state code.")
+    palette: list[str] = []
+    fills = {}
+    for value, column in steps.values.items():
+        codes = []
+        for fid in ids:
+            color = classes.color(_number(column.get(fid)))
+            if color is None:
+                codes.append(STEP_NODATA)
+                continue
+            if color not in palette:
+                palette.append(color)
+            codes.append(str(palette.index(color)))
+        fills[str(value)] = "".join(codes)
+    return {
+        "slider": steps.slider,
+        "current": steps.current,
+        "playing": bool(steps.playing),
+        "ids": list(ids),
+        "palette": palette,
+        "fills": fills,
+    }
 
 
 def states_geometry(states: gpd.GeoDataFrame) -> dict:

@@ -49,6 +49,7 @@ from geo.join import Filters
 from geo.paths import source_docs_dir
 from geo.view import ECHO_CHARS
 from layers import assets, markers
+from layers.choropleth import STEP_NODATA
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
@@ -234,6 +235,18 @@ def layers(at: AppTest) -> dict:
         elif function == "markers":
             out[options["kind"]] = options["selection"]
     return out
+
+
+def decode_steps(steps: dict) -> dict[str, dict[str, str | None]]:
+    """A states view's `steps` as the runtime reads them (atlas-runtime.js stepTo): slider value ->
+    state code -> fill (None: no data)."""
+    return {
+        value: {
+            fid: None if c == STEP_NODATA else steps["palette"][int(c)]
+            for fid, c in zip(steps["ids"], codes, strict=True)
+        }
+        for value, codes in steps["fills"].items()
+    }
 
 
 def shown(markdown: str) -> str:

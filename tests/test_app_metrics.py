@@ -16,7 +16,7 @@ import streamlit as st
 
 from geo import metrics, names, official, seeds
 from geo.join import Filters, filter_records, year_bounds
-from tests.helpers import layers, notices, run_app, shown
+from tests.helpers import decode_steps, layers, notices, run_app, shown
 
 
 def legend_titles(at) -> list[str]:
@@ -58,6 +58,24 @@ def test_export_classes_are_fixed_over_all_years(exports_app):
     exports_app.slider(key="year").set_value(2025).run()
     late = legend_titles(exports_app)
     assert [body.replace("2008", "YEAR") for body in early] == [body.replace("2025", "YEAR") for body in late]
+
+
+@pytest.mark.parametrize("params", [{"metric": "exports"}, {"metric": "export_lq", "sectors": "Automotive,ICT"}])
+def test_the_map_carries_every_export_years_fills_as_the_server_paints_them(params):
+    at = run_app({**params, "year": "2015"})
+    view = layers(at)["states"]
+    steps = decode_steps(view["steps"])
+    assert view["steps"]["slider"] == "year" and view["steps"]["current"] == "2015"
+    assert list(steps) == [str(year) for year in range(official.EXPORT_YEARS[0], official.EXPORT_YEARS[1] + 1)]
+    assert steps["2015"] == view["fills"]
+    for year in (2007, 2016, 2025):  # the slider moved there: the server's run paints what the map already showed
+        at.slider(key="year").set_value(year).run()
+        assert layers(at)["states"]["fills"] == steps[str(year)]
+        assert decode_steps(layers(at)["states"]["steps"]) == steps  # the same breaks, so the same steps
+
+
+def test_without_playback_the_records_years_send_no_steps():
+    assert "steps" not in layers(run_app())["states"]
 
 
 @pytest.mark.parametrize("key", list(metrics.METRICS))

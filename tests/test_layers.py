@@ -31,6 +31,7 @@ from layers.runtime import AtlasCall, safe_json
 from tests.helpers import (
     assert_no_live_markup,
     atlas_calls,
+    decode_steps,
     map_assets,
     publish,
     published,
@@ -368,6 +369,45 @@ def test_choropleth_rejects_bad_input_with_a_useful_message(states, kwargs, mess
     classes = style.classify(states["records"])
     with pytest.raises(ValueError, match=message):
         choropleth.choropleth(states, classes=classes, geometry_url="/x.geojson", **{"sectors": SECTORS, **kwargs})
+
+
+STEP_VALUES = {  # slider value -> the metric per state 01, 02, 03 (NaN: no value)
+    "2019": [5.0, 0.0, 1.0],
+    "2020": [1.0, 5.0, float("nan")],
+    "2021": [float("nan")] * 3,
+}
+
+
+@pytest.mark.parametrize("playing", [False, True])
+def test_choropleth_steps_hold_each_slider_values_fills_in_the_views_classes(states, playing):
+    classes = style.classify([5, 1, 3])
+    values = pd.DataFrame(STEP_VALUES, index=["01", "02", "03"])
+    steps = choropleth.Steps("year", values, "2019", playing)
+    group = choropleth.choropleth(states, metric="records", classes=classes, geometry_url="/x.geojson", steps=steps)
+    [options] = [options for function, options in atlas_calls(render(group)) if function == "states"]
+    sent = options["view"]["steps"]
+    assert (sent["slider"], sent["current"], sent["playing"]) == ("year", "2019", playing)
+    assert decode_steps(sent) == {
+        value: {fid: classes.color(v) for fid, v in zip(["01", "02", "03"], column, strict=True)}
+        for value, column in STEP_VALUES.items()
+    }
+    assert decode_steps(sent)["2019"] == options["view"]["fills"]  # this run's value: the fills it paints
+
+
+@pytest.mark.parametrize(
+    ("steps", "message"),
+    [
+        (choropleth.Steps("month", pd.DataFrame({"1": [1, 2, 3]}, index=["01", "02", "03"]), "1"),
+         "Unknown step slider 'month'; use one of: year, years"),
+        (choropleth.Steps("year", pd.DataFrame({"2019": [1, 2]}, index=["01", "02"]), "2019"),
+         "The steps lack state\\(s\\) 03; index them by state code"),
+    ],
+)  # fmt: skip
+def test_choropleth_steps_are_checked(states, steps, message):
+    with pytest.raises(ValueError, match=message):
+        choropleth.choropleth(
+            states, metric="records", classes=style.classify([1]), geometry_url="/x.geojson", steps=steps
+        )
 
 
 def test_outline_layer_draws_the_boundary_only(data):

@@ -416,3 +416,24 @@ def test_ranking_of_the_real_records(real_records):
 def test_docs_page_is_current():
     page = (REPO_ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
     assert page == metrics.docs_markdown(), "regenerate: uv run python -m geo.metrics > docs/metrics.md"
+
+
+@pytest.mark.parametrize("key", ["exports", "export_lq"])
+@pytest.mark.parametrize("sectors", [(), ("Automotive",), ("ICT", "Energy"), ("Tourism",)])
+def test_yearly_values_are_each_years_metric_and_what_the_classes_pool(key, sectors):
+    records = seeds.load_records()
+    table = metrics.yearly_values(key, records, sectors=sectors)
+    years = list(range(official.EXPORT_YEARS[0], official.EXPORT_YEARS[1] + 1))
+    assert list(table.columns) == years and list(table.index) == list(STATE_CODES)
+    for year in years:
+        expected = state_metric(key, records, sectors=sectors, export_year=year).values / metrics.METRICS[key].scale
+        pd.testing.assert_series_equal(table[year], expected, check_names=False)
+    pooled = metrics.classed_values(key, records, sectors=sectors)
+    np.testing.assert_array_equal(pooled.to_numpy(), table.to_numpy().ravel(order="F"))
+
+
+def test_yearly_values_are_only_for_the_export_metrics():
+    with pytest.raises(
+        MetricError, match="'records' does not depend on the export year; the export metrics are exports, export_lq"
+    ):
+        metrics.yearly_values("records", seeds.load_records())

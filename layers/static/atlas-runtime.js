@@ -29,7 +29,9 @@
  * scene decides), null leaves it as the user set it.
  * Pure helpers, also used by the tests: atlas.stateTip(view, id), atlas.popup(table, row, words),
  * atlas.fillWords(html, words).
- * atlas.stats[kind] says what the last markers call drew (the bench and tests read it);
+ * atlas.stats[kind] says what the last markers call drew (the bench and tests read it), and
+ * atlas.stats.step what the year slider's last move repainted ({value, at, drawn, byUser, count,
+ * fills}: watchSteps);
  * atlas.pointsBusy() whether a large layer still waits for its worker.
  * Every map created after this file loads focuses without scrolling the page (keepScroll),
  * remembers which layers the user switched off (rememberLayers), keeps its area in the page's
@@ -213,6 +215,7 @@
       kept[src] = k;
       withData(src, function (data) { k.layer.addData(data); });
     }
+    watchSteps(k);
     follow(k, group);
     group.once("add", function () { holdView(group._map); });  // the app has just rewritten the URL
     keepHidden(group, options.layer, options.show);
@@ -244,6 +247,57 @@
       withData(src, function (data) { compared.addData(data); });
     }
     return k.layer;
+  }
+
+  // Year steps: a view's `steps` (layers/choropleth.py step_fills) hold the fills of the other
+  // values of the page's year slider. When that slider moves under the user's pointer or keys (or,
+  // in a playback, one step forward), the kept polygons are re-coloured from them before the next
+  // frame, ahead of the server's run (which brings the tooltips' numbers and repaints the same
+  // fills). The slider is in the page around this frame (same origin, Streamlit's `st-key-<key>`
+  // class): one MutationObserver on its thumbs (range inputs: their value and aria-valuetext
+  // attributes follow the drag), and the time of the last input on it.
+  var STEP_INPUT_MS = 1000, stepping = null, stepInput = {at: -Infinity, target: null};
+  function watchSteps(k) {
+    stepping = k.v.steps ? k : null;
+    if (stepping) { k.stepValue = k.v.steps.current; }
+    if (!stepping || watchSteps.observer) { return; }
+    var doc = null;
+    try { doc = window.parent.document; } catch (err) { return; }  // embedded elsewhere: the server repaints
+    if (!doc || doc === document) { return; }
+    var input = function (e) {  // a drag keeps the element it started on
+      if (e.type !== "pointermove") { stepInput.target = e.target; } else if (!e.buttons) { return; }
+      stepInput.at = performance.now();
+    };
+    ["pointerdown", "pointermove", "keydown"].forEach(function (type) { doc.addEventListener(type, input, true); });
+    watchSteps.observer = new MutationObserver(function (mutations) {
+      if (!stepping) { return; }
+      var selector = ".st-key-" + stepping.v.steps.slider;
+      for (var i = 0; i < mutations.length; i++) {
+        var box = mutations[i].target.closest && mutations[i].target.closest(selector);
+        if (box) { stepTo(stepping, box); return; }
+      }
+    });
+    watchSteps.observer.observe(doc.body, {attributes: true, attributeFilter: ["value", "aria-valuetext"], subtree: true});
+  }
+  function stepTo(k, box) {
+    var steps = k.v.steps, thumbs = box.querySelectorAll("input[type='range']"), values = [];
+    for (var i = 0; i < thumbs.length; i++) { values.push(thumbs[i].value); }
+    var value = values.join("-"), keys = Object.keys(steps.fills), codes = steps.fills[value];
+    var byUser = box.contains(stepInput.target) && performance.now() - stepInput.at < STEP_INPUT_MS;
+    var next = steps.playing && keys.indexOf(value) === keys.indexOf(k.stepValue) + 1;
+    if (!codes || value === k.stepValue || !(byUser || next)) { return; }
+    var stat = {value: value, at: performance.now(), byUser: byUser, count: (atlas.stats.step || {count: 0}).count + 1};
+    var fills = {};
+    steps.ids.forEach(function (id, j) {
+      var c = codes.charAt(j);
+      fills[id] = c === "-" ? null : steps.palette[Number(c)];
+    });
+    k.v = Object.assign({}, k.v, {fills: fills});
+    k.stepValue = value;
+    k.layer.eachLayer(function (l) { l.setStyle(stateStyle(k.v, l.feature)); });
+    stat.drawn = performance.now();
+    stat.fills = fills;
+    atlas.stats.step = stat;
   }
 
   // A newly chosen state comes into view when less than all of it is on screen.

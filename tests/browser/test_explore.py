@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from geo import metrics, seeds
-from geo.join import year_bounds
-from layers import mapimage
+from geo import metrics, official, seeds
+from geo.join import Filters, filter_records, year_bounds
+from layers import mapimage, style
 from layers.style import NODATA_STYLE, ZERO_COLOR
 from tests.harness import CHANGE_MS, MAP_IFRAME, fills, open_atlas, poll_until, wait_for_new_fills
 from tests.helpers import png_size
@@ -81,6 +82,71 @@ def test_play_advances_the_year_and_stops_at_the_last(page, app_server):
     assert page.locator(MAP_IFRAME).count() == 1 and len(fills(frame)) == 32  # the same map, never remounted
     page.wait_for_timeout(3 * PLAY_SECONDS * 1000)
     assert query(page).get("years") == [f"{last}-{last}"]  # stopped
+
+
+STEP_JS = "() => atlas.stats.step || null"
+
+
+def drag_thumb(page, key: str, to_value: int, low: int, high: int) -> None:
+    """Press the pointer on slider `key`'s (first) thumb and move it to `to_value`; not released."""
+    thumb = page.locator(f".st-key-{key} input[type=range]").first.locator("xpath=../..")
+    thumb.scroll_into_view_if_needed()
+    track = page.locator(f".st-key-{key} [data-testid=stSlider] [data-orientation=horizontal]").nth(1).bounding_box()
+    box = thumb.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    x = track["x"] + track["width"] * (to_value - low) / (high - low)
+    page.mouse.move(x, box["y"] + box["height"] / 2, steps=8)
+
+
+def test_dragging_the_export_year_repaints_the_map_before_the_server_runs(page, app_server):
+    frame = open_atlas(page, app_server, "?metric=exports&year=2019")
+    before = fills(frame)
+    drag_thumb(page, "year", 2008, *official.EXPORT_YEARS)
+    step = poll_until(page, lambda: (frame.evaluate(STEP_JS) or {}).get("value") == "2008" and frame.evaluate(STEP_JS),
+                      timeout=CHANGE_MS, message="the map repainted for 2008 during the drag")  # fmt: skip
+    during = fills(frame)
+    assert during != before and step["byUser"] and step["drawn"] - step["at"] < 16  # within the frame
+    assert query(page).get("year") == ["2019"]  # the pointer is still down: the server has not been asked
+    page.mouse.up()
+    poll_until(page, lambda: query(page).get("year") == ["2008"], timeout=CHANGE_MS, message="year=2008 in the URL")
+    expect(page.get_by_text("Merchandise exports (US$ million), 2008").first).to_be_visible(timeout=CHANGE_MS)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=CHANGE_MS)
+    assert fills(frame) == during  # the server's run painted what the drag had shown
+    assert page.locator(MAP_IFRAME).count() == 1
+
+
+def play_step_fills(first: int, last: int) -> dict[str, dict[str, str]]:
+    """The records' playback ("in": one year at a time), coloured in the breaks pooled over every
+    step, from geo/ (what app.metric_classes computes)."""
+    records = seeds.load_records()
+    values = {f"{y}-{y}": metrics.state_metric("records", filter_records(records, Filters(years=(y, y)))).values
+              for y in range(first, last + 1)}  # fmt: skip
+    classes = style.classify(pd.concat(values.values(), ignore_index=True), k=5)
+    return {step: {code: classes.color(v) for code, v in column.items()} for step, column in values.items()}
+
+
+def test_playback_steps_repaint_from_the_fills_the_map_already_holds(page, app_server):
+    frame = open_atlas(page, app_server)
+    first, last = year_bounds(seeds.load_records())
+    expected = play_step_fills(first, last)
+    page.get_by_role("button", name="▶ Play years").click()
+    seen = {}
+
+    def finished():
+        step = frame.evaluate(STEP_JS)
+        if step:
+            seen[step["value"]] = step
+        return (
+            query(page).get("years") == [f"{last}-{last}"] and page.get_by_role("button", name="▶ Play years").count()
+        )
+
+    poll_until(page, finished, timeout=(last - first + 1) * PLAY_SECONDS * 1000 + 60_000, interval=20,
+               message="playback reached the last year and stopped")  # fmt: skip
+    assert len(seen) >= 3 and set(seen) <= set(expected)  # steps drawn in the browser, each a playback step
+    for value, step in seen.items():
+        assert not step["byUser"] and step["fills"] == expected[value], value
+        assert step["drawn"] - step["at"] < 16
 
 
 def test_export_this_view_downloads_the_map_image(page, app_server):
