@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import statistics
 import subprocess
@@ -57,3 +58,14 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number above 0, else a message saying so."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number above 0, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number above 0, got {value}")
+    return value

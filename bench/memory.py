@@ -38,7 +38,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH_DIR), str(BENCH_DIR.parent)]
 
 from adapters import CANDIDATES, RESULTS_DIR, post_script_gc  # noqa: E402
-from measure import median  # noqa: E402
+from measure import median, positive_int  # noqa: E402
 from report import machine_info, write_json  # noqa: E402
 from scale import AtlasServer  # noqa: E402
 from session import Session  # noqa: E402
@@ -91,24 +91,14 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--points", type=int, default=0, help="synthetic points (0: the seeds only)")
-    parser.add_argument("--combos", type=_positive, default=1000, help="distinct filter combinations")
-    parser.add_argument("--every", type=_positive, default=100, help="combinations between RSS samples")
+    parser.add_argument("--combos", type=positive_int, default=1000, help="distinct filter combinations")
+    parser.add_argument("--every", type=positive_int, default=100, help="combinations between RSS samples")
     parser.add_argument("--cooldown", type=float, default=150, help="seconds with no viewer at the end")
     parser.add_argument(
         "--tolerance", type=float, default=0.25, help="bounded: growth after the caches fill <= this x before"
     )
     parser.add_argument("--json", help="where to write the results")
     return parser
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number above 0, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number above 0, got {value}")
-    return value
 
 
 def _idle_sessions(browser, url: str, box: AtlasServer, server) -> dict:

@@ -35,8 +35,9 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 
+from geo.i18n import LANGUAGES, translator
 from layers.choropleth import outline_geometry, states_geometry
-from layers.markers import MarkerTable, marker_table
+from layers.markers import MarkerTable, marker_table, popup_words
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "static"
 RUNTIME_JS = "atlas-runtime.js"
@@ -51,7 +52,7 @@ FOLDERS = ("leaflet", "markercluster", "runtime", "bundle", "data")
 CACHE_ENV = "ATLAS_CACHE_DIR"
 _FOLIUM_LEAFLET_VERSION = "1.9.3"  # the version folium 0.20 asks its CDN for
 _XSTATIC = {"leaflet": "xstatic.pkg.leaflet", "markercluster": "xstatic.pkg.leaflet_markercluster"}
-_DATA_FILES = ("states", "outline", "records", "points", "names")  # stems of the published data files
+_DATA_FILES = ("states", "outline", "records", "points", "names", "words")  # stems of the published data files
 
 
 class AssetsError(RuntimeError):
@@ -168,8 +169,9 @@ def data_dir() -> Path:
 def publish_map_data(
     states: gpd.GeoDataFrame, records: gpd.GeoDataFrame, *, outline, folder: Path, prefix: str
 ) -> MapData:
-    """Write the states' geometry, Mexico's outline and the marker table of all `records` into
-    `folder` (served at URL `prefix`), remove the files of earlier data sets, and say where they are.
+    """Write the states' geometry, Mexico's outline, the marker table of all `records` and its
+    popups' words in every language into `folder` (served at URL `prefix`), remove the files of
+    earlier data sets, and say where they are.
     Same content, same file names: cheap to call again. Raises AssetsError when writing fails."""
     folder = Path(folder)
     url = prefix.rstrip("/")
@@ -183,6 +185,7 @@ def publish_map_data(
         states=(_json_bytes(states_geometry(states)), ".geojson"),
         outline=(_json_bytes(outline_geometry(outline)), ".geojson"),
         records=(_json_bytes(table_data), ".json"),
+        **{f"words-{lang}": (_json_bytes(popup_words(translator(lang))), ".json") for lang in LANGUAGES},
     )
     names = {stem: _hashed(stem, data, ext) for stem, (data, ext) in contents.items()}
     try:
@@ -197,7 +200,9 @@ def publish_map_data(
     return MapData(
         geometry_url=f"{url}/{names['states']}",
         outline_url=f"{url}/{names['outline']}",
-        table=table.published(f"{url}/{names['records']}"),
+        table=table.published(
+            f"{url}/{names['records']}", words={lang: f"{url}/{names[f'words-{lang}']}" for lang in LANGUAGES}
+        ),
         files=tuple(folder / name for name in names.values()),
     )
 

@@ -110,15 +110,19 @@ class MarkerTable:
     # the table row of each record of the frame it was built from (-1: no point), so that
     # `markers(rows=...)` selects by position: matching a million id strings takes ~0.4 s
     record_rows: np.ndarray | None = None
+    # language -> URL of its popup_words(), once published: a run then names the file instead of
+    # sending ~2.8 kB of words per kind (the browser fetches each language once)
+    words: Mapping[str, str] | None = None
 
     @property
     def large(self) -> bool:
         """Whether the table is binary and drawn by the runtime's points worker."""
         return len(self.ids) > LARGE_POINTS
 
-    def published(self, url: str) -> MarkerTable:
-        """The same table, served from `url`; the data is dropped (the browser fetches it)."""
-        return replace(self, url=url, data=None, binary=None)
+    def published(self, url: str, words: Mapping[str, str] | None = None) -> MarkerTable:
+        """The same table, served from `url`, with its words per language at `words` (language ->
+        URL); the data is dropped (the browser fetches it)."""
+        return replace(self, url=url, data=None, binary=None, words=dict(words or {}))
 
 
 def markers(
@@ -157,7 +161,7 @@ def markers(
         minZoom=MIN_ZOOM,
         show=show,
         large=table.large,
-        words=popup_words(tr or translator(DEFAULT)),
+        words=_words(table, tr or translator(DEFAULT)),
     ).add_to(group)
     return group
 
@@ -231,6 +235,11 @@ def popup_html(record: Mapping, tr: Translator | None = None) -> str:
     name = html.escape(values["name"]) if values["name"] else _w("popup.unnamed")
     raw = f'<div class="atlas-popup"><h3>{name}</h3>{parts[0]}<dl>{"".join(parts[1:])}</dl></div>'
     return fill_words(raw, popup_words(tr or translator(DEFAULT)))
+
+
+def _words(table: MarkerTable, tr: Translator) -> str | dict:
+    """The popups' words for a markers call: the URL of the language's published file, else the words."""
+    return (table.words or {}).get(tr.lang) or popup_words(tr)
 
 
 def popup_words(tr: Translator) -> dict:

@@ -478,7 +478,7 @@ def test_map_files_deleted_while_the_app_runs_are_published_again(tmp_path, monk
     monkeypatch.setenv("ATLAS_CACHE_DIR", str(tmp_path))
     at = run_app()
     published = sorted(p.name for p in tmp_path.glob("*-*.*json"))
-    assert len(published) == 3  # states, outline, records
+    assert len(published) == 6  # states, outline, records, the popups' words in es, en, zh
     for path in tmp_path.glob("*-*.*json"):
         path.unlink()
     at.selectbox(key="metric").set_value("clusters").run()

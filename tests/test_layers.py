@@ -24,7 +24,7 @@ import pytest
 from shapely.geometry import Point, box
 from streamlit_folium import _get_feature_group_string, _get_map_string, generate_js_hash
 
-from geo import join, seeds
+from geo import i18n, join, seeds
 from geo.i18n import translator
 from layers import assets, basemap, choropleth, markers, style
 from layers.runtime import AtlasCall, safe_json
@@ -498,7 +498,8 @@ def test_the_published_marker_table_is_escaped_and_the_runtime_shows_popup_html(
     ],
 )  # fmt: skip
 def test_one_published_table_gives_popups_in_the_session_language(records, data, lang, cluster, project):
-    """The table is published once; its words come from the markers call, names and citations as written."""
+    """The table is published once, with its words in each language (the markers call names the
+    session's file: ~2.8 kB less per kind and run); names and citations as written."""
     table = published(data, data.table.url)
     tr = translator(lang)
     expected = [markers.popup_html(r, tr) for r in records[records.geometry.notna()].to_dict("records")]
@@ -509,7 +510,15 @@ def test_one_published_table_gives_popups_in_the_session_language(records, data,
     assert "<w " not in "".join(expected)
     [options] = [o for f, o in atlas_calls(render(markers.markers(records, kind="project", table=data.table, tr=tr)))
                  if f == "markers"]  # fmt: skip
-    assert options["words"] == markers.popup_words(tr) and options["words"]["locale"] == tr.bcp47
+    assert options["words"] == data.table.words[lang] and f"/words-{lang}-" in options["words"]
+    assert (
+        published(data, options["words"]) == markers.popup_words(tr)
+        and published(data, options["words"])["locale"] == tr.bcp47
+    )
+    pseudo = translator(i18n.PSEUDO)  # a language with no published file: its words travel with the run
+    [options] = [o for f, o in atlas_calls(render(markers.markers(records, kind="project", table=data.table, tr=pseudo)))
+                 if f == "markers"]  # fmt: skip
+    assert options["words"] == markers.popup_words(pseudo)
 
 
 def test_markers_call_the_runtime_with_named_options(records, data):

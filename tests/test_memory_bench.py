@@ -14,7 +14,8 @@ from geo.view import parse_view
 from tests.harness import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
-from memory import _positive, bounded, combinations  # noqa: E402
+from measure import positive_int  # noqa: E402
+from memory import bounded, combinations  # noqa: E402
 
 
 def test_a_thousand_distinct_combinations_each_a_view_the_atlas_reads_back():
@@ -56,4 +57,4 @@ def test_bounded_reports_the_slopes_per_100_combinations():
 @pytest.mark.parametrize("text", ["0", "-3", "ten", "1.5", ""])
 def test_counts_must_be_whole_numbers_above_zero(text):
     with pytest.raises(argparse.ArgumentTypeError, match="whole number above 0"):
-        _positive(text)
+        positive_int(text)

@@ -103,7 +103,7 @@ def test_a_seed_sized_table_keeps_json_and_markercluster(tmp_path):
     records = records_frame()
     data = publish(tmp_path, states_frame(), records)
     assert not data.table.large
-    assert sorted(path.name.split("-")[0] for path in data.files) == ["outline", "records", "states"]
+    assert sorted(path.name.split("-")[0] for path in data.files) == ["outline", "records", "states", *["words"] * 3]
     table = published(data, data.table.url)
     assert {"lat", "lon", "approx", "name"} <= set(table) and "codes" in table["parts"][0]
     [options] = _markers_calls(markers.markers(records, kind="cluster", table=data.table))

@@ -31,13 +31,14 @@
  * atlas.fillWords(html, words).
  * atlas.stats[kind] says what the last markers call drew (the bench and tests read it), and
  * atlas.stats.step what the year slider's last move repainted ({value, at, drawn, byUser, count,
- * fills}: watchSteps);
+ * fills}: watchSteps), atlas.stats.states when the last states call arrived (and its step value);
  * atlas.pointsBusy() whether a large layer still waits for its worker.
  * Every map created after this file loads focuses without scrolling the page (keepScroll),
  * remembers which layers the user switched off (rememberLayers), keeps its area in the page's
  * URL (holdView) and has a "Copy link" button. Every word shown comes from the states call's
  * `view.msg` (the page's language) and numbers are formatted for `view.locale`; the popups'
- * words come with each markers call (`words`: {msg, locale}, layers/markers.py popup_words).
+ * words come with each markers call (`words`: the URL of the language's published {msg, locale},
+ * layers/markers.py popup_words, or those words themselves for a user's file).
  *
  * Escaping contract: every data string a layer sends is already HTML-escaped in Python; this
  * file only concatenates those strings with fixed markup and numbers.
@@ -97,6 +98,7 @@
   // here from `words` ({msg, locale}); a token with a value `n` takes the key's plural form.
   var TOKEN = /<w k="([^"]+)"((?: [\w.]+="[^"]*")*)><\/w>/g, ATTR = / (\w+)(\.k)?="([^"]*)"/g;
   function fillWords(html, words) {
+    if (!words) { return html.replace(TOKEN, "").trim(); }  // its words file has not arrived yet
     return html.replace(TOKEN, function (all, key, attrs) {
       var values = {}, refs = {}, m;
       ATTR.lastIndex = 0;
@@ -191,6 +193,7 @@
 
   function states(group, options) {
     var src = options.src, v = options.view;
+    atlas.stats.states = {at: performance.now(), step: v.steps ? v.steps.current : null};
     speak(v);
     var k = kept[src];
     if (k) {
@@ -401,9 +404,14 @@
     for (var k = 1; k < p.length; k++) { html += p[k].values[p[k].codes[i]]; }
     return fillWords(html + "</dl></div>", words);
   }
-  // The popups' words of the latest markers call: one page speaks one language, and a popup
-  // opened after a language switch speaks the new one.
-  var popupWords = null;
+  // The popups' words of the latest markers call (its `words`: the URL of the language's
+  // published file, fetched once, or the words themselves): one page speaks one language, and a
+  // popup opened after a language switch speaks the new one.
+  var popupWords = null, wordsSrc = null;
+  function useWords(src) {
+    wordsSrc = src;
+    withData(src, function (words) { if (wordsSrc === src) { popupWords = words; } });
+  }
 
   function bubble(kind) {
     return function (cluster) {
@@ -475,7 +483,7 @@
   var groups = [], KEEP = 4;
 
   function markers(group, options) {
-    popupWords = options.words;
+    useWords(options.words);
     if (options.large) { return points(group, options); }
     var src = options.src, selection = options.selection, kind = options.kind,
       size = options.size;
@@ -721,8 +729,9 @@
           })}, 0, popupWords);
         }).join("");
         if (this.opened.n > rows.length) {
-          var more = Number(this.opened.n - rows.length).toLocaleString(popupWords.locale);
-          html += '<div class="atlas-popup-more">' + fill(popupWords.msg["popup.more"], {count: more}) + "</div>";
+          var more = Number(this.opened.n - rows.length).toLocaleString(popupWords ? popupWords.locale : locale);
+          var template = popupWords ? popupWords.msg["popup.more"] : "+ {count}";
+          html += '<div class="atlas-popup-more">' + fill(template, {count: more}) + "</div>";
         }
         L.popup({maxWidth: 460, minWidth: 280, maxHeight: 420}).setLatLng(this.opened.latlng)
           .setContent(html).openOn(this._map);
