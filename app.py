@@ -227,10 +227,8 @@ def metric_classes(key: str, sectors: tuple, years, known: bool, labels: tuple, 
     years play; None otherwise."""
     _, records = load_data(data)
     metric = metrics.METRICS[key]
-    if metric.uses_export_year:
-        filters = join.Filters(years=years, known_years_only=known, labels=labels)
-        timed = join.filter_columns(records, filters, metrics.RECORD_COLUMNS)
-        table = metrics.yearly_values(key, timed, sectors=sectors)
+    if metric.uses_export_year:  # INEGI's figures: the records' filters do not change them
+        table = metrics.yearly_values(key, sectors=sectors)
         pooled = pd.concat([table[year] for year in table.columns], ignore_index=True)
         steps = choropleth.Steps("year", table.rename(columns=str), str(export_year), playing is not None)
         return style.classify(pooled, k=5), steps

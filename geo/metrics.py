@@ -165,14 +165,14 @@ def classed_values(
     means one value whichever year is shown (the screen and map images use the same breaks)."""
     metric = _metric(key)
     if metric.uses_export_year:
-        table = yearly_values(key, records, sectors=sectors)
+        table = yearly_values(key, sectors=sectors)
         return pd.concat([table[year] for year in table.columns], ignore_index=True)
     return state_metric(key, records, sectors=sectors, export_year=export_year).values.reset_index(drop=True) / (
         metric.scale
     )
 
 
-def yearly_values(key: str, records: pd.DataFrame, *, sectors: tuple[str, ...] = ()) -> pd.DataFrame:
+def yearly_values(key: str, *, sectors: tuple[str, ...] = ()) -> pd.DataFrame:
     """An export metric for every export year, in the legend's unit (values / scale): index
     state_code, one column per year. What classed_values pools, and what the map repaints from
     while the export year's slider moves, without asking the server."""
@@ -181,9 +181,10 @@ def yearly_values(key: str, records: pd.DataFrame, *, sectors: tuple[str, ...] =
         raise MetricError(
             f"{key!r} does not depend on the export year; the export metrics are {', '.join(_EXPORT_METRICS)}"
         )
-    tables = {"exports": official.load_exports(), "crosswalk": official.load_crosswalk()}  # once, not per year
+    chosen = _check_sectors(sectors)
+    exports, crosswalk = official.load_exports(), official.load_crosswalk()  # once, not per year
     years = range(EXPORT_YEARS[0], EXPORT_YEARS[1] + 1)
-    columns = {year: state_metric(key, records, sectors=sectors, export_year=year, **tables).values for year in years}
+    columns = {year: _export_value(key, exports, year, chosen, crosswalk) for year in years}
     return pd.DataFrame(columns) / metric.scale
 
 
@@ -439,16 +440,35 @@ def _export_lq(metric, exports, year, chosen, crosswalk, tr: Translator) -> Metr
     if codes == ():
         return _blank(metric, tr.t("metric.text.no_goods"), _no_subsector_note(chosen, tr))
     rows = _year_rows(exports, year, codes)
-    table = _by_state(rows)
-    totals = _year_rows(exports, year, None).groupby("state_code")["usd"].sum().reindex(list(STATE_CODES))
+    table = _with_lq(exports, year, _by_state(rows))
+    unspecified = _year_rows(exports, year, (official.UNSPECIFIED,))["usd"].sum() / _totals(exports, year).sum()
+    notes = _export_notes(chosen, codes, crosswalk, year, rows, tr)
+    notes.append(tr.t("metric.note.national", share=f"{unspecified:.1%}", year=year))
+    return _values(metric, table["lq"], table.apply(_lq_text, axis=1, tr=tr), notes)
+
+
+def _totals(exports: pd.DataFrame, year: int) -> pd.Series:
+    return _year_rows(exports, year, None).groupby("state_code")["usd"].sum().reindex(list(STATE_CODES))
+
+
+def _with_lq(exports: pd.DataFrame, year: int, table: pd.DataFrame) -> pd.DataFrame:
+    """`table` (_by_state of the chosen codes) with the states' export quotient, NaN where unusable."""
+    totals = _totals(exports, year)
     national = table["usd"].sum() / totals.sum()
     complete = table[list(official.STATUSES[1:])].sum(axis=1) == 0
     usable = complete & (totals > 0) & (table["usd"].sum() > 0)
     table["lq"] = ((table["usd"] / totals) / national).where(usable)
-    unspecified = _year_rows(exports, year, (official.UNSPECIFIED,))["usd"].sum() / totals.sum()
-    notes = _export_notes(chosen, codes, crosswalk, year, rows, tr)
-    notes.append(tr.t("metric.note.national", share=f"{unspecified:.1%}", year=year))
-    return _values(metric, table["lq"], table.apply(_lq_text, axis=1, tr=tr), notes)
+    return table
+
+
+def _export_value(key: str, exports: pd.DataFrame, year: int, chosen, crosswalk) -> pd.Series:
+    """An export metric's values for one year without its texts and notes (what the class
+    breaks pool over 19 years: the texts were most of the time)."""
+    codes = _codes(chosen, crosswalk)
+    if codes == () or (key == "export_lq" and not chosen):
+        return pd.Series(float("nan"), index=pd.Index(STATE_CODES, name="state_code"))
+    table = _by_state(_year_rows(exports, year, codes))
+    return (table["usd"] if key == "exports" else _with_lq(exports, year, table)["lq"]).astype(float)
 
 
 def _year_rows(exports: pd.DataFrame, year: int, codes: tuple[str, ...] | None) -> pd.DataFrame:

@@ -422,7 +422,7 @@ def test_docs_page_is_current():
 @pytest.mark.parametrize("sectors", [(), ("Automotive",), ("ICT", "Energy"), ("Tourism",)])
 def test_yearly_values_are_each_years_metric_and_what_the_classes_pool(key, sectors):
     records = seeds.load_records()
-    table = metrics.yearly_values(key, records, sectors=sectors)
+    table = metrics.yearly_values(key, sectors=sectors)
     years = list(range(official.EXPORT_YEARS[0], official.EXPORT_YEARS[1] + 1))
     assert list(table.columns) == years and list(table.index) == list(STATE_CODES)
     for year in years:
@@ -436,4 +436,4 @@ def test_yearly_values_are_only_for_the_export_metrics():
     with pytest.raises(
         MetricError, match="'records' does not depend on the export year; the export metrics are exports, export_lq"
     ):
-        metrics.yearly_values("records", seeds.load_records())
+        metrics.yearly_values("records")
