@@ -408,6 +408,9 @@
   // published file, fetched once, or the words themselves): one page speaks one language, and a
   // popup opened after a language switch speaks the new one.
   var popupWords = null, wordsSrc = null;
+  // An opened popup is panned into view below the map's top-right controls (layers, "Copy link"),
+  // which Leaflet draws above popups.
+  var POPUP_OPTIONS = {maxWidth: 460, minWidth: 280, autoPanPaddingTopLeft: [12, 190]};
   function useWords(src) {
     wordsSrc = src;
     withData(src, function (words) { if (wordsSrc === src) { popupWords = words; } });
@@ -433,7 +436,7 @@
     if (!m || m.atlasRow === undefined || m.getTooltip()) { return; }
     m.bindTooltip(function () { return fillWords(m.atlasTable.name[m.atlasRow], popupWords); },
                   {direction: "top", offset: [0, -(m.atlasSize / 2 + 2)]});
-    m.bindPopup(function () { return popup(m.atlasTable, m.atlasRow, popupWords); }, {maxWidth: 460, minWidth: 280});
+    m.bindPopup(function () { return popup(m.atlasTable, m.atlasRow, popupWords); }, POPUP_OPTIONS);
     if (e.type === "mouseover") { m.openTooltip(); } else { m.openPopup(); }
   }
 
@@ -733,7 +736,7 @@
           var template = popupWords ? popupWords.msg["popup.more"] : "+ {count}";
           html += '<div class="atlas-popup-more">' + fill(template, {count: more}) + "</div>";
         }
-        L.popup({maxWidth: 460, minWidth: 280, maxHeight: 420}).setLatLng(this.opened.latlng)
+        L.popup(Object.assign({maxHeight: 420}, POPUP_OPTIONS)).setLatLng(this.opened.latlng)
           .setContent(html).openOn(this._map);
       }
     });
