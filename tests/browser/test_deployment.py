@@ -48,7 +48,7 @@ def test_under_a_sub_path_every_map_file_comes_from_that_path(page, proxied_serv
     loaded = _open(page, proxied_server)
     ours = [url for url in loaded if "/component/" in url and ".atlas_" in url]  # layers.server.serve's folders
     names = {url.split("?")[0].rsplit("/", 1)[1].split("-")[0] for url in ours}
-    assert {"leaflet.css", "MarkerCluster.css", "atlas", "states", "records", "outline"} <= names, ours
+    assert {"leaflet.css", "MarkerCluster.css", "atlas", "states", "records", "outline", "words"} <= names, ours
     assert all(url.startswith(f"{proxied_server.url}component/") for url in ours), ours
     assert proxied_server.url.endswith(f"/{BASE}/")
     assert blocked_requests == [] and console_errors == []
@@ -57,7 +57,7 @@ def test_under_a_sub_path_every_map_file_comes_from_that_path(page, proxied_serv
 def test_map_data_lives_in_the_cache_folder_and_comes_back_when_deleted(page, proxied_server, cache_dir):
     _open(page, proxied_server)
     published = sorted(p.name for p in cache_dir.glob("*-*.*json"))
-    assert len(published) == 3, published  # states, outline, records
+    assert len(published) == 6, published  # states, outline, records, the popups' words in es, en, zh
     for path in cache_dir.glob("*-*.*json"):
         path.unlink()
     page.reload()  # a new page: its run finds the files gone and publishes them again
