@@ -2,7 +2,8 @@
 specialisation measures, and INEGI's merchandise exports (see docs/metrics.md).
 
 `state_metric(key, records, sectors=...)` takes the records frame already filtered by the view's
-years (geo.join.filter_records with Filters(years=..., known_years_only=...), sectors left empty)
+years (geo.join.filter_records with Filters(years=..., known_years_only=...), sectors left empty),
+or its `tally_of(records)` (all the record metrics read of it, and what a cache keeps per filter),
 and the chosen sectors, and returns a value and a display text for each of the 32 states, with
 the caveats to show; texts and caveats are in the language of its `tr` (geo.i18n; English by
 default, as map images and docs/metrics.md), numbers keep Python's digits (1,374.5: es-MX and
@@ -58,6 +59,15 @@ class MetricValues:
     values: pd.Series  # index state_code, float; NaN = no value
     text: pd.Series  # index state_code, the display string for every state
     notes: tuple[str, ...]  # caveats to show under the legend
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Record counts by state_code (NA: no state), kind and sector (columns state_code, kind,
+    sector, n; one row per combination present): what the record metrics read of the records.
+    Made by `tally_of(records)`, which checks the records; a few hundred rows for any number of them."""
+
+    table: pd.DataFrame
 
 
 class MetricError(ValueError):
@@ -131,7 +141,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in _METRICS}
 
 def state_metric(
     key: str,
-    records: pd.DataFrame,
+    records: pd.DataFrame | Tally | None,
     *,
     sectors: tuple[str, ...] = (),
     export_year: int | None = None,
@@ -141,8 +151,9 @@ def state_metric(
     tr: Translator | None = None,
 ) -> MetricValues:
     """Metric `key` for the 32 states, from `records` (columns state_code, kind, sector; "" = no
-    state) in `sectors` (empty or all = every sector). The export metrics read INEGI's table for
-    `export_year` instead of `records`. Texts and notes are in `tr`'s language (default English)."""
+    state; or their `tally_of()`) in `sectors` (empty or all = every sector). The export metrics
+    read INEGI's table for `export_year` instead of `records` (None will do). Texts and notes are
+    in `tr`'s language (default English)."""
     metric = _metric(key)
     chosen = _check_sectors(sectors)
     tr = tr or translator(DEFAULT)
@@ -150,7 +161,7 @@ def state_metric(
         exports = official.load_exports() if exports is None else exports
         crosswalk = official.load_crosswalk() if crosswalk is None else crosswalk
         return _EXPORT_METRICS[key](metric, exports, _check_year(export_year), chosen, crosswalk, tr)
-    tally = _tally(records)
+    tally = (records if isinstance(records, Tally) else tally_of(records)).table
     if key == "per_million":
         population = official.load_population() if population is None else population
         return _per_million(metric, tally, chosen, _check_population(population), tr)
@@ -274,8 +285,9 @@ def _check_population(population: pd.DataFrame) -> pd.Series:
     return series.reindex(list(STATE_CODES)).astype(float)
 
 
-def _tally(records: pd.DataFrame) -> pd.DataFrame:
-    """Record counts by state_code (NA: no state), kind and sector, one row per combination present."""
+def tally_of(records: pd.DataFrame) -> Tally:
+    """The records' Tally (their counts by state, kind and sector), after checking their columns,
+    state codes and sectors. At a million records this groupby is most of a metric's time."""
     missing = [c for c in RECORD_COLUMNS if c not in records.columns]
     if missing:
         raise MetricError(f"records lacks column(s) {', '.join(missing)}; pass the records frame (geo.seeds)")
@@ -289,7 +301,7 @@ def _tally(records: pd.DataFrame) -> pd.DataFrame:
     placed = pd.DataFrame(records[list(RECORD_COLUMNS)])
     placed["state_code"] = placed["state_code"].replace("", pd.NA)
     table = placed.groupby(["state_code", "kind", "sector"], dropna=False).size()
-    return table.rename("n").reset_index()
+    return Tally(table.rename("n").reset_index())
 
 
 def _count(tally: pd.DataFrame, sectors: tuple[str, ...], kind: str | None = None) -> tuple[pd.Series, int]:

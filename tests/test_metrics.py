@@ -437,3 +437,22 @@ def test_yearly_values_are_only_for_the_export_metrics():
         MetricError, match="'records' does not depend on the export year; the export metrics are exports, export_lq"
     ):
         metrics.yearly_values("records")
+
+
+@pytest.mark.parametrize("key", [key for key, metric in metrics.METRICS.items() if not metric.uses_export_year])
+@pytest.mark.parametrize("sectors", [(), ("Aerospace",), ("ICT", "Energy")])
+def test_a_metric_of_the_records_tally_is_the_metric_of_the_records(key, sectors):
+    """What app.py caches per filter (the tally, reused by every sector) gives the same values, texts and notes."""
+    records = seeds.load_records()
+    tally = metrics.tally_of(records)
+    assert len(tally.table) < len(records)
+    direct, via = state_metric(key, records, sectors=sectors), state_metric(key, tally, sectors=sectors)
+    pd.testing.assert_series_equal(via.values, direct.values)
+    pd.testing.assert_series_equal(via.text, direct.text)
+    assert via.notes == direct.notes
+
+
+def test_the_export_metrics_need_no_records():
+    with_records = state_metric("exports", seeds.load_records(), sectors=("Automotive",), export_year=2019)
+    without = state_metric("exports", None, sectors=("Automotive",), export_year=2019)
+    pd.testing.assert_series_equal(with_records.values, without.values)
