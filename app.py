@@ -162,8 +162,9 @@ def filtered_rows(sectors: tuple, years: tuple, known: bool, labels: tuple, data
     of a million-point table's matching rows would be gigabytes."""
     states, records = load_data(data)
     filters = join.Filters(sectors=sectors, years=years, known_years_only=known, labels=labels)
-    counts = pd.DataFrame(join.state_counts(states, records, filters).drop(columns="geometry"))
-    return counts, join.matching_rows(records, filters)
+    rows = join.matching_rows(records, filters)
+    counts = pd.DataFrame(join.state_counts(states, records, filters, rows).drop(columns="geometry"))
+    return counts, rows
 
 
 def filtered(sectors: tuple, years: tuple, known: bool, labels: tuple, data: tuple[int, int]):
@@ -188,13 +189,14 @@ def chart_specs(sectors: tuple, years: tuple, known: bool, labels: tuple, data: 
     every rerun (melting the counts into chart rows is the charts' main cost)."""
     _, records = load_data(data)
     filters = join.Filters(sectors=sectors, years=years, known_years_only=known, labels=labels)
-    by_sector = join.sector_counts(records, filters)
+    _, rows = filtered_rows(sectors, years, known, labels, data)  # the map's run has just found them
+    by_sector = join.sector_counts(records, filters, rows)
     tr = i18n.translator(lang)
     by_sector = by_sector[by_sector.sum(axis=1) > 0].rename(index=tr.sector)
-    by_year = join.year_counts(records, filters)
+    by_year = join.year_counts(records, filters, rows)
     year_spec = None if by_year.empty else year_chart_spec(by_year, tr)
     bars = bar_chart_spec(by_sector, horizontal=True, tr=tr)
-    return bars, len(by_sector), year_spec, join.undated_count(records, filters)
+    return bars, len(by_sector), year_spec, join.undated_count(records, filters, rows)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -84,6 +84,16 @@ def test_matching_rows_are_the_filtered_records_positions(records, filters, expe
     assert "".join(records["id"].iloc[rows]) == expected
 
 
+@pytest.mark.parametrize(("filters", "expected"), FILTER_CASES)
+def test_counts_from_known_positions_are_the_counts_from_the_filters(states, records, filters, expected):
+    """app.py finds the matching rows once per filter setting and hands them to every count."""
+    rows = matching_rows(records, filters)
+    pd.testing.assert_frame_equal(state_counts(states, records, filters, rows), state_counts(states, records, filters))
+    pd.testing.assert_frame_equal(sector_counts(records, filters, rows), sector_counts(records, filters))
+    pd.testing.assert_frame_equal(year_counts(records, filters, rows), year_counts(records, filters))
+    assert undated_count(records, filters, rows) == undated_count(records, filters)
+
+
 def test_state_counts_all_states_zero_where_nothing(states, records):
     counts = state_counts(states, records, Filters()).set_index("state_code")
     assert list(counts.index) == ["01", "02", "03"]
