@@ -230,12 +230,12 @@ def metric_values(key: str, sectors: tuple, years, known: bool, labels: tuple, e
 @st.cache_data(show_spinner=False, max_entries=64)
 def metric_classes(key: str, sectors: tuple, years, known: bool, labels: tuple, export_year: int, playing: str | None,
                    data: tuple[int, int]) -> tuple[style.Classes, choropleth.Steps | None]:  # fmt: skip
-    """The map's class breaks (layers.style.classify): from geo.metrics.classed_values, the same as
-    map images; while the records' years play (`playing` = the play mode), pooled over every step,
-    so colours compare. With them, the steps the map repaints from in the browser when a year
-    slider moves or a playback step begins (layers.choropleth.Steps): every export year for the
-    export metrics (their breaks pool the years anyway), every playback step while the records'
-    years play; None otherwise."""
+    """The map's class breaks (layers.style.classify) of the values geo.metrics.classed_values gives
+    map images (the per-filter tally's, or the export years'); while the records' years play
+    (`playing` = the play mode), pooled over every step, so colours compare. With them, the steps
+    the map repaints from in the browser when a year slider moves or a playback step begins
+    (layers.choropleth.Steps): every export year for the export metrics (their breaks pool the
+    years anyway), every playback step while the records' years play; None otherwise."""
     _, records = load_data(data)
     metric = metrics.METRICS[key]
     if metric.uses_export_year:  # INEGI's figures: the records' filters do not change them
