@@ -17,8 +17,9 @@ from tests.harness import MAP_IFRAME, open_atlas, poll_until
 
 pytestmark = pytest.mark.browser
 N_POINTS = 20_000
-STATS_JS = "(kind) => window.atlas.stats[kind] || null"
-IDLE_JS = "(kind) => { const s = window.atlas.stats[kind]; return !!s && s.views > 0 && !window.atlas.pointsBusy(); }"
+# The stats once the worker has drawn them, read in one call: a new markers call (the next run)
+# replaces the stats object, so "idle" and "its numbers" read apart could come from two calls.
+DRAWN_JS = "(kind) => { const s = window.atlas.stats[kind]; return s && s.views > 0 && !window.atlas.pointsBusy() ? s : null; }"
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +39,14 @@ def _projects(records, sectors=()) -> int:
     return int(((shown["kind"] == "project") & shown.geometry.notna()).sum())
 
 
-def _drawn(page, frame, kind="project"):
-    poll_until(page, lambda: frame.evaluate(IDLE_JS, kind), message=f"{kind} points drawn")
-    return frame.evaluate(STATS_JS, kind)
+def _drawn(page, frame, kind="project", check=lambda stats: True):
+    """The kind's stats once drawn and `check` holds for them."""
+
+    def drawn():
+        stats = frame.evaluate(DRAWN_JS, kind)
+        return stats if stats and check(stats) else None
+
+    return poll_until(page, drawn, message=f"{kind} points drawn")
 
 
 def test_large_mode_draws_clusters_and_follows_a_sector_change(app_server, page, records, console_errors):
@@ -57,12 +63,7 @@ def test_large_mode_draws_clusters_and_follows_a_sector_change(app_server, page,
     page.get_by_role("option", name=sector, exact=True).click()
     page.keyboard.press("Escape")
     expected = _projects(records, (sector,))
-    poll_until(
-        page,
-        lambda: frame.evaluate(IDLE_JS, "project") and frame.evaluate(STATS_JS, "project")["markers"] == expected,
-        message=f"the worker shows the {expected} {sector} projects",
-    )
-    after = frame.evaluate(STATS_JS, "project")
+    after = _drawn(page, frame, check=lambda drawn: drawn["markers"] == expected)  # the worker shows the sector's
     assert after["shown"] < stats["shown"]  # fewer points in the same view
     assert console_errors == []
 
