@@ -236,14 +236,12 @@ def metric_classes(key: str, sectors: tuple, years, known: bool, labels: tuple, 
     the map repaints from in the browser when a year slider moves or a playback step begins
     (layers.choropleth.Steps): every export year for the export metrics (their breaks pool the
     years anyway), every playback step while the records' years play; None otherwise."""
-    _, records = load_data(data)
     metric = metrics.METRICS[key]
     if metric.uses_export_year:  # INEGI's figures: the records' filters do not change them
         table = metrics.yearly_values(key, sectors=sectors)
-        pooled = pd.concat([table[year] for year in table.columns], ignore_index=True)
         steps = choropleth.Steps("year", table.rename(columns=str), str(export_year), playing is not None)
-        return style.classify(pooled, k=5), steps
-    bounds = join.year_bounds(records)
+        return style.classify(metrics.pooled(table), k=5), steps
+    bounds = overview(data)[1]  # the records' year range
     steps = [years]
     if playing and bounds is not None:
         steps = [play_years(year, bounds, playing) for year in range(bounds[0], bounds[1] + 1)]

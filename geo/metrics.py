@@ -176,11 +176,15 @@ def classed_values(
     means one value whichever year is shown (the screen and map images use the same breaks)."""
     metric = _metric(key)
     if metric.uses_export_year:
-        table = yearly_values(key, sectors=sectors)
-        return pd.concat([table[year] for year in table.columns], ignore_index=True)
+        return pooled(yearly_values(key, sectors=sectors))
     return state_metric(key, records, sectors=sectors, export_year=export_year).values.reset_index(drop=True) / (
         metric.scale
     )
+
+
+def pooled(yearly: pd.DataFrame) -> pd.Series:
+    """`yearly_values()`' years one after the other: what the export metrics' breaks are computed from."""
+    return pd.concat([yearly[year] for year in yearly.columns], ignore_index=True)
 
 
 def yearly_values(key: str, *, sectors: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -452,8 +456,9 @@ def _export_lq(metric, exports, year, chosen, crosswalk, tr: Translator) -> Metr
     if codes == ():
         return _blank(metric, tr.t("metric.text.no_goods"), _no_subsector_note(chosen, tr))
     rows = _year_rows(exports, year, codes)
-    table = _with_lq(exports, year, _by_state(rows))
-    unspecified = _year_rows(exports, year, (official.UNSPECIFIED,))["usd"].sum() / _totals(exports, year).sum()
+    totals = _totals(exports, year)
+    table = _with_lq(_by_state(rows), totals)
+    unspecified = _year_rows(exports, year, (official.UNSPECIFIED,))["usd"].sum() / totals.sum()
     notes = _export_notes(chosen, codes, crosswalk, year, rows, tr)
     notes.append(tr.t("metric.note.national", share=f"{unspecified:.1%}", year=year))
     return _values(metric, table["lq"], table.apply(_lq_text, axis=1, tr=tr), notes)
@@ -463,9 +468,9 @@ def _totals(exports: pd.DataFrame, year: int) -> pd.Series:
     return _year_rows(exports, year, None).groupby("state_code")["usd"].sum().reindex(list(STATE_CODES))
 
 
-def _with_lq(exports: pd.DataFrame, year: int, table: pd.DataFrame) -> pd.DataFrame:
-    """`table` (_by_state of the chosen codes) with the states' export quotient, NaN where unusable."""
-    totals = _totals(exports, year)
+def _with_lq(table: pd.DataFrame, totals: pd.Series) -> pd.DataFrame:
+    """`table` (_by_state of the chosen codes) with the states' export quotient against their
+    `totals` (_totals), NaN where unusable."""
     national = table["usd"].sum() / totals.sum()
     complete = table[list(official.STATUSES[1:])].sum(axis=1) == 0
     usable = complete & (totals > 0) & (table["usd"].sum() > 0)
@@ -480,7 +485,7 @@ def _export_value(key: str, exports: pd.DataFrame, year: int, chosen, crosswalk)
     if codes == () or (key == "export_lq" and not chosen):
         return pd.Series(float("nan"), index=pd.Index(STATE_CODES, name="state_code"))
     table = _by_state(_year_rows(exports, year, codes))
-    return (table["usd"] if key == "exports" else _with_lq(exports, year, table)["lq"]).astype(float)
+    return (table["usd"] if key == "exports" else _with_lq(table, _totals(exports, year))["lq"]).astype(float)
 
 
 def _year_rows(exports: pd.DataFrame, year: int, codes: tuple[str, ...] | None) -> pd.DataFrame:

@@ -124,10 +124,11 @@ def step_fills(steps: Steps, classes: Classes, ids: Sequence[str]) -> dict:
         raise ValueError(f"The steps lack state(s) {', '.join(missing[:5])}; index them by state code.")
     palette: list[str] = []
     fills = {}
-    for value, column in steps.values.items():
+    table = steps.values.set_axis(steps.values.index.astype(str)).reindex(list(ids))
+    for value, column in table.items():
         codes = []
-        for fid in ids:
-            color = classes.color(_number(column.get(fid)))
+        for number in column.tolist():  # plain floats: Series.get per state was most of the time
+            color = classes.color(_number(number))
             if color is None:
                 codes.append(STEP_NODATA)
                 continue

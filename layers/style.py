@@ -8,6 +8,7 @@ Markers use shape first and colour second (Dark2 orange / purple), so colour is 
 
 from __future__ import annotations
 
+import bisect
 import html
 import math
 import warnings
@@ -74,7 +75,7 @@ class Classes:
             return -1
         if not self.bins:
             return None  # nothing non-zero was classified: a stray value has no class
-        position = int(np.searchsorted(self.bins, value, side="left"))
+        position = bisect.bisect_left(self.bins, value)  # np.searchsorted's side="left", ~10x faster on one value
         return min(position, len(self.bins) - 1)
 
     def color(self, value) -> str | None:
