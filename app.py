@@ -59,6 +59,7 @@ from geo.view import (
     PRESENT_OFF,
     View,
     clicked_state,
+    drag_ranges,
     parse_view,
     step_sector,
     step_years,
@@ -235,7 +236,7 @@ def metric_classes(key: str, sectors: tuple, years, known: bool, labels: tuple, 
     (`playing` = the play mode), pooled over every step, so colours compare. With them, the steps
     the map repaints from in the browser when a year slider moves or a playback step begins
     (layers.choropleth.Steps): every export year for the export metrics (their breaks pool the
-    years anyway), every playback step while the records' years play; None otherwise."""
+    years anyway), every playback step while the records' years play, else the ranges one drag reaches (drag_steps)."""
     metric = metrics.METRICS[key]
     if metric.uses_export_year:  # INEGI's figures: the records' filters do not change them
         table = metrics.yearly_values(key, sectors=sectors)
@@ -249,9 +250,32 @@ def metric_classes(key: str, sectors: tuple, years, known: bool, labels: tuple, 
     values = [metrics.state_metric(key, tally, sectors=sectors).values / metric.scale for tally in timed]
     classes = style.classify(pd.concat(values, ignore_index=True), k=5)
     if len(steps) == 1:
-        return classes, None
+        return classes, drag_steps(key, sectors, years, known, labels, classes, data)
     table = pd.DataFrame({f"{first}-{last}": each for (first, last), each in zip(steps, values, strict=True)})
     return classes, choropleth.Steps("years", table, f"{years[0]}-{years[1]}", playing=True)
+
+
+def drag_steps(key: str, sectors: tuple, years, known: bool, labels: tuple, classes: style.Classes,
+               data: tuple[int, int]) -> choropleth.Steps | None:  # fmt: skip
+    """The steps of the year ranges one drag of a handle reaches from `years`, each classed alone
+    as the server's run would class it (`classes`: this range's); None without a range slider."""
+    bounds = overview(data)[1]
+    if bounds is None or bounds[0] == bounds[1]:
+        return None
+    table = metrics.range_values(key, year_tally(known, labels, data), drag_ranges(years, bounds), sectors=sectors)
+    current = f"{years[0]}-{years[1]}"
+    breaks = {column: classes if column == current else style.classify(table[column], k=5) for column in table}
+    return choropleth.Steps("years", table, current, classes=breaks)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def year_tally(known: bool, labels: tuple, data: tuple[int, int]) -> metrics.YearTally:
+    """The matching records' counts by year, state, kind and sector (geo.metrics.YearTally), whatever
+    the years and sectors: all the steps of a year-range drag read of the records."""
+    _, records = load_data(data)
+    filters = join.Filters(known_years_only=known, labels=labels)
+    columns = join.filter_columns(records, filters, (*metrics.RECORD_COLUMNS, "year"))
+    return metrics.year_tally_of(columns, overview(data)[1])
 
 
 def play_years(year: int, bounds: tuple[int, int], mode: str | None) -> tuple[int, int]:

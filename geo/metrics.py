@@ -22,6 +22,7 @@ import pandas as pd
 from geo import official
 from geo.i18n import DEFAULT, Translator, translator
 from geo.official import EXPORT_YEARS, EXPORTS_SOURCE, POPULATION_SOURCE, STATE_CODES
+from geo.schema import KINDS
 from geo.sectors import SECTORS, UnknownSectorError
 
 RECORD_COLUMNS = ("state_code", "kind", "sector")  # all a record metric reads of the records
@@ -68,6 +69,17 @@ class Tally:
     Made by `tally_of(records)`, which checks the records; a few hundred rows for any number of them."""
 
     table: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class YearTally:
+    """The placed records' counts by year, state, kind and sector in one array: `counts[i]` is
+    year `first + i`, the last row the undated records (they pass any year range); then the 32
+    STATE_CODES, KINDS and SECTORS. Made by `year_tally_of(records, years)`; what `range_values`
+    reads to give the metric of many year ranges at once (a few kB for any number of records)."""
+
+    counts: np.ndarray
+    first: int
 
 
 class MetricError(ValueError):
@@ -182,6 +194,47 @@ def classed_values(
     )
 
 
+def range_values(
+    key: str,
+    tally: YearTally,
+    ranges: list[tuple[int, int]],
+    *,
+    sectors: tuple[str, ...] = (),
+    population: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Record metric `key` for the 32 states (rows, STATE_CODES) in each of the year `ranges`
+    (columns "first-last", as the year slider shows them), in the legend's unit: the values
+    state_metric gives the tally of the records in that range, for all the ranges in one pass
+    (the browser repaints from them while a year handle is dragged)."""
+    metric = _metric(key)
+    if metric.uses_export_year:
+        raise MetricError(f"{key!r} reads INEGI's exports, not the records' years; use yearly_values")
+    chosen = _check_sectors(sectors)
+    last = tally.first + len(tally.counts) - 2
+    outside = [f"{a}-{b}" for a, b in ranges if not tally.first <= a <= b <= last]
+    if outside:
+        raise MetricError(f"year ranges {', '.join(outside[:5])} are outside the tally's {tally.first}-{last}")
+    kinds = [kind == _KIND_OF.get(key, kind) for kind in KINDS]
+    in_sectors = [not chosen or sector in chosen for sector in SECTORS]
+    selected = tally.counts[:, :, kinds][..., in_sectors].sum(axis=(2, 3))
+    everything = tally.counts.sum(axis=(2, 3))
+    first = np.array([a - tally.first for a, _ in ranges])
+    stop = np.array([b - tally.first + 1 for _, b in ranges])
+
+    def in_ranges(counts: np.ndarray) -> np.ndarray:  # (ranges, 32): the dated years' sums plus the undated
+        before = np.vstack([np.zeros((1, counts.shape[1]), counts.dtype), np.cumsum(counts[:-1], axis=0)])
+        return before[stop] - before[first] + counts[-1]
+
+    people = None
+    if key == "per_million":
+        people = _check_population(official.load_population() if population is None else population).to_numpy()
+    values = _record_values(key, in_ranges(selected), in_ranges(everything), people)
+    if key == "lq" and not chosen:  # all sectors: every quotient is 1, so none is shown
+        values = np.full(values.shape, np.nan)
+    columns = [f"{a}-{b}" for a, b in ranges]
+    return pd.DataFrame(values.T / metric.scale, index=pd.Index(STATE_CODES, name="state_code"), columns=columns)
+
+
 def pooled(yearly: pd.DataFrame) -> pd.Series:
     """`yearly_values()`' years one after the other: what the export metrics' breaks are computed from."""
     return pd.concat([yearly[year] for year in yearly.columns], ignore_index=True)
@@ -292,7 +345,40 @@ def _check_population(population: pd.DataFrame) -> pd.Series:
 def tally_of(records: pd.DataFrame) -> Tally:
     """The records' Tally (their counts by state, kind and sector), after checking their columns,
     state codes and sectors. At a million records this groupby is most of a metric's time."""
-    missing = [c for c in RECORD_COLUMNS if c not in records.columns]
+    _check_records(records, RECORD_COLUMNS)
+    placed = pd.DataFrame(records[list(RECORD_COLUMNS)])
+    placed["state_code"] = placed["state_code"].replace("", pd.NA)
+    table = placed.groupby(["state_code", "kind", "sector"], dropna=False).size()
+    return Tally(table.rename("n").reset_index())
+
+
+def year_tally_of(records: pd.DataFrame, years: tuple[int, int]) -> YearTally:
+    """The records' YearTally over `years` (first, last: the records' year range), after the checks
+    tally_of makes; records without a state are left out (no metric value counts them)."""
+    _check_records(records, (*RECORD_COLUMNS, "year"))
+    year = records["year"].to_numpy(dtype=float, na_value=np.nan)
+    dated = ~np.isnan(year)
+    if dated.any() and not years[0] <= year[dated].min() <= year[dated].max() <= years[1]:
+        raise MetricError(f"records have years outside {years[0]}-{years[1]}; pass the records' year range")
+    row = np.where(dated, year - years[0], years[1] - years[0] + 1).astype(np.intp)
+    state, kind, sector = (_positions(records[column], values) for column, values in
+                           (("state_code", STATE_CODES), ("kind", KINDS), ("sector", SECTORS)))  # fmt: skip
+    placed = (state >= 0) & (kind >= 0)  # -1: no state (or a kind the records never have)
+    shape = (years[1] - years[0] + 2, len(STATE_CODES), len(KINDS), len(SECTORS))
+    cell = np.ravel_multi_index((row[placed], state[placed], kind[placed], sector[placed]), shape)
+    counts = np.bincount(cell, minlength=int(np.prod(shape))).reshape(shape)  # ~10x faster than np.add.at
+    return YearTally(counts, years[0])
+
+
+def _positions(column: pd.Series, values) -> np.ndarray:
+    """Each entry's position in `values` (-1: not there): the column factorized first, since hashing
+    a million strings once took ~20 ms and looking each one up in `values` ~100."""
+    codes, uniques = pd.factorize(column)
+    return np.append(pd.Index(values).get_indexer(uniques), -1)[codes]
+
+
+def _check_records(records: pd.DataFrame, columns) -> None:
+    missing = [c for c in columns if c not in records.columns]
     if missing:
         raise MetricError(f"records lacks column(s) {', '.join(missing)}; pass the records frame (geo.seeds)")
     # unique() first: a set of a million strings takes ~0.8 s, their few distinct values ~10 ms
@@ -302,10 +388,6 @@ def tally_of(records: pd.DataFrame) -> Tally:
     unknown = sorted(set(records["sector"].unique()) - set(SECTORS))
     if unknown:
         raise UnknownSectorError(f"records have unknown sectors {unknown[:5]}; valid: {', '.join(SECTORS)}")
-    placed = pd.DataFrame(records[list(RECORD_COLUMNS)])
-    placed["state_code"] = placed["state_code"].replace("", pd.NA)
-    table = placed.groupby(["state_code", "kind", "sector"], dropna=False).size()
-    return Tally(table.rename("n").reset_index())
 
 
 def _count(tally: pd.DataFrame, sectors: tuple[str, ...], kind: str | None = None) -> tuple[pd.Series, int]:
@@ -326,6 +408,32 @@ def _values(metric: Metric, values: pd.Series, text: pd.Series, notes=()) -> Met
     return MetricValues(metric, values.astype(float), text.astype(str), tuple(notes))
 
 
+def _record_values(key: str, selected, everything, population: np.ndarray | None) -> np.ndarray:
+    """Record metric `key`'s values (not its texts) from per-state counts whose last axis is the 32
+    states, one row or one per year range (range_values): `selected` in the chosen sectors (of
+    the metric's kind), `everything` in all sectors (the quotient's base; None for the others),
+    `population` in STATE_CODES order (per_million). NaN: no value. One formula for the map's run
+    and the browser's steps, so both colour a state alike."""
+    selected = np.asarray(selected, dtype=float)
+    if key == "per_million":
+        return selected / population * 1e6
+    if key == "share":
+        total = selected.sum(axis=-1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total == 0, np.nan, selected / total * 100)
+    if key == "lq":
+        everything = np.asarray(everything, dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = selected.sum(axis=-1, keepdims=True) / everything.sum(axis=-1, keepdims=True)
+            lq = (selected / everything) / ratio
+        return np.where((everything < LQ_MIN_RECORDS) | (ratio == 0), np.nan, lq)
+    return selected  # the counts themselves
+
+
+def _series(values: np.ndarray) -> pd.Series:
+    return pd.Series(values, index=pd.Index(STATE_CODES))
+
+
 def _count_metric(kind: str | None):
     def compute(metric: Metric, tally: pd.DataFrame, chosen: tuple[str, ...], tr: Translator) -> MetricValues:
         counts, _ = _count(tally, chosen, kind)
@@ -336,17 +444,16 @@ def _count_metric(kind: str | None):
 
 def _per_million(metric: Metric, tally: pd.DataFrame, chosen: tuple[str, ...], population: pd.Series, tr):
     counts, _ = _count(tally, chosen)
-    rate = counts / population * 1e6
+    rate = _series(_record_values("per_million", counts.to_numpy(), None, population.to_numpy()))
     note = tr.t("metric.note.population", source=POPULATION_SOURCE)
     return _values(metric, rate, rate.map(_decimal), [note])
 
 
 def _share(metric: Metric, tally: pd.DataFrame, chosen: tuple[str, ...], tr: Translator) -> MetricValues:
     counts, unplaced = _count(tally, chosen)
-    total = counts.sum()
-    if total == 0:
+    if counts.sum() == 0:
         return _blank(metric, tr.t("metric.text.no_records"))
-    share = counts / total * 100
+    share = _series(_record_values("share", counts.to_numpy(), None, None))
     notes = [tr.plural("metric.note.unplaced", unplaced)] if unplaced else []
     return _values(metric, share, share.map(lambda v: f"{_decimal(v)}%"), notes)
 
@@ -358,13 +465,13 @@ def _lq(metric: Metric, tally: pd.DataFrame, chosen: tuple[str, ...], tr: Transl
     everything, _ = _count(tally, ())
     if selected.sum() == 0:
         return _blank(metric, tr.t("metric.text.no_records"))
-    lq = (selected / everything) / (selected.sum() / everything.sum())
+    lq = _series(_record_values("lq", selected.to_numpy(), everything.to_numpy(), None))
     few = everything < LQ_MIN_RECORDS
     text = lq.map(lambda v: f"{v:.2f}").where(
         ~few, everything.map(lambda n: tr.t("metric.text.too_few", count=f"{n:.0f}", min=LQ_MIN_RECORDS))
     )
     note = tr.t("metric.note.lq", min=LQ_MIN_RECORDS)
-    return _values(metric, lq.where(~few), text, [note])
+    return _values(metric, lq, text, [note])
 
 
 def _blank(metric: Metric, text: str, *notes: str) -> MetricValues:
@@ -372,10 +479,10 @@ def _blank(metric: Metric, text: str, *notes: str) -> MetricValues:
     return _values(metric, pd.Series(float("nan"), index=index), pd.Series(text, index=index), notes)
 
 
+_KIND_OF = {"clusters": "cluster", "projects": "project"}  # the count metrics of one kind
 _RECORD_METRICS = {
     "records": _count_metric(None),
-    "clusters": _count_metric("cluster"),
-    "projects": _count_metric("project"),
+    **{key: _count_metric(kind) for key, kind in _KIND_OF.items()},
     "share": _share,
     "lq": _lq,
 }

@@ -444,3 +444,13 @@ def step_years(years: tuple[int, int] | None, bounds: tuple[int, int] | None, st
     else:
         year = low + (years[0] - low + step) % (high - low + 1)
     return (year, year)
+
+
+def drag_ranges(years: tuple[int, int], bounds: tuple[int, int]) -> list[tuple[int, int]]:
+    """The year ranges one drag of a handle of the range slider reaches from `years` within
+    `bounds` (the first handle from the lowest year to the last, the second from the first to the
+    highest), `years` itself first: what the map can repaint from before the server's run."""
+    first, last = years
+    starts = [(year, last) for year in range(bounds[0], last + 1) if year != first]
+    ends = [(first, year) for year in range(first, bounds[1] + 1) if year != last]
+    return [years, *starts, *ends]

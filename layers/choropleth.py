@@ -50,6 +50,7 @@ TIP_MAX_SECTORS = 8  # the largest sectors listed in a tooltip; the rest are sum
 OUTLINE_STYLE = {"color": OUTLINE_COLOR, "weight": 2.5, "opacity": 1.0, "fill": False}
 STEP_SLIDERS = ("year", "years")  # the page's slider keys (app.py) whose values name a step
 STEP_NODATA = "-"  # a state with no value in a step's code string
+STEP_CODES = "0123456789abcdefghijklmnopqrstuvwxyz"  # palette positions in base 36 (the ramps hold 12 colours)
 
 
 class Steps(NamedTuple):
@@ -58,12 +59,15 @@ class Steps(NamedTuple):
     "2004-2010" for a range), rows indexed by state code, in the metric's legend unit; `current`
     is the value this run shows. The runtime follows the user's own drags and key presses on the
     slider; with `playing` also playback's moves, one step forward at a time (a scene or a link
-    that moves the slider changes other filters too: the server's run repaints those)."""
+    that moves the slider changes other filters too: the server's run repaints those). `classes`,
+    when given, are each value's own class breaks (a records' year range is classed alone, as the
+    server's run would); otherwise every value is in the layer's."""
 
     slider: str
     values: pd.DataFrame
     current: str
     playing: bool = False
+    classes: Mapping[str, Classes] | None = None
 
 
 def choropleth(
@@ -116,7 +120,8 @@ def choropleth(
 
 def step_fills(steps: Steps, classes: Classes, ids: Sequence[str]) -> dict:
     """`steps` for the runtime: {slider, current, playing, ids, palette, fills: {slider value: one
-    character per state of `ids`, its colour's position in `palette`, or STEP_NODATA}} (~35 bytes a step)."""
+    character per state of `ids`, its colour's position in `palette` (STEP_CODES), or STEP_NODATA}}
+    (~35 bytes a step). Each value is in its own `steps.classes` when given, else in `classes`."""
     if steps.slider not in STEP_SLIDERS:
         raise ValueError(f"Unknown step slider {steps.slider!r}; use one of: {', '.join(STEP_SLIDERS)}.")
     missing = sorted(set(ids) - set(steps.values.index.astype(str)))
@@ -126,15 +131,16 @@ def step_fills(steps: Steps, classes: Classes, ids: Sequence[str]) -> dict:
     fills = {}
     table = steps.values.set_axis(steps.values.index.astype(str)).reindex(list(ids))
     for value, column in table.items():
+        own = classes if steps.classes is None else steps.classes[str(value)]
         codes = []
         for number in column.tolist():  # plain floats: Series.get per state was most of the time
-            color = classes.color(_number(number))
+            color = own.color(_number(number))
             if color is None:
                 codes.append(STEP_NODATA)
                 continue
             if color not in palette:
                 palette.append(color)
-            codes.append(str(palette.index(color)))
+            codes.append(STEP_CODES[palette.index(color)])
         fills[str(value)] = "".join(codes)
     return {
         "slider": steps.slider,

@@ -242,7 +242,7 @@ def decode_steps(steps: dict) -> dict[str, dict[str, str | None]]:
     state code -> fill (None: no data)."""
     return {
         value: {
-            fid: None if c == STEP_NODATA else steps["palette"][int(c)]
+            fid: None if c == STEP_NODATA else steps["palette"][int(c, 36)]
             for fid, c in zip(steps["ids"], codes, strict=True)
         }
         for value, codes in steps["fills"].items()

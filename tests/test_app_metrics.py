@@ -16,6 +16,7 @@ import streamlit as st
 
 from geo import metrics, names, official, seeds
 from geo.join import Filters, filter_records, year_bounds
+from geo.view import drag_ranges
 from tests.helpers import decode_steps, layers, notices, run_app, shown
 
 
@@ -74,8 +75,29 @@ def test_the_map_carries_every_export_years_fills_as_the_server_paints_them(para
         assert decode_steps(layers(at)["states"]["steps"]) == steps  # the same breaks, so the same steps
 
 
-def test_without_playback_the_records_years_send_no_steps():
-    assert "steps" not in layers(run_app())["states"]
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"metric": "per_million", "known": "1"}, {"metric": "share", "sectors": "Automotive"},
+     {"metric": "lq", "sectors": "Aerospace,ICT", "years": "2008-2018"}, {"metric": "clusters", "years": "2012-2012"}],
+)  # fmt: skip
+def test_the_map_carries_the_fills_of_the_ranges_one_drag_reaches_as_the_server_paints_them(params):
+    """Without playback, the records' year range: the fills of every range one handle reaches,
+    each in its own class breaks, equal to what the server's run paints when the slider is there."""
+    at = run_app(params)
+    view = layers(at)["states"]
+    bounds = year_bounds(seeds.load_records())
+    years = tuple(at.session_state["years"])
+    current = f"{years[0]}-{years[1]}"
+    steps = decode_steps(view["steps"])
+    assert view["steps"]["slider"] == "years" and view["steps"]["current"] == current
+    assert not view["steps"]["playing"]
+    assert list(steps) == [f"{a}-{b}" for a, b in drag_ranges(years, bounds)]
+    assert steps[current] == view["fills"]
+    assert len({tuple(fills.values()) for fills in steps.values()}) > 1  # the ranges do differ
+    for moved in ((bounds[0], years[1]), (years[1], years[1]), (years[0], bounds[1]), (years[0], years[0])):
+        fresh = run_app(params)  # the slider moved there, from this view
+        fresh.slider(key="years").set_value(moved).run()
+        assert layers(fresh)["states"]["fills"] == steps[f"{moved[0]}-{moved[1]}"]
 
 
 @pytest.mark.parametrize("key", list(metrics.METRICS))

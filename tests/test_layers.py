@@ -371,6 +371,7 @@ def test_choropleth_rejects_bad_input_with_a_useful_message(states, kwargs, mess
         choropleth.choropleth(states, classes=classes, geometry_url="/x.geojson", **{"sectors": SECTORS, **kwargs})
 
 
+STEP_IDS = [f"{n:02d}" for n in range(1, 13)]
 STEP_VALUES = {  # slider value -> the metric per state 01, 02, 03 (NaN: no value)
     "2019": [5.0, 0.0, 1.0],
     "2020": [1.0, 5.0, float("nan")],
@@ -392,6 +393,31 @@ def test_choropleth_steps_hold_each_slider_values_fills_in_the_views_classes(sta
         for value, column in STEP_VALUES.items()
     }
     assert decode_steps(sent)["2019"] == options["view"]["fills"]  # this run's value: the fills it paints
+
+
+def test_choropleth_steps_with_their_own_classes_paint_each_value_in_its_own():
+    """A records' year range is classed alone: each value's fills in its own breaks, one palette for all."""
+    values = pd.DataFrame({"2004-2020": [50.0, 10.0, 0.0], "2010-2020": [5.0, 1.0, 0.0]}, index=["01", "02", "03"])
+    own = {"2004-2020": style.classify([50, 10, 30]), "2010-2020": style.classify([5, 1, 3])}
+    steps = choropleth.Steps("years", values, "2004-2020", classes=own)
+    sent = choropleth.step_fills(steps, own["2004-2020"], ["01", "02", "03"])
+    assert decode_steps(sent) == {
+        value: {fid: own[value].color(v) for fid, v in zip(["01", "02", "03"], column, strict=True)}
+        for value, column in values.items()
+    }
+    assert decode_steps(sent)["2010-2020"]["01"] == own["2004-2020"].color(50)  # 5 is the top class of its own
+
+
+def test_step_codes_reach_past_ten_colours():
+    """More than ten colours in one palette (the ramps of different class counts): base-36 codes."""
+    values = pd.DataFrame({str(n): [float(v) for v in range(1, 13)] for n in range(1, 8)}, index=STEP_IDS)
+    own = {str(n): style.classify(range(1, n + 1), k=7) for n in range(1, 8)}
+    sent = choropleth.step_fills(choropleth.Steps("years", values, "1", classes=own), own["1"], STEP_IDS)
+    assert len(sent["palette"]) > 10
+    assert decode_steps(sent) == {
+        value: {fid: own[value].color(v) for fid, v in zip(STEP_IDS, column, strict=True)}
+        for value, column in values.items()
+    }
 
 
 @pytest.mark.parametrize(

@@ -456,3 +456,54 @@ def test_the_export_metrics_need_no_records():
     with_records = state_metric("exports", seeds.load_records(), sectors=("Automotive",), export_year=2019)
     without = state_metric("exports", None, sectors=("Automotive",), export_year=2019)
     pd.testing.assert_series_equal(with_records.values, without.values)
+
+
+# --- many year ranges at once (the browser's steps of a year-range drag) ---
+
+
+@pytest.fixture(scope="module")
+def dated_records():
+    return seeds.load_records()
+
+
+@pytest.mark.parametrize("key", [key for key, metric in metrics.METRICS.items() if not metric.uses_export_year])
+@pytest.mark.parametrize("sectors", [(), ("Automotive",), ("ICT", "Energy")])
+@pytest.mark.parametrize("known", [False, True])
+def test_range_values_are_the_metric_of_each_ranges_records(dated_records, key, sectors, known):
+    bounds = join.year_bounds(dated_records)
+    kept = join.filter_columns(dated_records, join.Filters(known_years_only=known), (*metrics.RECORD_COLUMNS, "year"))
+    tally = metrics.year_tally_of(kept, bounds)
+    ranges = [(bounds[0], bounds[1]), (bounds[0], bounds[0]), (2010, 2015), (bounds[1], bounds[1]), (2008, 2019)]
+    table = metrics.range_values(key, tally, ranges, sectors=sectors)
+    assert list(table.columns) == [f"{a}-{b}" for a, b in ranges] and list(table.index) == list(STATE_CODES)
+    for first, last in ranges:
+        timed = join.filter_records(dated_records, join.Filters(years=(first, last), known_years_only=known))
+        expected = state_metric(key, timed, sectors=sectors).values / metrics.METRICS[key].scale
+        np.testing.assert_array_equal(table[f"{first}-{last}"].to_numpy(), expected.to_numpy())
+
+
+def test_a_year_tally_counts_the_undated_in_every_range():
+    frame = records_table(("01", "cluster", "ICT", 2), ("02", "project", "ICT", 1)).assign(year=[2001, None, 2003])
+    frame["year"] = frame["year"].astype("Int64")
+    tally = metrics.year_tally_of(frame, (2001, 2003))
+    table = metrics.range_values("records", tally, [(2001, 2001), (2002, 2002), (2001, 2003)])
+    assert table.loc[["01", "02"]].to_dict("list") == {"2001-2001": [2.0, 0.0], "2002-2002": [1.0, 0.0],
+                                                       "2001-2003": [2.0, 1.0]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda t: metrics.range_values("exports", t, [(2001, 2002)]), MetricError, "'exports' reads INEGI's exports"),
+        (lambda t: metrics.range_values("records", t, [(2000, 2002), (2001, 2004)]), MetricError,
+         "year ranges 2000-2002, 2001-2004 are outside the tally's 2001-2003"),
+        (lambda t: metrics.range_values("records", t, [(2001, 2002)], sectors=("Nope",)), UnknownSectorError, "Nope"),
+        (lambda t: metrics.year_tally_of(RECORDS.assign(year=2001), (2002, 2003)), MetricError,
+         "records have years outside 2002-2003"),
+        (lambda t: metrics.year_tally_of(RECORDS, (2001, 2003)), MetricError, "records lacks column\\(s\\) year"),
+    ],
+)  # fmt: skip
+def test_range_values_say_what_is_wrong(call, error, message):
+    tally = metrics.year_tally_of(RECORDS.assign(year=2002), (2001, 2003))
+    with pytest.raises(error, match=message):
+        call(tally)

@@ -13,6 +13,7 @@ from geo.view import (
     MAX_NOTICES,
     View,
     clicked_state,
+    drag_ranges,
     parse_view,
     parse_year_range,
     step_sector,
@@ -341,6 +342,20 @@ def test_presenter_steps_through_sectors(chosen, step, expected):
 def test_presenter_steps_through_years(years, step, expected):
     assert step_years(years, BOUNDS, step) == expected
     assert step_years(years, None, step) is None
+
+
+@pytest.mark.parametrize(
+    ("years", "bounds", "expected"),
+    [
+        ((2001, 2003), (2000, 2004), [(2001, 2003), (2000, 2003), (2002, 2003), (2003, 2003), (2001, 2001),
+                                      (2001, 2002), (2001, 2004)]),
+        ((2000, 2000), (2000, 2002), [(2000, 2000), (2000, 2001), (2000, 2002)]),
+        ((2002, 2002), (2000, 2002), [(2002, 2002), (2000, 2002), (2001, 2002)]),
+        ((2000, 2001), (2000, 2001), [(2000, 2001), (2001, 2001), (2000, 2000)]),
+    ],
+)  # fmt: skip
+def test_one_drag_of_a_handle_reaches_these_ranges(years, bounds, expected):
+    assert drag_ranges(years, bounds) == expected
 
 
 @pytest.mark.parametrize(

@@ -293,7 +293,7 @@
     var fills = {};
     steps.ids.forEach(function (id, j) {
       var c = codes.charAt(j);
-      fills[id] = c === "-" ? null : steps.palette[Number(c)];
+      fills[id] = c === "-" ? null : steps.palette[parseInt(c, 36)];
     });
     k.v = Object.assign({}, k.v, {fills: fills});
     k.stepValue = value;

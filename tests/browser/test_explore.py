@@ -116,6 +116,27 @@ def test_dragging_the_export_year_repaints_the_map_before_the_server_runs(page, 
     assert page.locator(MAP_IFRAME).count() == 1
 
 
+def test_dragging_a_records_year_handle_repaints_the_map_in_that_ranges_own_classes(page, app_server):
+    frame = open_atlas(page, app_server, "?metric=per_million")
+    first, last = year_bounds(seeds.load_records())
+    timed = filter_records(seeds.load_records(), Filters(years=(2012, last)))
+    values = metrics.state_metric("per_million", timed).values
+    classes = style.classify(values, k=5)  # this range alone, as the server's run will class it
+    expected = {code: classes.color(value) for code, value in values.items()}
+    drag_thumb(page, "years", 2012, first, last)
+    step = poll_until(page, lambda: (frame.evaluate(STEP_JS) or {}).get("value") == f"2012-{last}"
+                      and frame.evaluate(STEP_JS), timeout=CHANGE_MS, message="the map repainted for 2012-")  # fmt: skip
+    assert step["byUser"] and step["fills"] == expected and step["drawn"] - step["at"] < 16
+    assert "years" not in query(page)  # the pointer is still down: the server has not been asked
+    page.mouse.up()
+    poll_until(
+        page, lambda: query(page).get("years") == [f"2012-{last}"], timeout=CHANGE_MS, message="years in the URL"
+    )
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=CHANGE_MS)
+    assert fills(frame) == sorted(expected.values())  # the server's run painted the same
+    assert page.locator(MAP_IFRAME).count() == 1
+
+
 def play_step_fills(first: int, last: int) -> dict[str, dict[str, str]]:
     """The records' playback ("in": one year at a time), coloured in the breaks pooled over every
     step, from geo/ (what app.metric_classes computes)."""
