@@ -30,6 +30,7 @@ from layers.runtime import AtlasCall
 from layers.style import (
     COMPARED_STYLE,
     HIGHLIGHT_STYLE,
+    NODATA_LABEL,
     NODATA_STYLE,
     OUTLINE_COLOR,
     SELECTED_STYLE,
@@ -61,13 +62,16 @@ class Steps(NamedTuple):
     slider; with `playing` also playback's moves, one step forward at a time (a scene or a link
     that moves the slider changes other filters too: the server's run repaints those). `classes`,
     when given, are each value's own class breaks (a records' year range is classed alone, as the
-    server's run would); otherwise every value is in the layer's."""
+    server's run would); otherwise every value is in the layer's. `titles`, when given, are each
+    value's legend title (an export year's). With either, the runtime redraws the page's legend
+    (style.legend_html) with the map, so colours and legend never disagree during a drag."""
 
     slider: str
     values: pd.DataFrame
     current: str
     playing: bool = False
     classes: Mapping[str, Classes] | None = None
+    titles: Mapping[str, str] | None = None
 
 
 def choropleth(
@@ -111,45 +115,54 @@ def choropleth(
         for fid in ids:
             view["info"][fid].append(html.escape(str(metric_text.get(fid, ""))))
     if steps is not None:
-        view["steps"] = step_fills(steps, classes, ids)
+        view["steps"] = step_fills(steps, classes, ids, nodata_label=tr.t("legend.nodata"))
     name = tr.t("layer.states")
     group = folium.FeatureGroup(name=name, control=True)
     AtlasCall("states", src=geometry_url, view=view, layer=name, show=show).add_to(group)
     return group
 
 
-def step_fills(steps: Steps, classes: Classes, ids: Sequence[str]) -> dict:
-    """`steps` for the runtime: {slider, current, playing, ids, palette, fills: {slider value: one
-    character per state of `ids`, its colour's position in `palette` (STEP_CODES), or STEP_NODATA}}
-    (~35 bytes a step). Each value is in its own `steps.classes` when given, else in `classes`."""
+def step_fills(steps: Steps, classes: Classes, ids: Sequence[str], *, nodata_label: str = NODATA_LABEL) -> dict:
+    """`steps` for the runtime, compact (a filter change sends them): {slider, current, playing,
+    ids, palette, values (the slider values), fills: for each value in turn, one character per
+    state of `ids`, its colour's position in `palette` (STEP_CODES) or STEP_NODATA (32 bytes a
+    step)}. Each value is in its own `steps.classes` when given, else in `classes`; then also
+    legends: {labels, nodata (the "no data" row's words), rows: per value [its classes' colours
+    as palette codes, their labels' positions in labels, whether it has the "no data" row]}; with
+    `steps.titles`, titles (per value)."""
     if steps.slider not in STEP_SLIDERS:
         raise ValueError(f"Unknown step slider {steps.slider!r}; use one of: {', '.join(STEP_SLIDERS)}.")
     missing = sorted(set(ids) - set(steps.values.index.astype(str)))
     if missing:
         raise ValueError(f"The steps lack state(s) {', '.join(missing[:5])}; index them by state code.")
     palette: list[str] = []
-    fills = {}
+
+    def code(color: str) -> str:
+        if color not in palette:
+            palette.append(color)
+        return STEP_CODES[palette.index(color)]
+
     table = steps.values.set_axis(steps.values.index.astype(str)).reindex(list(ids))
-    for value, column in table.items():
-        own = classes if steps.classes is None else steps.classes[str(value)]
-        codes = []
-        for number in column.tolist():  # plain floats: Series.get per state was most of the time
-            color = own.color(_number(number))
-            if color is None:
-                codes.append(STEP_NODATA)
-                continue
-            if color not in palette:
-                palette.append(color)
-            codes.append(STEP_CODES[palette.index(color)])
-        fills[str(value)] = "".join(codes)
-    return {
-        "slider": steps.slider,
-        "current": steps.current,
-        "playing": bool(steps.playing),
-        "ids": list(ids),
-        "palette": palette,
-        "fills": fills,
-    }
+    values = [str(value) for value in table.columns]
+    fills = []
+    for value, column in zip(values, table.to_numpy(dtype=float, na_value=np.nan).T, strict=True):
+        own = classes if steps.classes is None else steps.classes[value]
+        colors = (own.color(_number(number)) for number in column.tolist())  # plain floats: fastest per state
+        fills.append("".join(STEP_NODATA if color is None else code(color) for color in colors))
+    sent = {"slider": steps.slider, "current": steps.current, "playing": bool(steps.playing), "ids": list(ids),
+            "palette": palette, "values": values, "fills": "".join(fills)}  # fmt: skip
+    if steps.classes is not None:
+        labels: list[str] = []
+        rows = []
+        for value in values:
+            own = steps.classes[value]
+            labels += [label for label in own.labels if label not in labels]
+            rows.append(["".join(map(code, own.colors)), [labels.index(label) for label in own.labels],
+                         own.has_nodata])  # fmt: skip
+        sent["legends"] = {"labels": labels, "nodata": nodata_label, "rows": rows}
+    if steps.titles is not None:
+        sent["titles"] = [steps.titles[value] for value in values]
+    return sent
 
 
 def states_geometry(states: gpd.GeoDataFrame) -> dict:

@@ -178,16 +178,16 @@ def number_label(value: float) -> str:
 
 
 def legend_html(classes: Classes, title: str, zero_label: str = ZERO_LABEL, nodata_label: str = NODATA_LABEL) -> str:
-    """A plain HTML legend (large type) to draw beside the map with st.html / st.markdown;
-    `zero_label` says what a 0 means for the metric shown, `nodata_label` what a blank state means."""
+    """A plain HTML legend (large type; its CSS is layers/static/atlas-page.css) to draw beside the
+    map with st.html; `zero_label` says what a 0 means for the metric shown, `nodata_label` what a
+    blank state means."""
     rows = [_legend_row(ZERO_COLOR, zero_label)]
     rows += [_legend_row(c, label) for c, label in zip(classes.colors, classes.labels, strict=True)]
     if classes.has_nodata:
         rows.append(_legend_row("#ffffff", nodata_label, dashed=True))
-    return (
-        '<div class="atlas-legend" style="font-size:1.15rem;line-height:1.5;">'
-        f'<div style="font-weight:700;margin-bottom:0.35em;">{html.escape(title)}</div>'
-        '<ul style="list-style:none;margin:0;padding:0;">' + "".join(rows) + "</ul></div>"
+    return (  # data-legend: the map's runtime redraws these rows while a year slider is dragged
+        '<div class="atlas-legend" data-legend="classes">'
+        f'<div class="atlas-legend-title">{html.escape(title)}</div><ul>' + "".join(rows) + "</ul></div>"
     )
 
 
@@ -205,31 +205,20 @@ def marker_legend_html(tr: Translator | None = None, *, upload: bool = False) ->
     if upload:
         rows.append(_symbol_row("upload", solid=True, text=t("legend.upload")))
     return (
-        '<div class="atlas-legend" style="font-size:1.15rem;line-height:1.6;">'
-        '<ul style="list-style:none;margin:0;padding:0;">' + "".join(rows) + "</ul>"
-        '<div style="font-size:0.95rem;font-style:italic;margin-top:0.3em;">'
-        f"{html.escape(t('legend.zoom'))}</div></div>"
+        '<div class="atlas-legend" data-legend="symbols"><ul>' + "".join(rows) + "</ul>"
+        f'<div class="atlas-legend-note">{html.escape(t("legend.zoom"))}</div></div>'
     )
 
 
 def _legend_row(color: str, label: str, *, dashed: bool = False) -> str:
-    border = "2px dashed #4d4d4d" if dashed else "1px solid #4d4d4d"
-    swatch = (
-        '<span style="display:inline-block;width:1.4em;height:1.1em;vertical-align:middle;'
-        f'margin-right:0.5em;background:{html.escape(color)};border:{border};"></span>'
-    )
-    return f"<li>{swatch}{html.escape(label)}</li>"
+    kind = "atlas-swatch atlas-nodata" if dashed else "atlas-swatch"
+    return f'<li><span class="{kind}" style="background:{html.escape(color)};"></span>{html.escape(label)}</li>'
 
 
 def _symbol_row(kind: str, *, solid: bool, text: str) -> str:
     color = UPLOAD_COLOUR if kind == "upload" else KIND_COLOURS[kind]
     fill = color if solid else "#ffffff"
-    shape = {"project": "transform:rotate(45deg);width:0.8em;height:0.8em;",
-             "upload": "border-radius:50%;width:1em;height:1em;"}.get(kind, "")  # fmt: skip
-    size = "" if shape else "width:1em;height:1em;"
-    swatch = (
-        '<span style="display:inline-block;vertical-align:middle;margin:0 0.6em 0 0.2em;'
-        f"{size}{shape}background:{fill};border:3px solid {color};"
-        'box-shadow:0 0 0 1px #1a1a1a;"></span>'
+    return (  # the shape of each kind is in atlas-page.css
+        f'<li><span class="atlas-symbol atlas-symbol-{kind}" style="background:{fill};border-color:{color};"></span>'
+        f"{html.escape(text)}</li>"
     )
-    return f"<li>{swatch}{html.escape(text)}</li>"

@@ -240,13 +240,22 @@ def layers(at: AppTest) -> dict:
 def decode_steps(steps: dict) -> dict[str, dict[str, str | None]]:
     """A states view's `steps` as the runtime reads them (atlas-runtime.js stepTo): slider value ->
     state code -> fill (None: no data)."""
+    n = len(steps["ids"])
     return {
         value: {
             fid: None if c == STEP_NODATA else steps["palette"][int(c, 36)]
-            for fid, c in zip(steps["ids"], codes, strict=True)
+            for fid, c in zip(steps["ids"], steps["fills"][i * n : (i + 1) * n], strict=True)
         }
-        for value, codes in steps["fills"].items()
+        for i, value in enumerate(steps["values"])
     }
+
+
+def legend_step_rows(steps: dict, value: str) -> list[tuple[str, str]]:
+    """The class rows (and "no data") atlas-runtime.js stepLegend draws for a step: (colour, words)."""
+    legends = steps["legends"]
+    colors, labels, nodata = legends["rows"][steps["values"].index(value)]
+    rows = [(steps["palette"][int(c, 36)], legends["labels"][j]) for c, j in zip(colors, labels, strict=True)]
+    return rows + ([("#ffffff", legends["nodata"])] if nodata else [])
 
 
 def shown(markdown: str) -> str:

@@ -558,7 +558,7 @@ def test_a_deck_link_opens_its_scene_and_the_keys_step_through_it():
     assert at.selectbox(key="state").value == second.view.state
     assert map_args(at)["zoom"] == second.view.zoom and tuple(map_args(at)["center"]) == second.view.center
     assert at.query_params["deck"] == "bajio-aerospace" and at.query_params["scene"] == "2"
-    assert any("Presenter mode" in h.proto.body and "stSidebar" in h.proto.body for h in at.get("html"))
+    assert any(".atlas-legend { font-size: 1.3rem" in h.proto.body for h in at.get("html"))  # presenter CSS
 
     next(b for b in at.button if b.label == "Scene ▶").click().run()
     third = chosen.scenes[2]

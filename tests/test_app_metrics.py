@@ -9,6 +9,7 @@ search box selects what it finds.
 from __future__ import annotations
 
 import html
+import re
 import shutil
 
 import pytest
@@ -17,7 +18,7 @@ import streamlit as st
 from geo import metrics, names, official, seeds
 from geo.join import Filters, filter_records, year_bounds
 from geo.view import drag_ranges
-from tests.helpers import decode_steps, layers, notices, run_app, shown
+from tests.helpers import decode_steps, layers, legend_step_rows, notices, run_app, shown
 
 
 def legend_titles(at) -> list[str]:
@@ -72,6 +73,10 @@ def test_the_map_carries_every_export_years_fills_as_the_server_paints_them(para
     for year in (2007, 2016, 2025):  # the slider moved there: the server's run paints what the map already showed
         at.slider(key="year").set_value(year).run()
         assert layers(at)["states"]["fills"] == steps[str(year)]
+        [title] = [html.unescape(body) for body in legend_titles(at) if 'data-legend="classes"' in body]
+        assert (
+            view["steps"]["titles"][view["steps"]["values"].index(str(year))] in title
+        )  # and the legend's title the runtime wrote
         assert decode_steps(layers(at)["states"]["steps"]) == steps  # the same breaks, so the same steps
 
 
@@ -97,7 +102,18 @@ def test_the_map_carries_the_fills_of_the_ranges_one_drag_reaches_as_the_server_
     for moved in ((bounds[0], years[1]), (years[1], years[1]), (years[0], bounds[1]), (years[0], years[0])):
         fresh = run_app(params)  # the slider moved there, from this view
         fresh.slider(key="years").set_value(moved).run()
-        assert layers(fresh)["states"]["fills"] == steps[f"{moved[0]}-{moved[1]}"]
+        value = f"{moved[0]}-{moved[1]}"
+        assert layers(fresh)["states"]["fills"] == steps[value]
+        assert legend_rows(fresh)[1:] == legend_step_rows(view["steps"], value)  # the legend the runtime drew
+
+
+def legend_rows(at) -> list[tuple[str, str]]:
+    """The page legend's rows as (swatch colour, words), the zero row first."""
+    [body] = [body for body in legend_titles(at) if 'data-legend="classes"' in body]
+    return [
+        (colour, html.unescape(words))
+        for colour, words in re.findall(r"background:([^;]+);[^>]*></span>([^<]*)</li>", body)
+    ]
 
 
 @pytest.mark.parametrize("key", list(metrics.METRICS))

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from geo.i18n import translator
-from layers.charts import DARK_CONFIG, YEAR_COLOURS, bar_chart_spec, on_dark, year_chart_spec
+from layers.charts import DARK_CONFIG, YEAR_COLOURS, bar_chart_spec, compact, on_dark, year_chart_spec
 from layers.style import KIND_COLOURS
 
 
@@ -82,3 +82,12 @@ def test_a_chart_on_the_dark_presenter_page_gets_its_colours_and_the_cached_spec
     assert dark["config"]["axis"]["labelColor"] == dark["config"]["legend"]["labelColor"] == "#f2f2f2"
     assert {k: v for k, v in dark.items() if k != "config"} == {k: v for k, v in spec.items() if k != "config"}
     assert json.dumps(spec.get("config"), sort_keys=True) == before
+
+
+def test_a_compact_spec_sends_the_same_rows_without_pandas_metadata():
+    spec = year_chart_spec(YEARS)
+    sent = compact(spec)
+    [table] = sent["datasets"].values()
+    assert table.schema.metadata is None  # no pandas' index description (~700 bytes a chart)
+    pd.testing.assert_frame_equal(table.to_pandas(), spec["datasets"]["counts"].reset_index(drop=True))
+    assert isinstance(spec["datasets"]["counts"], pd.DataFrame)  # the cached spec stays as it was

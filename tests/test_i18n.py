@@ -260,7 +260,7 @@ def test_pseudo_locale_marks_every_visible_text(monkeypatch):
     allowed = {"Jalisco", "Sonora", ""}
     unmarked = [text for text in texts if text not in allowed and not MARK.search(text or "")]
     assert [text[:100] for text in unmarked] == []
-    legends = [h.proto.body for h in at.get("html") if "atlas-legend" in h.proto.body]
+    legends = [h.proto.body for h in at.get("html") if 'class="atlas-legend"' in h.proto.body]
     assert legends and all(MARK.search(body) for body in legends)
     view = layers(at)["states"]
     assert all(text.startswith("⟦") for text in view["msg"].values()) and view["none"].startswith("⟦")

@@ -32,6 +32,7 @@ from tests.helpers import (
     assert_no_live_markup,
     atlas_calls,
     decode_steps,
+    legend_step_rows,
     map_assets,
     publish,
     published,
@@ -235,17 +236,20 @@ def test_legend_is_escaped_and_lists_every_class():
         assert html.escape(label) in legend and colour in legend
     assert style.NODATA_LABEL not in legend
     assert style.NODATA_LABEL in style.legend_html(style.classify([1, None]), title="x")
-    assert "font-size:1.15rem" in legend
+    assert 'class="atlas-legend"' in legend  # large type, from the page's stylesheet
+    assert ".atlas-legend { font-size: 1.15rem;" in assets.PAGE_CSS.read_text(encoding="utf-8")
 
 
 def test_marker_legend_names_shape_and_placement():
     legend = style.marker_legend_html()
     assert "Cluster (city known)" in legend and "Project (placed at state level)" in legend
-    assert "rotate(45deg)" in legend  # projects are diamonds: shape, not only colour
+    assert "atlas-symbol-project" in legend  # projects are diamonds: shape, not only colour
+    assert ".atlas-symbol-project { transform: rotate(45deg);" in assets.PAGE_CSS.read_text(encoding="utf-8")
     assert "Your data" not in legend and style.UPLOAD_COLOUR not in legend
     mine = style.marker_legend_html(upload=True)
     assert "Your data (not in the documented counts)" in mine and style.UPLOAD_COLOUR in mine
-    assert "border-radius:50%" in mine  # circles, as on the map (layers/static/atlas-map.css)
+    assert "atlas-symbol-upload" in mine  # circles, as on the map (layers/static/atlas-map.css)
+    assert ".atlas-symbol-upload { border-radius: 50%; }" in assets.PAGE_CSS.read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- choropleth
@@ -406,6 +410,20 @@ def test_choropleth_steps_with_their_own_classes_paint_each_value_in_its_own():
         for value, column in values.items()
     }
     assert decode_steps(sent)["2010-2020"]["01"] == own["2004-2020"].color(50)  # 5 is the top class of its own
+    for value, classes in own.items():  # the page legend's rows, redrawn with the map
+        assert legend_step_rows(sent, value) == list(zip(classes.colors, classes.labels, strict=True))
+    nodata = {**own, "2010-2020": style.classify([5, None])}  # a range with states of no value
+    sent = choropleth.step_fills(steps._replace(classes=nodata), own["2004-2020"], ["01", "02", "03"])
+    assert legend_step_rows(sent, "2010-2020")[-1] == ("#ffffff", style.NODATA_LABEL)
+    assert "titles" not in sent
+
+
+def test_choropleth_steps_carry_each_values_legend_title_when_given(states):
+    values = pd.DataFrame(STEP_VALUES, index=["01", "02", "03"])
+    titles = {value: f"Exports, {value}" for value in STEP_VALUES}
+    steps = choropleth.Steps("year", values, "2019", titles=titles)
+    sent = choropleth.step_fills(steps, style.classify([5, 1, 3]), ["01", "02", "03"])
+    assert sent["titles"] == list(titles.values()) and "legends" not in sent  # one set of breaks: only the title moves
 
 
 def test_step_codes_reach_past_ten_colours():

@@ -31,7 +31,8 @@
  * atlas.fillWords(html, words).
  * atlas.stats[kind] says what the last markers call drew (the bench and tests read it), and
  * atlas.stats.step what the year slider's last move repainted ({value, at, drawn, byUser, count,
- * fills}: watchSteps), atlas.stats.states when the last states call arrived (and its step value);
+ * fills}: watchSteps), atlas.stats.legend the page legend it last redrew ({value, rows}: stepLegend),
+ * atlas.stats.states when the last states call arrived (and its step value);
  * atlas.pointsBusy() whether a large layer still waits for its worker.
  * Every map created after this file loads focuses without scrolling the page (keepScroll),
  * remembers which layers the user switched off (rememberLayers), keeps its area in the page's
@@ -260,13 +261,14 @@
   // class): one MutationObserver on its thumbs (range inputs: their value and aria-valuetext
   // attributes follow the drag), and the time of the last input on it.
   var STEP_INPUT_MS = 1000, stepping = null, stepInput = {at: -Infinity, target: null};
+  function pageDocument() {  // the page around this frame; null when embedded elsewhere (the server repaints)
+    try { return window.parent.document !== document ? window.parent.document : null; } catch (err) { return null; }
+  }
   function watchSteps(k) {
     stepping = k.v.steps ? k : null;
-    if (stepping) { k.stepValue = k.v.steps.current; }
-    if (!stepping || watchSteps.observer) { return; }
-    var doc = null;
-    try { doc = window.parent.document; } catch (err) { return; }  // embedded elsewhere: the server repaints
-    if (!doc || doc === document) { return; }
+    if (stepping) { k.stepValue = k.v.steps.current; stepLegend(k.v.steps, k.stepValue); }
+    var doc = pageDocument();
+    if (!stepping || watchSteps.observer || !doc) { return; }
     var input = function (e) {  // a drag keeps the element it started on
       if (e.type !== "pointermove") { stepInput.target = e.target; } else if (!e.buttons) { return; }
       stepInput.at = performance.now();
@@ -285,9 +287,10 @@
   function stepTo(k, box) {
     var steps = k.v.steps, thumbs = box.querySelectorAll("input[type='range']"), values = [];
     for (var i = 0; i < thumbs.length; i++) { values.push(thumbs[i].value); }
-    var value = values.join("-"), keys = Object.keys(steps.fills), codes = steps.fills[value];
+    var value = values.join("-"), at = steps.values.indexOf(value), n = steps.ids.length;
+    var codes = at < 0 ? null : steps.fills.substr(at * n, n);
     var byUser = box.contains(stepInput.target) && performance.now() - stepInput.at < STEP_INPUT_MS;
-    var next = steps.playing && keys.indexOf(value) === keys.indexOf(k.stepValue) + 1;
+    var next = steps.playing && at === steps.values.indexOf(k.stepValue) + 1;
     if (!codes || value === k.stepValue || !(byUser || next)) { return; }
     var stat = {value: value, at: performance.now(), byUser: byUser, count: (atlas.stats.step || {count: 0}).count + 1};
     var fills = {};
@@ -298,9 +301,33 @@
     k.v = Object.assign({}, k.v, {fills: fills});
     k.stepValue = value;
     k.layer.eachLayer(function (l) { l.setStyle(stateStyle(k.v, l.feature)); });
+    stepLegend(steps, value);
     stat.drawn = performance.now();
     stat.fills = fills;
     atlas.stats.step = stat;
+  }
+
+  // The page's legend (layers/style.py legend_html, marked data-legend) follows a step: its title
+  // (an export year's) and, where each step is classed alone, its class rows, rebuilt from the
+  // zero row (kept as it is). Also on each server run, so the legend always matches the map.
+  function stepLegend(steps, value) {
+    var doc = pageDocument(), legend = doc && doc.querySelector(".atlas-legend[data-legend='classes']");
+    if (!legend) { return; }
+    var at = steps.values.indexOf(value), legends = steps.legends, own = legends && legends.rows[at];
+    if (steps.titles && at >= 0) { legend.firstElementChild.textContent = steps.titles[at]; }
+    if (!own) { return; }
+    var list = legend.querySelector("ul"), zero = list.firstElementChild;
+    while (zero.nextElementSibling) { list.removeChild(zero.nextElementSibling); }
+    var row = function (color, label, dashed) {
+      var li = zero.cloneNode(true), swatch = li.firstElementChild;
+      swatch.style.background = color;
+      swatch.classList.toggle("atlas-nodata", dashed);  // its dashed outline: atlas-page.css
+      li.replaceChildren(swatch, doc.createTextNode(label));
+      list.appendChild(li);
+    };
+    own[1].forEach(function (label, j) { row(steps.palette[parseInt(own[0].charAt(j), 36)], legends.labels[label], false); });
+    if (own[2]) { row("#ffffff", legends.nodata, true); }
+    atlas.stats.legend = {value: value, rows: list.children.length};
   }
 
   // A newly chosen state comes into view when less than all of it is on screen.

@@ -85,6 +85,7 @@ def test_play_advances_the_year_and_stops_at_the_last(page, app_server):
 
 
 STEP_JS = "() => atlas.stats.step || null"
+LEGEND = ".atlas-legend[data-legend='classes']"
 
 
 def drag_thumb(page, key: str, to_value: int, low: int, high: int) -> None:
@@ -107,6 +108,7 @@ def test_dragging_the_export_year_repaints_the_map_before_the_server_runs(page, 
                       timeout=CHANGE_MS, message="the map repainted for 2008 during the drag")  # fmt: skip
     during = fills(frame)
     assert during != before and step["byUser"] and step["drawn"] - step["at"] < 16  # within the frame
+    expect(page.locator(LEGEND).get_by_text("Merchandise exports (US$ million), 2008")).to_be_visible(timeout=2000)
     assert query(page).get("year") == ["2019"]  # the pointer is still down: the server has not been asked
     page.mouse.up()
     poll_until(page, lambda: query(page).get("year") == ["2008"], timeout=CHANGE_MS, message="year=2008 in the URL")
@@ -127,6 +129,8 @@ def test_dragging_a_records_year_handle_repaints_the_map_in_that_ranges_own_clas
     step = poll_until(page, lambda: (frame.evaluate(STEP_JS) or {}).get("value") == f"2012-{last}"
                       and frame.evaluate(STEP_JS), timeout=CHANGE_MS, message="the map repainted for 2012-")  # fmt: skip
     assert step["byUser"] and step["fills"] == expected and step["drawn"] - step["at"] < 16
+    rows = page.locator(f"{LEGEND} li").all_inner_texts()[1:]  # the legend was redrawn with the map
+    assert [row.strip() for row in rows] == list(classes.labels) + (["No data"] if classes.has_nodata else [])
     assert "years" not in query(page)  # the pointer is still down: the server has not been asked
     page.mouse.up()
     poll_until(
@@ -134,6 +138,7 @@ def test_dragging_a_records_year_handle_repaints_the_map_in_that_ranges_own_clas
     )
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=CHANGE_MS)
     assert fills(frame) == sorted(expected.values())  # the server's run painted the same
+    assert [row.strip() for row in page.locator(f"{LEGEND} li").all_inner_texts()[1:]] == rows
     assert page.locator(MAP_IFRAME).count() == 1
 
 
