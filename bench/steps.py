@@ -10,8 +10,10 @@ every repaint of a slider's value label); the map's frame reports its own repain
 milliseconds in the browser (performance.timeOrigin + now), so Python's polling is not in them.
 
 1. **Drag**: the export year's thumb (metric=exports) pressed once and moved one year at a time
-   from 2007 to 2025 and back to 2016 (27 moves). Per move: input (the pointermove) -> the map's fills
-   re-coloured -> the frame that paints them, and the same for the slider's own value label.
+   from 2007 to 2025 and back to 2016 (27 moves); then the same with the first thumb of the
+   records' year range (metric=per_million: each range classed alone, the legend redrawn too).
+   Per move: input (the pointermove) -> the map's fills (and legend) re-coloured -> the frame that
+   paints them, and the same for the slider's own value label.
    On release: the time until the server's run brings the new layer (what each move would wait
    without the steps the map holds).
 2. **Keys**: `--keys` presses of an arrow key on the focused thumb, 400 ms apart: the same figures,
@@ -39,7 +41,9 @@ from adapters import RESULTS_DIR  # noqa: E402
 from measure import median, percentile, positive_int  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from geo.join import year_bounds  # noqa: E402
 from geo.official import EXPORT_YEARS  # noqa: E402
+from geo.seeds import load_records  # noqa: E402
 from tests.harness import launch_chromium, open_atlas, poll_until, streamlit_server  # noqa: E402
 
 PROBE_JS = BENCH_DIR / "steps_probe.js"
@@ -128,23 +132,25 @@ def _server_layer(page, frame, value: str, since: float) -> float | None:
         return None
 
 
-def _drag(page, server) -> dict:
-    frame = open_atlas(page, server, f"?metric=exports&year={EXPORT_YEARS[0]}")
+def _drag(page, server, query: str, key: str, bounds: tuple[int, int], value) -> dict:
+    """Slider `key`'s (first) thumb pressed once and moved one year at a time from the low end to
+    the high end and back to the middle; `value(year)` names the step the map should show."""
+    frame = open_atlas(page, server, query)
     page.wait_for_timeout(1000)
-    thumb = page.locator(".st-key-year input[type=range]").first.locator("xpath=../..")
+    thumb = page.locator(f".st-key-{key} input[type=range]").first.locator("xpath=../..")
     thumb.scroll_into_view_if_needed()
-    track = page.locator(".st-key-year [data-testid=stSlider] [data-orientation=horizontal]").nth(1).bounding_box()
+    track = page.locator(f".st-key-{key} [data-testid=stSlider] [data-orientation=horizontal]").nth(1).bounding_box()
     box = thumb.bounding_box()
     y = box["y"] + box["height"] / 2
     page.mouse.move(box["x"] + box["width"] / 2, y)
     page.mouse.down()
-    low, high = EXPORT_YEARS
+    low, high = bounds
     years = [*range(low + 1, high + 1), *range(high - 1, (low + high) // 2 - 1, -1)]  # ends off the start year
     moves, missed = [], 0
     for year in years:
         count = _count(frame)
         page.mouse.move(track["x"] + track["width"] * (year - low) / (high - low), y)
-        step = _step(page, frame, str(year), count)
+        step = _step(page, frame, value(year), count)
         if step is None:
             missed += 1
             continue
@@ -155,7 +161,7 @@ def _drag(page, server) -> dict:
     return {
         "moves": moves,
         "missed": missed,
-        "server_after_release_ms": _server_layer(page, frame, str(years[-1]), released),
+        "server_after_release_ms": _server_layer(page, frame, value(years[-1]), released),
     }
 
 
@@ -216,7 +222,14 @@ def main(argv: list[str] | None = None) -> int:
             context = browser.new_context(viewport=VIEWPORT)
             context.add_init_script(path=str(PROBE_JS))
             page = context.new_page()
-            result = {"started": started, "drag": _drag(page, server), "keys": _keys(page, server, args.keys)}
+            low, high = year_bounds(load_records())
+            result = {
+                "started": started,
+                "drag": _drag(page, server, f"?metric=exports&year={EXPORT_YEARS[0]}", "year", EXPORT_YEARS, str),
+                "range_drag": _drag(page, server, "?metric=per_million", "years", (low, high),
+                                    lambda year: f"{min(year, high)}-{high}"),
+                "keys": _keys(page, server, args.keys),
+            }  # fmt: skip
             if not args.no_playback:
                 result["playback"] = _playback(page, server)
             browser.close()
@@ -233,15 +246,16 @@ def _report(result: dict) -> None:
         if s["n"]:
             print(f"  {name:<42} n={s['n']:<3} median {s['median']:7.1f}  p95 {s['p95']:7.1f}  max {s['max']:7.1f}")
 
-    for part in ("drag", "keys"):
+    for part in ("drag", "range_drag", "keys"):
         moves = result[part]["moves"]
         print(f"{part}: {len(moves)} repaints, {result[part]['missed']} missed")
         line("input -> map painted (ms)", [m["map_ms"] for m in moves])
         line("input -> map painted (frames)", [m["map_frames"] for m in moves])
         line("input -> slider label painted (ms)", [m["label_ms"] for m in moves])
         line("input -> slider label painted (frames)", [m["label_frames"] for m in moves])
-    released = result["drag"]["server_after_release_ms"]
-    print(f"  drag released -> the server's layer: {'not seen' if released is None else f'{released:.0f} ms'}")
+    for part in ("drag", "range_drag"):
+        released = result[part]["server_after_release_ms"]
+        print(f"  {part} released -> the server's layer: {'not seen' if released is None else f'{released:.0f} ms'}")
     line("key -> the server's layer (ms)", result["keys"]["server_ms"])
     if "playback" in result:
         steps = result["playback"]["steps"]
