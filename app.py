@@ -156,7 +156,10 @@ def settle_heap() -> bool:
     return True
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+# From here on, per-filter results are resources too: a hit hands back the cached object instead
+# of unpickling a copy, which for the ten lookups of a filter change took ~27 ms of a 78 ms run
+# (bench/rerun_profile.py). Nothing modifies what they return; their numpy arrays are read-only.
+@st.cache_resource(show_spinner=False, max_entries=256)
 def filtered_rows(sectors: tuple, years: tuple, known: bool, labels: tuple, data: tuple[int, int]):
     """Per-state counts (without the states' geometry: the map draws its published copy) and the
     matching records' positions for one filter setting (primitive keys, cached). What an entry
@@ -165,6 +168,7 @@ def filtered_rows(sectors: tuple, years: tuple, known: bool, labels: tuple, data
     states, records = load_data(data)
     filters = join.Filters(sectors=sectors, years=years, known_years_only=known, labels=labels)
     rows = join.matching_rows(records, filters)
+    rows.flags.writeable = False
     counts = pd.DataFrame(join.state_counts(states, records, filters, rows).drop(columns="geometry"))
     return counts, rows
 
@@ -176,15 +180,15 @@ def filtered(sectors: tuple, years: tuple, known: bool, labels: tuple, data: tup
     return counts, load_data(data)[1][list(SHOWN_COLUMNS)].take(rows), rows
 
 
-@st.cache_data(show_spinner=False)
-def overview(data: tuple[int, int]) -> tuple[list[str], tuple[int, int] | None]:
+@st.cache_resource(show_spinner=False)
+def overview(data: tuple[int, int]) -> tuple[tuple[str, ...], tuple[int, int] | None]:
     """The state names and the records' year range: all most runs need from the full frames, as
     primitives."""
     states, records = load_data(data)
-    return list(states["state"]), join.year_bounds(records)
+    return tuple(states["state"]), join.year_bounds(records)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=256)
 def chart_specs(sectors: tuple, years: tuple, known: bool, labels: tuple, data: tuple[int, int], lang: str):
     """The two charts' specs (records by sector, by known year; None when nothing is dated), the
     sector chart's bar count and the undated records, for one filter setting: built once, not on
@@ -201,7 +205,7 @@ def chart_specs(sectors: tuple, years: tuple, known: bool, labels: tuple, data: 
     return bars, len(by_sector), year_spec, join.undated_count(records, filters, rows)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=256)
 def profile_of(state: str, sectors: tuple, years: tuple, known: bool, labels: tuple, data: tuple[int, int]):
     """One state's panel (counts, timeline, listings) for one filter setting."""
     _, records = load_data(data)
@@ -210,7 +214,7 @@ def profile_of(state: str, sectors: tuple, years: tuple, known: bool, labels: tu
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=256)
 def record_tally(years, known: bool, labels: tuple, data: tuple[int, int]) -> metrics.Tally:
     """The matching records' counts by state, kind and sector (geo.metrics.tally_of), all a record
     metric reads of them, whatever the sectors: a sector change reuses it (at a million records
@@ -220,7 +224,7 @@ def record_tally(years, known: bool, labels: tuple, data: tuple[int, int]) -> me
     return metrics.tally_of(join.filter_columns(records, filters, metrics.RECORD_COLUMNS))
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=256)
 def metric_values(key: str, sectors: tuple, years, known: bool, labels: tuple, export_year: int, data: tuple[int, int],
                   lang: str):  # fmt: skip
     """The metric for the 32 states under one filter setting (geo.metrics), its texts and caveats in `lang`, cached."""
@@ -229,7 +233,7 @@ def metric_values(key: str, sectors: tuple, years, known: bool, labels: tuple, e
     return metrics.state_metric(key, timed, sectors=sectors, export_year=export_year, tr=i18n.translator(lang))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def metric_classes(key: str, sectors: tuple, years, known: bool, labels: tuple, export_year: int, playing: str | None,
                    data: tuple[int, int]) -> tuple[style.Classes, choropleth.Steps | None]:  # fmt: skip
     """The map's class breaks (layers.style.classify) of the values geo.metrics.classed_values gives
@@ -269,14 +273,16 @@ def drag_steps(key: str, sectors: tuple, years, known: bool, labels: tuple, clas
     return choropleth.Steps("years", table, current, classes=breaks)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def year_tally(known: bool, labels: tuple, data: tuple[int, int]) -> metrics.YearTally:
     """The matching records' counts by year, state, kind and sector (geo.metrics.YearTally), whatever
     the years and sectors: all the steps of a year-range drag read of the records."""
     _, records = load_data(data)
     filters = join.Filters(known_years_only=known, labels=labels)
     columns = join.filter_columns(records, filters, (*metrics.RECORD_COLUMNS, "year"))
-    return metrics.year_tally_of(columns, overview(data)[1])
+    tally = metrics.year_tally_of(columns, overview(data)[1])
+    tally.counts.flags.writeable = False
+    return tally
 
 
 def play_years(year: int, bounds: tuple[int, int], mode: str | None) -> tuple[int, int]:
@@ -305,7 +311,7 @@ def url_params() -> dict[str, list[str]]:
     return {k: st.query_params.get_all(k) for k in st.query_params}
 
 
-def link_view(params, defaults: View, states_list: list[str]) -> tuple[View, list[str]]:
+def link_view(params, defaults: View, states_list: tuple[str, ...]) -> tuple[View, list[str]]:
     view, notices = parse_view(
         params,
         sectors=SECTORS,
@@ -319,7 +325,7 @@ def link_view(params, defaults: View, states_list: list[str]) -> tuple[View, lis
     return replace(view, year=view.year or defaults.year, lang=view.lang or defaults.lang), notices
 
 
-def follow_history(states_list: list[str]) -> None:
+def follow_history(states_list: tuple[str, ...]) -> None:
     """Back/Forward: Streamlit reruns with the URL the browser went back to; when that is not the
     link this session last wrote, the page shows that link's view (before the widgets are drawn)."""
     ss = st.session_state
@@ -331,7 +337,7 @@ def follow_history(states_list: list[str]) -> None:
     ss.pop("scene_applied", None)
 
 
-def init_state(defaults: View, states_list: list[str]) -> None:
+def init_state(defaults: View, states_list: tuple[str, ...]) -> None:
     """First run of a session: widgets start from the URL (bad values fall back, with notices)."""
     if "defaults" in st.session_state:
         return
@@ -353,11 +359,11 @@ def scene_deck(name: str, modified: int, bounds: tuple[int, int] | None, states_
     )  # fmt: skip
 
 
-def current_deck(view: View, bounds, states_list: list[str]) -> deck.Deck | None:
+def current_deck(view: View, bounds, states_list: tuple[str, ...]) -> deck.Deck | None:
     paths = deck.list_decks()
     if view.deck not in paths:
         return None
-    return scene_deck(view.deck, paths[view.deck].stat().st_mtime_ns, bounds, tuple(states_list))
+    return scene_deck(view.deck, paths[view.deck].stat().st_mtime_ns, bounds, states_list)
 
 
 def apply_scene(chosen: deck.Deck | None) -> None:
@@ -401,7 +407,7 @@ def choose_deck() -> None:
     sync_url()
 
 
-def apply_map_click(states_list: list[str]) -> None:
+def apply_map_click(states_list: tuple[str, ...]) -> None:
     """A click on a state (returned by st_folium) selects it; runs before the widgets are drawn."""
     pending = st.session_state.pop("pending_state", None)
     if pending in states_list:
@@ -469,7 +475,7 @@ def found_record(points) -> None:
         st.button(tr().t("found.close"), key="close-found", on_click=st.session_state.update, kwargs={"found": None})
 
 
-def sidebar(states_list: list[str], bounds: tuple[int, int] | None) -> None:
+def sidebar(states_list: tuple[str, ...], bounds: tuple[int, int] | None) -> None:
     t = tr().t
     with st.sidebar:
         st.segmented_control(
@@ -1124,7 +1130,7 @@ def compare(view: View, key: tuple) -> None:
                 st.caption(t("compare.no_record"))
 
 
-def handle_click(out, view: View, states_list: list[str]) -> None:
+def handle_click(out, view: View, states_list: tuple[str, ...]) -> None:
     """A new click on a state selects it (what the map returned is the browser's word: only the
     name of one of the 32 states counts); the same click seen again on a later run does not."""
     clicked = clicked_state(out, states_list)

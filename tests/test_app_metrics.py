@@ -245,6 +245,7 @@ def test_damaged_official_data_is_a_clear_message_and_the_map_stays(tmp_path, mo
     exports.write_text(exports.read_text(encoding="utf-8").replace("ANIO,", "YEAR,", 1), encoding="utf-8")
     monkeypatch.setattr(official, "INEGI_DIR", folder)
     st.cache_data.clear()
+    st.cache_resource.clear()  # the page keeps each filter's metric as a resource
     try:
         at = run_app({"metric": "exports"})
         [error] = at.error
@@ -252,3 +253,4 @@ def test_damaged_official_data_is_a_clear_message_and_the_map_stays(tmp_path, mo
         assert "went wrong" not in error.value and len(layers(at)["states"]["fills"]) == 32
     finally:
         st.cache_data.clear()
+        st.cache_resource.clear()
