@@ -124,42 +124,48 @@ def choropleth(
 
 def step_fills(steps: Steps, classes: Classes, ids: Sequence[str], *, nodata_label: str = NODATA_LABEL) -> dict:
     """`steps` for the runtime, compact (a filter change sends them): {slider, current, playing,
-    ids, palette, values (the slider values), fills: for each value in turn, one character per
-    state of `ids`, its colour's position in `palette` (STEP_CODES) or STEP_NODATA (32 bytes a
-    step)}. Each value is in its own `steps.classes` when given, else in `classes`; then also
-    legends: {labels, nodata (the "no data" row's words), rows: per value [its classes' colours
-    as palette codes, their labels' positions in labels, whether it has the "no data" row]}; with
-    `steps.titles`, titles (per value)."""
+    ids, palette, values (the slider values), pick (per value, its look's number), fills (each
+    distinct look's fills in turn: one character per state of `ids`, its colour's position in
+    `palette` (STEP_CODES) or STEP_NODATA; many values look alike, e.g. ranges differing only
+    by years without records)}. Each value is in its own `steps.classes` when given, else in
+    `classes`; then also legends: {labels, nodata (the "no data" row's words), rows: per look [its
+    classes' colours as palette codes, their labels' positions in labels, whether it has the "no
+    data" row]}; with `steps.titles`, titles (per value)."""
     if steps.slider not in STEP_SLIDERS:
         raise ValueError(f"Unknown step slider {steps.slider!r}; use one of: {', '.join(STEP_SLIDERS)}.")
     missing = sorted(set(ids) - set(steps.values.index.astype(str)))
     if missing:
         raise ValueError(f"The steps lack state(s) {', '.join(missing[:5])}; index them by state code.")
     palette: list[str] = []
+    labels: list[str] = []
 
     def code(color: str) -> str:
         if color not in palette:
             palette.append(color)
         return STEP_CODES[palette.index(color)]
 
+    def legend(own: Classes) -> tuple | None:
+        if steps.classes is None:
+            return None
+        labels.extend(label for label in own.labels if label not in labels)
+        return "".join(map(code, own.colors)), tuple(labels.index(label) for label in own.labels), own.has_nodata
+
     table = steps.values.set_axis(steps.values.index.astype(str)).reindex(list(ids))
     values = [str(value) for value in table.columns]
-    fills = []
+    looks: list[tuple[str, tuple | None]] = []  # (fills, legend row), each once
+    pick = []
     for value, column in zip(values, table.to_numpy(dtype=float, na_value=np.nan).T, strict=True):
         own = classes if steps.classes is None else steps.classes[value]
         colors = (own.color(_number(number)) for number in column.tolist())  # plain floats: fastest per state
-        fills.append("".join(STEP_NODATA if color is None else code(color) for color in colors))
+        look = ("".join(STEP_NODATA if color is None else code(color) for color in colors), legend(own))
+        if look not in looks:
+            looks.append(look)
+        pick.append(looks.index(look))
+    fills = "".join(codes for codes, _ in looks)
     sent = {"slider": steps.slider, "current": steps.current, "playing": bool(steps.playing), "ids": list(ids),
-            "palette": palette, "values": values, "fills": "".join(fills)}  # fmt: skip
+            "palette": palette, "values": values, "pick": pick, "fills": fills}  # fmt: skip
     if steps.classes is not None:
-        labels: list[str] = []
-        rows = []
-        for value in values:
-            own = steps.classes[value]
-            labels += [label for label in own.labels if label not in labels]
-            rows.append(["".join(map(code, own.colors)), [labels.index(label) for label in own.labels],
-                         own.has_nodata])  # fmt: skip
-        sent["legends"] = {"labels": labels, "nodata": nodata_label, "rows": rows}
+        sent["legends"] = {"labels": labels, "nodata": nodata_label, "rows": [row for _, row in looks]}
     if steps.titles is not None:
         sent["titles"] = [steps.titles[value] for value in values]
     return sent

@@ -244,16 +244,16 @@ def decode_steps(steps: dict) -> dict[str, dict[str, str | None]]:
     return {
         value: {
             fid: None if c == STEP_NODATA else steps["palette"][int(c, 36)]
-            for fid, c in zip(steps["ids"], steps["fills"][i * n : (i + 1) * n], strict=True)
+            for fid, c in zip(steps["ids"], steps["fills"][look * n : (look + 1) * n], strict=True)
         }
-        for i, value in enumerate(steps["values"])
+        for value, look in zip(steps["values"], steps["pick"], strict=True)
     }
 
 
 def legend_step_rows(steps: dict, value: str) -> list[tuple[str, str]]:
     """The class rows (and "no data") atlas-runtime.js stepLegend draws for a step: (colour, words)."""
     legends = steps["legends"]
-    colors, labels, nodata = legends["rows"][steps["values"].index(value)]
+    colors, labels, nodata = legends["rows"][steps["pick"][steps["values"].index(value)]]
     rows = [(steps["palette"][int(c, 36)], legends["labels"][j]) for c, j in zip(colors, labels, strict=True)]
     return rows + ([("#ffffff", legends["nodata"])] if nodata else [])
 

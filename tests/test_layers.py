@@ -418,6 +418,15 @@ def test_choropleth_steps_with_their_own_classes_paint_each_value_in_its_own():
     assert "titles" not in sent
 
 
+def test_values_that_look_alike_share_one_look():
+    """Ranges that differ only by years without records colour alike: their fills are sent once."""
+    values = pd.DataFrame({"a": [1.0, 2.0], "b": [1.0, 2.0], "c": [2.0, 1.0], "d": [1.0, 2.0]}, index=["01", "02"])
+    own = {value: style.classify([1, 2]) for value in values}
+    sent = choropleth.step_fills(choropleth.Steps("years", values, "a", classes=own), own["a"], ["01", "02"])
+    assert sent["pick"] == [0, 0, 1, 0] and len(sent["fills"]) == 2 * 2 and len(sent["legends"]["rows"]) == 2
+    assert decode_steps(sent)["d"] == decode_steps(sent)["a"] != decode_steps(sent)["c"]
+
+
 def test_choropleth_steps_carry_each_values_legend_title_when_given(states):
     values = pd.DataFrame(STEP_VALUES, index=["01", "02", "03"])
     titles = {value: f"Exports, {value}" for value in STEP_VALUES}

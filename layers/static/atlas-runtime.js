@@ -288,7 +288,7 @@
     var steps = k.v.steps, thumbs = box.querySelectorAll("input[type='range']"), values = [];
     for (var i = 0; i < thumbs.length; i++) { values.push(thumbs[i].value); }
     var value = values.join("-"), at = steps.values.indexOf(value), n = steps.ids.length;
-    var codes = at < 0 ? null : steps.fills.substr(at * n, n);
+    var codes = at < 0 ? null : steps.fills.substr(steps.pick[at] * n, n);
     var byUser = box.contains(stepInput.target) && performance.now() - stepInput.at < STEP_INPUT_MS;
     var next = steps.playing && at === steps.values.indexOf(k.stepValue) + 1;
     if (!codes || value === k.stepValue || !(byUser || next)) { return; }
@@ -313,7 +313,7 @@
   function stepLegend(steps, value) {
     var doc = pageDocument(), legend = doc && doc.querySelector(".atlas-legend[data-legend='classes']");
     if (!legend) { return; }
-    var at = steps.values.indexOf(value), legends = steps.legends, own = legends && legends.rows[at];
+    var at = steps.values.indexOf(value), legends = steps.legends, own = legends && at >= 0 && legends.rows[steps.pick[at]];
     if (steps.titles && at >= 0) { legend.firstElementChild.textContent = steps.titles[at]; }
     if (!own) { return; }
     var list = legend.querySelector("ul"), zero = list.firstElementChild;
