@@ -266,7 +266,10 @@
   }
   function watchSteps(k) {
     stepping = k.v.steps ? k : null;
-    if (stepping) { k.stepValue = k.v.steps.current; stepLegend(k.v.steps, k.stepValue); }
+    if (stepping) {
+      k.stepValue = k.v.steps.current;
+      if (k.legendMoved) { stepLegend(k.v.steps, k.stepValue); k.legendMoved = false; }
+    }
     var doc = pageDocument();
     if (!stepping || watchSteps.observer || !doc) { return; }
     var input = function (e) {  // a drag keeps the element it started on
@@ -302,6 +305,7 @@
     k.stepValue = value;
     k.layer.eachLayer(function (l) { l.setStyle(stateStyle(k.v, l.feature)); });
     stepLegend(steps, value);
+    k.legendMoved = true;
     stat.drawn = performance.now();
     stat.fills = fills;
     atlas.stats.step = stat;
@@ -309,7 +313,8 @@
 
   // The page's legend (layers/style.py legend_html, marked data-legend) follows a step: its title
   // (an export year's) and, where each step is classed alone, its class rows, rebuilt from the
-  // zero row (kept as it is). Also on each server run, so the legend always matches the map.
+  // zero row (kept as it is). Again at the next server run after a step: Streamlit leaves a legend
+  // element whose HTML did not change as it is, redrawn rows included, so it must match the map.
   function stepLegend(steps, value) {
     var doc = pageDocument(), legend = doc && doc.querySelector(".atlas-legend[data-legend='classes']");
     if (!legend) { return; }
