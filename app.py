@@ -62,8 +62,10 @@ from geo.view import (
     clicked_state,
     drag_ranges,
     parse_view,
+    sector_key,
     step_sector,
     step_years,
+    tap_sectors,
     view_filters,
     view_from_session,
     view_title,
@@ -262,15 +264,24 @@ def metric_classes(key: str, sectors: tuple, years, known: bool, labels: tuple, 
 
 def drag_steps(key: str, sectors: tuple, years, known: bool, labels: tuple, classes: style.Classes,
                data: tuple[int, int]) -> choropleth.Steps | None:  # fmt: skip
-    """The steps of the year ranges one drag of a handle reaches from `years`, each classed alone
-    as the server's run would class it (`classes`: this range's); None without a range slider."""
+    """The steps of the year ranges one drag of a handle reaches from `years` and of the sector
+    selections one tap reaches from `sectors` (the taps), each classed alone as the server's run
+    would class it (`classes`: this view's); None without a range slider."""
     bounds = overview(data)[1]
     if bounds is None or bounds[0] == bounds[1]:
         return None
-    table = metrics.range_values(key, year_tally(known, labels, data), drag_ranges(years, bounds), sectors=sectors)
+    tally = year_tally(known, labels, data)
+    table = metrics.range_values(key, tally, drag_ranges(years, bounds), sectors=sectors)
     current = f"{years[0]}-{years[1]}"
-    breaks = {column: classes if column == current else style.classify(table[column], k=5) for column in table}
-    return choropleth.Steps("years", table, current, classes=breaks)
+    choices = {sector_key(each, SECTORS): each for each in tap_sectors(sectors, SECTORS)}
+    tapped = metrics.sector_values(key, tally, years, choices)
+    now = sector_key(sectors, SECTORS)
+
+    def own(values: pd.DataFrame, this: str) -> dict[str, style.Classes]:
+        return {column: classes if column == this else style.classify(values[column], k=5) for column in values}
+
+    taps = choropleth.Taps(tapped, now, own(tapped, now))
+    return choropleth.Steps("years", table, current, classes=own(table, current), taps=taps)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

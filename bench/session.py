@@ -131,6 +131,8 @@ class Session:
         self.settle()
         summary = _summarise_change(events, t0, expected, kind, token, self.ws_bytes - bytes_before)
         summary.update(_server_times(page, t0, t0 + summary["latency_ms"]))
+        run = page.evaluate("([a, b]) => window.__mon.between(a, b)", [t0, t0 + 3_600_000])["ws"]
+        summary["page_done_ms"] = run[-1] - t0 if run else None  # the rerun's last message: the whole page
         wire_after = wire_bytes_sent(self.port)
         summary["wire_bytes"] = wire_delta(wire_before, wire_after)
         return summary

@@ -13,6 +13,7 @@ small ones instead.
 `python -m geo.metrics` prints docs/metrics.md.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -206,33 +207,76 @@ def range_values(
     (columns "first-last", as the year slider shows them), in the legend's unit: the values
     state_metric gives the tally of the records in that range, for all the ranges in one pass
     (the browser repaints from them while a year handle is dragged)."""
+    metric = _record_metric(key)
+    chosen = _check_sectors(sectors)
+    _check_ranges(tally, ranges)
+    kinds = [kind == _KIND_OF.get(key, kind) for kind in KINDS]
+    in_sectors = [not chosen or sector in chosen for sector in SECTORS]
+    selected = _in_ranges(tally, tally.counts[:, :, kinds][..., in_sectors].sum(axis=(2, 3)), ranges)
+    everything = _in_ranges(tally, tally.counts.sum(axis=(2, 3)), ranges)
+    values = _record_values(key, selected, everything, _people(key, population))
+    if key == "lq" and not chosen:  # all sectors: every quotient is 1, so none is shown
+        values = np.full(values.shape, np.nan)
+    return _step_table(values / metric.scale, [f"{a}-{b}" for a, b in ranges])
+
+
+def sector_values(
+    key: str,
+    tally: YearTally,
+    years: tuple[int, int],
+    choices: Mapping[str, tuple[str, ...]],
+    *,
+    population: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Record metric `key` for the 32 states (rows, STATE_CODES) in the year range `years` for
+    each sector selection of `choices` (columns named by its keys), in the legend's unit: the
+    values state_metric gives those records in those sectors, all in one pass (the browser
+    repaints from them when a sector is tapped)."""
+    metric = _record_metric(key)
+    _check_ranges(tally, [years])
+    in_years = _in_ranges(tally, tally.counts.reshape(len(tally.counts), -1), [years])[0]
+    counts = in_years.reshape(tally.counts.shape[1:])[:, [kind == _KIND_OF.get(key, kind) for kind in KINDS]].sum(1)
+    chosen = [_check_sectors(sectors) for sectors in choices.values()]
+    masks = np.array([[not each or sector in each for sector in SECTORS] for each in chosen], dtype=float)
+    everything = in_years.reshape(tally.counts.shape[1:]).sum(axis=(1, 2))
+    values = _record_values(key, masks @ counts.T, everything, _people(key, population))  # (choices, 32)
+    if key == "lq":  # all sectors: every quotient is 1, so none is shown
+        values[[not each for each in chosen]] = np.nan
+    return _step_table(values / metric.scale, list(choices))
+
+
+def _record_metric(key: str) -> Metric:
     metric = _metric(key)
     if metric.uses_export_year:
         raise MetricError(f"{key!r} reads INEGI's exports, not the records' years; use yearly_values")
-    chosen = _check_sectors(sectors)
+    return metric
+
+
+def _check_ranges(tally: YearTally, ranges: list[tuple[int, int]]) -> None:
     last = tally.first + len(tally.counts) - 2
     outside = [f"{a}-{b}" for a, b in ranges if not tally.first <= a <= b <= last]
     if outside:
         raise MetricError(f"year ranges {', '.join(outside[:5])} are outside the tally's {tally.first}-{last}")
-    kinds = [kind == _KIND_OF.get(key, kind) for kind in KINDS]
-    in_sectors = [not chosen or sector in chosen for sector in SECTORS]
-    selected = tally.counts[:, :, kinds][..., in_sectors].sum(axis=(2, 3))
-    everything = tally.counts.sum(axis=(2, 3))
+
+
+def _in_ranges(tally: YearTally, counts: np.ndarray, ranges: list[tuple[int, int]]) -> np.ndarray:
+    """Per year range, `counts` (the tally's years first, the undated last) summed over its years,
+    plus the undated (they pass any range): one cumulative sum for all the ranges."""
     first = np.array([a - tally.first for a, _ in ranges])
     stop = np.array([b - tally.first + 1 for _, b in ranges])
+    before = np.vstack([np.zeros((1, counts.shape[1]), counts.dtype), np.cumsum(counts[:-1], axis=0)])
+    return before[stop] - before[first] + counts[-1]
 
-    def in_ranges(counts: np.ndarray) -> np.ndarray:  # (ranges, 32): the dated years' sums plus the undated
-        before = np.vstack([np.zeros((1, counts.shape[1]), counts.dtype), np.cumsum(counts[:-1], axis=0)])
-        return before[stop] - before[first] + counts[-1]
 
-    people = None
-    if key == "per_million":
-        people = _check_population(official.load_population() if population is None else population).to_numpy()
-    values = _record_values(key, in_ranges(selected), in_ranges(everything), people)
-    if key == "lq" and not chosen:  # all sectors: every quotient is 1, so none is shown
-        values = np.full(values.shape, np.nan)
-    columns = [f"{a}-{b}" for a, b in ranges]
-    return pd.DataFrame(values.T / metric.scale, index=pd.Index(STATE_CODES, name="state_code"), columns=columns)
+def _people(key: str, population: pd.DataFrame | None) -> np.ndarray | None:
+    """The 32 states' population in STATE_CODES order when metric `key` divides by it."""
+    if key != "per_million":
+        return None
+    return _check_population(official.load_population() if population is None else population).to_numpy()
+
+
+def _step_table(values: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(values.T, index=pd.Index(STATE_CODES, name="state_code"), columns=columns)
 
 
 def pooled(yearly: pd.DataFrame) -> pd.Series:

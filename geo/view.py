@@ -40,6 +40,8 @@ from geo import i18n, metrics
 from geo.join import Filters
 from geo.schema import LABELS
 
+BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"  # one character per position: sector keys, palette codes
+
 METRICS = tuple(metrics.METRICS)
 
 
@@ -454,3 +456,18 @@ def drag_ranges(years: tuple[int, int], bounds: tuple[int, int]) -> list[tuple[i
     starts = [(year, last) for year in range(bounds[0], last + 1) if year != first]
     ends = [(first, year) for year in range(first, bounds[1] + 1) if year != last]
     return [years, *starts, *ends]
+
+
+def tap_sectors(chosen: Sequence[str], sectors: Sequence[str]) -> list[tuple[str, ...]]:
+    """The sector selections one tap on the sector control reaches from `chosen` (empty = all), in
+    `sectors`' order, `chosen` itself first: each sector added or removed, then (with two or more
+    chosen) "clear all". What the map can repaint from before the server's run."""
+    current = tuple(sector for sector in sectors if sector in chosen)
+    toggled = [tuple(s for s in sectors if (s in current) != (s == sector)) for sector in sectors]
+    return [current, *toggled, *([()] if len(current) > 1 else [])]
+
+
+def sector_key(chosen: Sequence[str], sectors: Sequence[str]) -> str:
+    """A sector selection as the map's runtime names it: each chosen sector's position in
+    `sectors` in base 36, in that order ("" = all sectors), whatever order they were chosen in."""
+    return "".join(BASE36[i] for i, sector in enumerate(sectors) if sector in chosen)

@@ -50,13 +50,10 @@ def bar_chart_spec(frame: pd.DataFrame, *, horizontal: bool = False, tr: Transla
         "transform": [{"aggregate": [{"op": "sum", "field": "records", "as": "records"}], "groupby": [index]}],
         "mark": {"type": "text", "align": "left" if horizontal else "center", "dx": 4 if horizontal else 0,
                  "dy": 0 if horizontal else -8, "fontSize": 13},
-        "encoding": {"x": x, "y": y, "text": {"field": "records", "type": "quantitative"}},
+        "encoding": {"text": {"field": "records", "type": "quantitative"}},
     }  # fmt: skip
-    bars = {
-        "mark": {"type": "bar"},
-        "encoding": {"x": x, "y": y, "color": _colour(KIND_COLOURS, labels), "tooltip": _tip(index, tr)},
-    }
-    return _chart(rows, [bars, total])
+    bars = {"mark": {"type": "bar"}, "encoding": {"color": _colour(KIND_COLOURS, labels), "tooltip": _tip(index, tr)}}
+    return {**_chart(rows, [bars, total]), "encoding": {"x": x, "y": y}}  # both layers' axes, sent once
 
 
 def year_chart_spec(frame: pd.DataFrame, tr: Translator | None = None) -> dict:

@@ -26,6 +26,8 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from geo.i18n import DEFAULT, Translator, translator
+from geo.sectors import SECTORS  # display order
+from geo.view import BASE36
 from layers.runtime import AtlasCall
 from layers.style import (
     COMPARED_STYLE,
@@ -50,8 +52,20 @@ RUNTIME_MESSAGES = (
 TIP_MAX_SECTORS = 8  # the largest sectors listed in a tooltip; the rest are summed on one line
 OUTLINE_STYLE = {"color": OUTLINE_COLOR, "weight": 2.5, "opacity": 1.0, "fill": False}
 STEP_SLIDERS = ("year", "years")  # the page's slider keys (app.py) whose values name a step
+SECTOR_CONTROL = "sectors"  # the page's sector multiselect's key (app.py), whose taps Taps follow
 STEP_NODATA = "-"  # a state with no value in a step's code string
-STEP_CODES = "0123456789abcdefghijklmnopqrstuvwxyz"  # palette positions in base 36 (the ramps hold 12 colours)
+STEP_CODES = BASE36  # palette positions in base 36 (the ramps hold 12 colours)
+
+
+class Taps(NamedTuple):
+    """What the map repaints from in the browser when a sector is tapped on the page's sector
+    control (SECTOR_CONTROL): `values` has one column per selection one tap reaches, named by
+    geo.view.sector_key (geo.view.tap_sectors), rows indexed by state code, in the legend's unit,
+    each in its own `classes` (as the server's run would class it); `current` names this run's."""
+
+    values: pd.DataFrame
+    current: str
+    classes: Mapping[str, Classes]
 
 
 class Steps(NamedTuple):
@@ -64,7 +78,8 @@ class Steps(NamedTuple):
     when given, are each value's own class breaks (a records' year range is classed alone, as the
     server's run would); otherwise every value is in the layer's. `titles`, when given, are each
     value's legend title (an export year's). With either, the runtime redraws the page's legend
-    (style.legend_html) with the map, so colours and legend never disagree during a drag."""
+    (style.legend_html) with the map, so colours and legend never disagree during a drag.
+    `taps`, when given (with `classes`), are the sector control's steps, in the same years."""
 
     slider: str
     values: pd.DataFrame
@@ -72,6 +87,7 @@ class Steps(NamedTuple):
     playing: bool = False
     classes: Mapping[str, Classes] | None = None
     titles: Mapping[str, str] | None = None
+    taps: Taps | None = None
 
 
 def choropleth(
@@ -115,6 +131,8 @@ def choropleth(
         for fid in ids:
             view["info"][fid].append(html.escape(str(metric_text.get(fid, ""))))
     if steps is not None:
+        if steps.taps is not None and sectors != SECTORS:  # the runtime reads a tapped sector's place in view.sectors
+            raise ValueError("Sector taps need the layer's sectors to be geo.sectors.SECTORS, in that order.")
         view["steps"] = step_fills(steps, classes, ids, nodata_label=tr.t("legend.nodata"))
     name = tr.t("layer.states")
     group = folium.FeatureGroup(name=name, control=True)
@@ -130,12 +148,16 @@ def step_fills(steps: Steps, classes: Classes, ids: Sequence[str], *, nodata_lab
     by years without records)}. Each value is in its own `steps.classes` when given, else in
     `classes`; then also legends: {labels, nodata (the "no data" row's words), rows: per look [its
     classes' colours as palette codes, their labels' positions in labels, whether it has the "no
-    data" row]}; with `steps.titles`, titles (per value)."""
+    data" row]}; with `steps.titles`, titles (per value); with `steps.taps`, taps: {control (its
+    key), current, values (the selections' keys), pick} into the same looks."""
     if steps.slider not in STEP_SLIDERS:
         raise ValueError(f"Unknown step slider {steps.slider!r}; use one of: {', '.join(STEP_SLIDERS)}.")
-    missing = sorted(set(ids) - set(steps.values.index.astype(str)))
-    if missing:
-        raise ValueError(f"The steps lack state(s) {', '.join(missing[:5])}; index them by state code.")
+    if steps.taps is not None and steps.classes is None:
+        raise ValueError("Sector taps need the slider's own classes (Steps.classes): each step redraws the legend.")
+    for table in (steps.values, *([steps.taps.values] if steps.taps else [])):
+        missing = sorted(set(ids) - set(table.index.astype(str)))
+        if missing:
+            raise ValueError(f"The steps lack state(s) {', '.join(missing[:5])}; index them by state code.")
     palette: list[str] = []
     labels: list[str] = []
 
@@ -150,20 +172,27 @@ def step_fills(steps: Steps, classes: Classes, ids: Sequence[str], *, nodata_lab
         labels.extend(label for label in own.labels if label not in labels)
         return "".join(map(code, own.colors)), tuple(labels.index(label) for label in own.labels), own.has_nodata
 
-    table = steps.values.set_axis(steps.values.index.astype(str)).reindex(list(ids))
-    values = [str(value) for value in table.columns]
     looks: list[tuple[str, tuple | None]] = []  # (fills, legend row), each once
-    pick = []
-    for value, column in zip(values, table.to_numpy(dtype=float, na_value=np.nan).T, strict=True):
-        own = classes if steps.classes is None else steps.classes[value]
-        colors = (own.color(_number(number)) for number in column.tolist())  # plain floats: fastest per state
-        look = ("".join(STEP_NODATA if color is None else code(color) for color in colors), legend(own))
-        if look not in looks:
-            looks.append(look)
-        pick.append(looks.index(look))
-    fills = "".join(codes for codes, _ in looks)
+
+    def picks(values: pd.DataFrame, own_classes: Mapping[str, Classes] | None) -> tuple[list[str], list[int]]:
+        table = values.set_axis(values.index.astype(str)).reindex(list(ids))
+        names, pick = [str(value) for value in table.columns], []
+        for value, column in zip(names, table.to_numpy(dtype=float, na_value=np.nan).T, strict=True):
+            own = classes if own_classes is None else own_classes[value]
+            colors = (own.color(_number(number)) for number in column.tolist())  # plain floats: fastest per state
+            look = ("".join(STEP_NODATA if color is None else code(color) for color in colors), legend(own))
+            if look not in looks:
+                looks.append(look)
+            pick.append(looks.index(look))
+        return names, pick
+
+    values, pick = picks(steps.values, steps.classes)
     sent = {"slider": steps.slider, "current": steps.current, "playing": bool(steps.playing), "ids": list(ids),
-            "palette": palette, "values": values, "pick": pick, "fills": fills}  # fmt: skip
+            "palette": palette, "values": values, "pick": pick}  # fmt: skip
+    if steps.taps is not None:
+        keys, tapped = picks(steps.taps.values, steps.taps.classes)
+        sent["taps"] = {"control": SECTOR_CONTROL, "current": steps.taps.current, "values": keys, "pick": tapped}
+    sent["fills"] = "".join(codes for codes, _ in looks)
     if steps.classes is not None:
         sent["legends"] = {"labels": labels, "nodata": nodata_label, "rows": [row for _, row in looks]}
     if steps.titles is not None:
@@ -228,8 +257,6 @@ def state_info(row, *, sectors: Sequence[str]) -> list:
 def _sectors(states, sectors: Sequence[str] | None) -> tuple[str, ...]:
     if sectors is not None:
         return tuple(sectors)
-    from geo.sectors import SECTORS  # display order
-
     return tuple(sector for sector in SECTORS if sector in states.columns)
 
 

@@ -237,23 +237,24 @@ def layers(at: AppTest) -> dict:
     return out
 
 
-def decode_steps(steps: dict) -> dict[str, dict[str, str | None]]:
-    """A states view's `steps` as the runtime reads them (atlas-runtime.js stepTo): slider value ->
-    state code -> fill (None: no data)."""
+def decode_steps(steps: dict, *, taps: bool = False) -> dict[str, dict[str, str | None]]:
+    """A states view's `steps` as the runtime reads them (atlas-runtime.js paintStep): slider value
+    (with `taps`, a sector selection's key) -> state code -> fill (None: no data)."""
     n = len(steps["ids"])
+    control = steps["taps"] if taps else steps
     return {
         value: {
             fid: None if c == STEP_NODATA else steps["palette"][int(c, 36)]
             for fid, c in zip(steps["ids"], steps["fills"][look * n : (look + 1) * n], strict=True)
         }
-        for value, look in zip(steps["values"], steps["pick"], strict=True)
+        for value, look in zip(control["values"], control["pick"], strict=True)
     }
 
 
-def legend_step_rows(steps: dict, value: str) -> list[tuple[str, str]]:
+def legend_step_rows(steps: dict, value: str, *, taps: bool = False) -> list[tuple[str, str]]:
     """The class rows (and "no data") atlas-runtime.js stepLegend draws for a step: (colour, words)."""
-    legends = steps["legends"]
-    colors, labels, nodata = legends["rows"][steps["pick"][steps["values"].index(value)]]
+    legends, control = steps["legends"], steps["taps"] if taps else steps
+    colors, labels, nodata = legends["rows"][control["pick"][control["values"].index(value)]]
     rows = [(steps["palette"][int(c, 36)], legends["labels"][j]) for c, j in zip(colors, labels, strict=True)]
     return rows + ([("#ffffff", legends["nodata"])] if nodata else [])
 

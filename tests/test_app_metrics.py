@@ -17,7 +17,8 @@ import streamlit as st
 
 from geo import metrics, names, official, seeds
 from geo.join import Filters, filter_records, year_bounds
-from geo.view import drag_ranges
+from geo.sectors import SECTORS
+from geo.view import drag_ranges, sector_key, tap_sectors
 from tests.helpers import decode_steps, layers, legend_step_rows, notices, run_app, shown
 
 
@@ -105,6 +106,33 @@ def test_the_map_carries_the_fills_of_the_ranges_one_drag_reaches_as_the_server_
         value = f"{moved[0]}-{moved[1]}"
         assert layers(fresh)["states"]["fills"] == steps[value]
         assert legend_rows(fresh)[1:] == legend_step_rows(view["steps"], value)  # the legend the runtime drew
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"metric": "per_million", "known": "1"}, {"metric": "share", "sectors": "Automotive"},
+     {"metric": "lq", "sectors": "Aerospace,ICT", "years": "2008-2018"}, {"metric": "clusters", "years": "2012-2012"}],
+)  # fmt: skip
+def test_the_map_carries_the_fills_of_the_sector_selections_one_tap_reaches_as_the_server_paints_them(params):
+    """The sector control: the fills of every selection one tap reaches (each sector added or
+    removed, "clear all"), each in its own class breaks, equal to the server's run after that tap."""
+    at = run_app(params)
+    view = layers(at)["states"]
+    chosen = tuple(at.session_state["sectors"])
+    taps = decode_steps(view["steps"], taps=True)
+    reached = tap_sectors(chosen, SECTORS)
+    assert list(taps) == [sector_key(each, SECTORS) for each in reached]
+    assert (
+        view["steps"]["taps"]["current"] == sector_key(chosen, SECTORS)
+        and taps[sector_key(chosen, SECTORS)] == view["fills"]
+    )
+    assert len({tuple(fills.values()) for fills in taps.values()}) > 2  # the selections do differ
+    for tapped in (reached[1], reached[2], reached[-1]):
+        fresh = run_app(params)  # the tap, from this view
+        fresh.multiselect(key="sectors").set_value(list(tapped)).run()
+        key = sector_key(tapped, SECTORS)
+        assert layers(fresh)["states"]["fills"] == taps[key], tapped
+        assert legend_rows(fresh)[1:] == legend_step_rows(view["steps"], key, taps=True), tapped
 
 
 def legend_rows(at) -> list[tuple[str, str]]:

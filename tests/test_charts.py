@@ -31,7 +31,7 @@ def test_no_zoom_or_pan(spec):
 def test_sector_bars_sorted_by_total_and_labelled():
     spec = bar_chart_spec(SECTORS, horizontal=True)
     bars, totals = spec["layer"]
-    assert bars["encoding"]["y"]["sort"] == ["C", "B", "A"]  # totals 9, 5, 3
+    assert spec["encoding"]["y"]["sort"] == ["C", "B", "A"]  # totals 9, 5, 3: both layers' axis
     assert totals["mark"]["type"] == "text" and totals["encoding"]["text"]["field"] == "records"
     assert totals["transform"][0]["aggregate"][0]["op"] == "sum"
 

@@ -447,6 +447,50 @@ def test_step_codes_reach_past_ten_colours():
     }
 
 
+def test_sector_taps_share_the_slider_steps_looks_each_in_its_own_classes():
+    """A sector selection one tap reaches: its fills and legend in its own breaks, in the same
+    palette and looks as the year range's steps (the current one is both: sent once)."""
+    values = pd.DataFrame({"2004-2020": [50.0, 10.0, 0.0], "2010-2020": [5.0, 1.0, 0.0]}, index=["01", "02", "03"])
+    own = {"2004-2020": style.classify([50, 10, 30]), "2010-2020": style.classify([5, 1, 3])}
+    tapped = pd.DataFrame(
+        {"": [50.0, 10.0, 0.0], "1": [0.0, 4.0, 2.0], "01": [None, 3.0, 1.0]}, index=["01", "02", "03"]
+    )
+    tap_classes = {"": own["2004-2020"], "1": style.classify([4, 2]), "01": style.classify([3, 1, None])}
+    taps = choropleth.Taps(tapped, "", tap_classes)
+    sent = choropleth.step_fills(choropleth.Steps("years", values, "2004-2020", classes=own, taps=taps),
+                                 own["2004-2020"], ["01", "02", "03"])  # fmt: skip
+    assert sent["taps"]["control"] == choropleth.SECTOR_CONTROL == "sectors" and sent["taps"]["current"] == ""
+    assert decode_steps(sent, taps=True) == {
+        key: {fid: tap_classes[key].color(v) for fid, v in zip(["01", "02", "03"], column, strict=True)}
+        for key, column in tapped.items()
+    }
+    assert sent["taps"]["pick"][0] == sent["pick"][0]  # this view, reached either way: one look
+    for key, classes in tap_classes.items():
+        rows = list(zip(classes.colors, classes.labels, strict=True))
+        assert legend_step_rows(sent, key, taps=True) == rows + (
+            [("#ffffff", style.NODATA_LABEL)] if key == "01" else []
+        )
+    assert decode_steps(sent) == {  # the slider's steps are unchanged by the taps beside them
+        value: {fid: own[value].color(v) for fid, v in zip(["01", "02", "03"], column, strict=True)}
+        for value, column in values.items()
+    }
+
+
+def test_sector_taps_need_the_slider_classes_and_every_sector(states):
+    values = pd.DataFrame({"2004-2020": [1.0, 2.0, 3.0]}, index=["01", "02", "03"])
+    classes = style.classify([1, 2, 3])
+    taps = choropleth.Taps(values.set_axis([""], axis=1), "", {"": classes})
+    with pytest.raises(ValueError, match=r"Sector taps need the slider's own classes \(Steps.classes\)"):
+        choropleth.step_fills(choropleth.Steps("years", values, "2004-2020", taps=taps), classes, ["01", "02", "03"])
+    steps = choropleth.Steps("years", values, "2004-2020", classes={"2004-2020": classes}, taps=taps)
+    with pytest.raises(ValueError, match="Sector taps need the layer's sectors to be geo.sectors.SECTORS"):
+        choropleth.choropleth(states, metric="records", classes=classes, sectors=("Aerospace",),
+                              geometry_url="/x.geojson", steps=steps)  # fmt: skip
+    short = taps._replace(values=values.iloc[:2].set_axis([""], axis=1))
+    with pytest.raises(ValueError, match=r"The steps lack state\(s\) 03"):
+        choropleth.step_fills(steps._replace(taps=short), classes, ["01", "02", "03"])
+
+
 @pytest.mark.parametrize(
     ("steps", "message"),
     [

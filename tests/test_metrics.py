@@ -12,6 +12,7 @@ from geo.metrics import LQ_MIN_RECORDS, MetricError, MetricValues, export_series
 from geo.official import STATE_CODES
 from geo.paths import REPO_ROOT
 from geo.sectors import SECTORS, UnknownSectorError
+from geo.view import sector_key, tap_sectors
 
 NAN = math.nan
 
@@ -482,6 +483,23 @@ def test_range_values_are_the_metric_of_each_ranges_records(dated_records, key, 
         np.testing.assert_array_equal(table[f"{first}-{last}"].to_numpy(), expected.to_numpy())
 
 
+@pytest.mark.parametrize("key", [key for key, metric in metrics.METRICS.items() if not metric.uses_export_year])
+@pytest.mark.parametrize("chosen", [(), ("Automotive",), ("ICT", "Energy")])
+@pytest.mark.parametrize(("years", "known"), [(None, False), ((2008, 2018), True), ((2012, 2012), False)])
+def test_sector_values_are_the_metric_of_each_selection_one_tap_reaches(dated_records, key, chosen, years, known):
+    """Exactly the values the server's run computes for that selection (so both class a state alike)."""
+    bounds = join.year_bounds(dated_records)
+    years = years or bounds
+    kept = join.filter_columns(dated_records, join.Filters(known_years_only=known), (*metrics.RECORD_COLUMNS, "year"))
+    choices = {sector_key(each, SECTORS): each for each in tap_sectors(chosen, SECTORS)}
+    table = metrics.sector_values(key, metrics.year_tally_of(kept, bounds), years, choices)
+    assert list(table.columns) == list(choices) and list(table.index) == list(STATE_CODES)
+    timed = join.filter_records(dated_records, join.Filters(years=years, known_years_only=known))
+    for name, sectors in choices.items():
+        expected = state_metric(key, timed, sectors=sectors).values / metrics.METRICS[key].scale
+        np.testing.assert_array_equal(table[name].to_numpy(), expected.to_numpy(), err_msg=name)
+
+
 def test_a_year_tally_counts_the_undated_in_every_range():
     frame = records_table(("01", "cluster", "ICT", 2), ("02", "project", "ICT", 1)).assign(year=[2001, None, 2003])
     frame["year"] = frame["year"].astype("Int64")
@@ -498,6 +516,11 @@ def test_a_year_tally_counts_the_undated_in_every_range():
         (lambda t: metrics.range_values("records", t, [(2000, 2002), (2001, 2004)]), MetricError,
          "year ranges 2000-2002, 2001-2004 are outside the tally's 2001-2003"),
         (lambda t: metrics.range_values("records", t, [(2001, 2002)], sectors=("Nope",)), UnknownSectorError, "Nope"),
+        (lambda t: metrics.sector_values("export_lq", t, (2001, 2002), {"": ()}), MetricError,
+         "'export_lq' reads INEGI's exports"),
+        (lambda t: metrics.sector_values("records", t, (2001, 2004), {"": ()}), MetricError,
+         "year ranges 2001-2004 are outside the tally's 2001-2003"),
+        (lambda t: metrics.sector_values("share", t, (2001, 2002), {"x": ("Nope",)}), UnknownSectorError, "Nope"),
         (lambda t: metrics.year_tally_of(RECORDS.assign(year=2001), (2002, 2003)), MetricError,
          "records have years outside 2002-2003"),
         (lambda t: metrics.year_tally_of(RECORDS, (2001, 2003)), MetricError, "records lacks column\\(s\\) year"),

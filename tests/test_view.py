@@ -16,8 +16,10 @@ from geo.view import (
     drag_ranges,
     parse_view,
     parse_year_range,
+    sector_key,
     step_sector,
     step_years,
+    tap_sectors,
     view_from_session,
     view_to_params,
     view_to_session,
@@ -375,3 +377,24 @@ def test_notices_speak_the_language_and_echo_the_value_as_given(lang, params, no
         params, sectors=SECTORS, year_bounds=BOUNDS, states=STATES, basemaps=BASEMAPS, decks=DECKS, tr=translator(lang)
     )
     assert len(notices) == 1 and notices[0].startswith(notice), notices
+
+
+@pytest.mark.parametrize(
+    ("chosen", "expected"),
+    [
+        ((), [(), ("A",), ("B",), ("C",)]),
+        (("C", "A"), [("A", "C"), ("C",), ("A", "B", "C"), ("A",), ()]),  # taxonomy order; "clear all" last
+        (("B",), [("B",), ("A", "B"), (), ("B", "C")]),  # its own removal is already "all"
+        (("A", "B", "C"), [("A", "B", "C"), ("B", "C"), ("A", "C"), ("A", "B"), ()]),
+    ],
+)
+def test_one_tap_on_the_sector_control_reaches_these_selections(chosen, expected):
+    assert tap_sectors(chosen, ("A", "B", "C")) == expected
+
+
+@pytest.mark.parametrize(
+    ("chosen", "key"), [((), ""), (("C", "A"), "02"), (tuple(f"s{i}" for i in range(18)), "0123456789abcdefgh")]
+)
+def test_a_sector_selection_is_named_by_its_places_in_base_36(chosen, key):
+    sectors = tuple(f"s{i}" for i in range(18)) if len(chosen) == 18 else ("A", "B", "C")
+    assert sector_key(chosen, sectors) == key

@@ -287,7 +287,7 @@ def test_charts_name_only_taxonomy_sectors(hostile_app):
     at, _ = hostile_app
     frames = list(chart_frames(at))
     assert len(frames) >= 3  # the state's sectors and timeline, all records by sector and by year
-    by_sector = [frame for spec, frame in frames if spec["layer"][0]["encoding"]["y"].get("field") == "sector"]
+    by_sector = [frame for spec, frame in frames if spec.get("encoding", {}).get("y", {}).get("field") == "sector"]
     assert len(by_sector) == 2
     for frame in by_sector:
         assert set(frame["sector"]) <= set(SECTORS) and len(frame["sector"]) > 0

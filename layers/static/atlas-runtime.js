@@ -30,9 +30,9 @@
  * Pure helpers, also used by the tests: atlas.stateTip(view, id), atlas.popup(table, row, words),
  * atlas.fillWords(html, words).
  * atlas.stats[kind] says what the last markers call drew (the bench and tests read it), and
- * atlas.stats.step what the year slider's last move repainted ({value, at, drawn, byUser, count,
- * fills}: watchSteps), atlas.stats.legend the page legend it last redrew ({value, rows}: stepLegend),
- * atlas.stats.states when the last states call arrived (and its step value);
+ * atlas.stats.step what the last step (a year slider's move or a sector tap) repainted ({control,
+ * value, at, drawn, byUser, count, fills}: watchSteps), atlas.stats.legend the page legend it last redrew ({value, rows}: stepLegend),
+ * atlas.stats.states when the last states call arrived (and its step and tap values);
  * atlas.pointsBusy() whether a large layer still waits for its worker.
  * Every map created after this file loads focuses without scrolling the page (keepScroll),
  * remembers which layers the user switched off (rememberLayers), keeps its area in the page's
@@ -194,7 +194,8 @@
 
   function states(group, options) {
     var src = options.src, v = options.view;
-    atlas.stats.states = {at: performance.now(), step: v.steps ? v.steps.current : null};
+    atlas.stats.states = {at: performance.now(), step: v.steps ? v.steps.current : null,
+                          tap: v.steps && v.steps.taps ? v.steps.taps.current : null};
     speak(v);
     var k = kept[src];
     if (k) {
@@ -254,57 +255,97 @@
   }
 
   // Year steps: a view's `steps` (layers/choropleth.py step_fills) hold the fills of the other
-  // values of the page's year slider. When that slider moves under the user's pointer or keys (or,
-  // in a playback, one step forward), the kept polygons are re-coloured from them before the next
-  // frame, ahead of the server's run (which brings the tooltips' numbers and repaints the same
-  // fills). The slider is in the page around this frame (same origin, Streamlit's `st-key-<key>`
-  // class): one MutationObserver on its thumbs (range inputs: their value and aria-valuetext
-  // attributes follow the drag), and the time of the last input on it.
-  var STEP_INPUT_MS = 1000, stepping = null, stepInput = {at: -Infinity, target: null};
+  // values of the page's year slider, and (`steps.taps`) of the sector selections one tap on the
+  // page's sector multiselect reaches. When that slider moves under the user's pointer or keys (or,
+  // in a playback, one step forward), or the user adds or removes a sector, the kept polygons are
+  // re-coloured from them before the next frame, ahead of the server's run (which brings the
+  // tooltips' numbers and repaints the same fills). The controls are in the page around this frame
+  // (same origin, Streamlit's `st-key-<key>` class): one MutationObserver on the slider's thumbs
+  // (range inputs: their value and aria-valuetext attributes follow the drag) and on the
+  // multiselect's tags (`[data-tag]`, named by the sector's words), and the last input's time and
+  // control (a dropdown's option belongs to the combobox whose `aria-controls` names its listbox).
+  // Until the server's run, one control's steps only: the other's are for the old filters.
+  var STEP_INPUT_MS = 1000, stepping = null, stepInput = {at: -Infinity, target: null, owner: null};
   function pageDocument() {  // the page around this frame; null when embedded elsewhere (the server repaints)
     try { return window.parent.document !== document ? window.parent.document : null; } catch (err) { return null; }
+  }
+  function controlOf(doc, target) {  // the st-key-<key> element a pointer or key press acted on
+    var list = target.closest && target.closest("[role='listbox']");
+    var combo = list && list.id && doc.querySelector("[aria-controls='" + CSS.escape(list.id) + "']");
+    var from = combo || target;
+    return (from.closest && from.closest("[class*='st-key-']")) || null;
   }
   function watchSteps(k) {
     stepping = k.v.steps ? k : null;
     if (stepping) {
       k.stepValue = k.v.steps.current;
-      if (k.legendMoved) { stepLegend(k.v.steps, k.stepValue); k.legendMoved = false; }
+      k.tapValue = k.v.steps.taps ? k.v.steps.taps.current : null;
+      k.stepped = null;
+      if (k.legendMoved) { redrawLegend(k.v.steps); k.legendMoved = false; }
     }
     var doc = pageDocument();
     if (!stepping || watchSteps.observer || !doc) { return; }
     var input = function (e) {  // a drag keeps the element it started on
-      if (e.type !== "pointermove") { stepInput.target = e.target; } else if (!e.buttons) { return; }
+      if (e.type !== "pointermove") {
+        stepInput.target = e.target;
+        stepInput.owner = controlOf(doc, e.target);
+      } else if (!e.buttons) { return; }
       stepInput.at = performance.now();
     };
     ["pointerdown", "pointermove", "keydown"].forEach(function (type) { doc.addEventListener(type, input, true); });
     watchSteps.observer = new MutationObserver(function (mutations) {
       if (!stepping) { return; }
-      var selector = ".st-key-" + stepping.v.steps.slider;
+      var steps = stepping.v.steps, slider = ".st-key-" + steps.slider, taps = steps.taps && ".st-key-" + steps.taps.control;
       for (var i = 0; i < mutations.length; i++) {
-        var box = mutations[i].target.closest && mutations[i].target.closest(selector);
+        var target = mutations[i].target, box = target.closest && target.closest(slider);
         if (box) { stepTo(stepping, box); return; }
+        box = taps && mutations[i].type === "childList" && target.closest && target.closest(taps);
+        if (box) { tapTo(stepping, box); return; }
       }
     });
-    watchSteps.observer.observe(doc.body, {attributes: true, attributeFilter: ["value", "aria-valuetext"], subtree: true});
+    watchSteps.observer.observe(doc.body, {attributes: true, attributeFilter: ["value", "aria-valuetext"],
+                                           childList: true, subtree: true});
+  }
+  function byUserOn(box) {
+    return (stepInput.owner === box || box.contains(stepInput.target)) && performance.now() - stepInput.at < STEP_INPUT_MS;
   }
   function stepTo(k, box) {
     var steps = k.v.steps, thumbs = box.querySelectorAll("input[type='range']"), values = [];
     for (var i = 0; i < thumbs.length; i++) { values.push(thumbs[i].value); }
-    var value = values.join("-"), at = steps.values.indexOf(value), n = steps.ids.length;
-    var codes = at < 0 ? null : steps.fills.substr(steps.pick[at] * n, n);
-    var byUser = box.contains(stepInput.target) && performance.now() - stepInput.at < STEP_INPUT_MS;
+    var value = values.join("-"), at = steps.values.indexOf(value), byUser = byUserOn(box);
     var next = steps.playing && at === steps.values.indexOf(k.stepValue) + 1;
-    if (!codes || value === k.stepValue || !(byUser || next)) { return; }
-    var stat = {value: value, at: performance.now(), byUser: byUser, count: (atlas.stats.step || {count: 0}).count + 1};
-    var fills = {};
+    if (at < 0 || value === k.stepValue || !(byUser || next) || k.stepped === "taps") { return; }
+    k.stepValue = value;
+    k.stepped = "slider";
+    paintStep(k, steps.pick[at], steps.titles && steps.titles[at], {control: steps.slider, value: value, byUser: byUser});
+  }
+  function tapTo(k, box) {  // a sector added or removed: its selection's key (geo.view.sector_key)
+    var taps = k.v.steps.taps, places = {}, chosen = [], tags = box.querySelectorAll("[data-tag]");
+    var words = document.createElement("textarea");  // view.sectors are HTML-escaped
+    k.v.sectors.forEach(function (name, i) { words.innerHTML = name; places[words.value] = i; });
+    for (var i = 0; i < tags.length; i++) {
+      var place = places[tags[i].getAttribute("aria-label")];
+      if (place === undefined) { return; }
+      chosen.push(place);
+    }
+    chosen.sort(function (a, b) { return a - b; });
+    var value = chosen.map(function (place) { return place.toString(36); }).join(""), at = taps.values.indexOf(value);
+    if (at < 0 || value === k.tapValue || !byUserOn(box) || k.stepped === "slider") { return; }
+    k.tapValue = value;
+    k.stepped = "taps";
+    paintStep(k, taps.pick[at], null, {control: taps.control, value: value, byUser: true});
+  }
+  function paintStep(k, look, title, stat) {
+    var steps = k.v.steps, n = steps.ids.length, codes = steps.fills.substr(look * n, n), fills = {};
+    stat.at = performance.now();
+    stat.count = (atlas.stats.step || {count: 0}).count + 1;
     steps.ids.forEach(function (id, j) {
       var c = codes.charAt(j);
       fills[id] = c === "-" ? null : steps.palette[parseInt(c, 36)];
     });
     k.v = Object.assign({}, k.v, {fills: fills});
-    k.stepValue = value;
     k.layer.eachLayer(function (l) { l.setStyle(stateStyle(k.v, l.feature)); });
-    stepLegend(steps, value);
+    stepLegend(steps, look, title, stat.value);
     k.legendMoved = true;
     stat.drawn = performance.now();
     stat.fills = fills;
@@ -313,13 +354,18 @@
 
   // The page's legend (layers/style.py legend_html, marked data-legend) follows a step: its title
   // (an export year's) and, where each step is classed alone, its class rows, rebuilt from the
-  // zero row (kept as it is). Again at the next server run after a step: Streamlit leaves a legend
-  // element whose HTML did not change as it is, redrawn rows included, so it must match the map.
-  function stepLegend(steps, value) {
+  // zero row (kept as it is). Again at the next server run after a step (redrawLegend): Streamlit
+  // leaves a legend element whose HTML did not change as it is, redrawn rows included, so it must
+  // match the map.
+  function redrawLegend(steps) {
+    var at = steps.values.indexOf(steps.current);
+    if (at >= 0) { stepLegend(steps, steps.pick[at], steps.titles && steps.titles[at], steps.current); }
+  }
+  function stepLegend(steps, look, title, value) {
     var doc = pageDocument(), legend = doc && doc.querySelector(".atlas-legend[data-legend='classes']");
     if (!legend) { return; }
-    var at = steps.values.indexOf(value), legends = steps.legends, own = legends && at >= 0 && legends.rows[steps.pick[at]];
-    if (steps.titles && at >= 0) { legend.firstElementChild.textContent = steps.titles[at]; }
+    var legends = steps.legends, own = legends && legends.rows[look];
+    if (title) { legend.firstElementChild.textContent = title; }
     if (!own) { return; }
     var list = legend.querySelector("ul"), zero = list.firstElementChild;
     while (zero.nextElementSibling) { list.removeChild(zero.nextElementSibling); }

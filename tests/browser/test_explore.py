@@ -12,6 +12,8 @@ from playwright.sync_api import expect
 
 from geo import metrics, official, seeds
 from geo.join import Filters, filter_records, year_bounds
+from geo.sectors import SECTORS
+from geo.view import sector_key
 from layers import mapimage, style
 from layers.style import NODATA_STYLE, ZERO_COLOR
 from tests.harness import CHANGE_MS, MAP_IFRAME, fills, open_atlas, poll_until, wait_for_new_fills
@@ -139,6 +141,47 @@ def test_dragging_a_records_year_handle_repaints_the_map_in_that_ranges_own_clas
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=CHANGE_MS)
     assert fills(frame) == sorted(expected.values())  # the server's run painted the same
     assert [row.strip() for row in page.locator(f"{LEGEND} li").all_inner_texts()[1:]] == rows
+    assert page.locator(MAP_IFRAME).count() == 1
+
+
+STATES_JS = "() => atlas.stats.states || null"
+
+
+def test_tapping_a_sector_repaints_map_and_legend_before_the_servers_run(page, app_server):
+    """Adding a sector, then removing it: each time the map and the legend change from the steps
+    the map holds (in that selection's own classes) before the server's run for it arrives, and
+    the server's run then paints the same."""
+    frame = open_atlas(page, app_server, "?metric=per_million")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    box = sidebar.get_by_role("combobox", name="Sectors")
+
+    def add():
+        box.click()
+        box.fill("Automotive")
+        page.get_by_role("option", name="Automotive", exact=True).click()
+
+    def remove():
+        page.keyboard.press("Escape")
+        sidebar.locator('button[aria-label="Remove Automotive"]:visible').first.click()
+
+    for chosen, tap in ((("Automotive",), add), ((), remove)):
+        values = metrics.state_metric("per_million", seeds.load_records(), sectors=chosen).values
+        classes = style.classify(values, k=5)  # this selection alone, as the server's run will class it
+        expected = {code: classes.color(value) for code, value in values.items()}
+        key = sector_key(chosen, SECTORS)
+        tap()
+        step = poll_until(page, lambda: (frame.evaluate(STEP_JS) or {}).get("value") == key  # noqa: B023
+                          and frame.evaluate(STEP_JS), timeout=CHANGE_MS, message=f"the map repainted for {chosen}")  # fmt: skip
+        assert step["control"] == "sectors" and step["byUser"] and step["fills"] == expected
+        assert step["drawn"] - step["at"] < 16
+        rows = [row.strip() for row in page.locator(f"{LEGEND} li").all_inner_texts()[1:]]
+        assert rows == list(classes.labels) + (["No data"] if classes.has_nodata else [])
+        served = poll_until(page, lambda: (frame.evaluate(STATES_JS) or {}).get("tap") == key  # noqa: B023
+                            and frame.evaluate(STATES_JS), timeout=CHANGE_MS, message="the server's map")  # fmt: skip
+        assert served["at"] > step["drawn"]  # the step was drawn before the server's map arrived
+        expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=CHANGE_MS)
+        assert fills(frame) == sorted(expected.values())  # the server's run painted the same
+        assert [row.strip() for row in page.locator(f"{LEGEND} li").all_inner_texts()[1:]] == rows
     assert page.locator(MAP_IFRAME).count() == 1
 
 
