@@ -1,6 +1,6 @@
-"""Year-step benchmark (issue 9): how soon the map repaints when the year slider moves.
+"""Step benchmark (issue 9): how soon the map repaints when a year slider moves or a sector is tapped.
 
-    uv run python bench/steps.py                 # drags, key presses and a playback
+    uv run python bench/steps.py                 # drags, key presses, sector taps and a playback
     uv run python bench/steps.py --keys 6 --no-playback
 
 One atlas server (app.py as scripts/run.sh serves it) and one Chromium page at 1280x720. The
@@ -18,7 +18,11 @@ milliseconds in the browser (performance.timeOrigin + now), so Python's polling 
    without the steps the map holds).
 2. **Keys**: `--keys` presses of an arrow key on the focused thumb, 400 ms apart: the same figures,
    and the server's layer after each key (the slider sends each key press to the server).
-3. **Playback** (records, one year at a time): per step, the slider's new value (set by the
+3. **Taps**: each of the benchmark's candidate sectors (bench/adapters.py) added from the sector
+   control's dropdown and removed again (metric=per_million: each selection classed alone, the
+   legend redrawn too): per tap, the pointerdown -> the map re-coloured -> painted, and the time
+   until the server's run brings the layer for that selection.
+4. **Playback** (records, one year at a time): per step, the slider's new value (set by the
    server's run) -> the map repainted, and how much later the run's own layer arrived.
 
 "Frames" counts the frames from the input's to the one that paints, both included: 1 = the
@@ -37,13 +41,15 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH_DIR), str(BENCH_DIR.parent)]
 
-from adapters import RESULTS_DIR  # noqa: E402
+from adapters import CANDIDATES, RESULTS_DIR  # noqa: E402
 from measure import median, percentile, positive_int  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from geo.join import year_bounds  # noqa: E402
 from geo.official import EXPORT_YEARS  # noqa: E402
+from geo.sectors import SECTORS  # noqa: E402
 from geo.seeds import load_records  # noqa: E402
+from geo.view import sector_key  # noqa: E402
 from tests.harness import launch_chromium, open_atlas, poll_until, streamlit_server  # noqa: E402
 
 PROBE_JS = BENCH_DIR / "steps_probe.js"
@@ -119,12 +125,13 @@ def _last_input(page, kind: str) -> float:
     return [entry["at"] for entry in page.evaluate("window.__steps.read()")["inputs"] if entry["type"] == kind][-1]
 
 
-def _server_layer(page, frame, value: str, since: float) -> float | None:
-    """When the server's run brought a states layer for `value` after `since` (epoch ms)."""
+def _server_layer(page, frame, value: str, since: float, field: str = "step") -> float | None:
+    """When the server's run brought a states layer for `value` (its `field`: the slider's step,
+    or "tap", the sector selection) after `since` (epoch ms)."""
 
     def arrived():
         states = frame.evaluate(STATES_JS)
-        return states if states and states["step"] == value and states["at"] >= since else None
+        return states if states and states[field] == value and states["at"] >= since else None
 
     try:
         return poll_until(page, arrived, timeout=30_000, interval=10, message=f"server layer for {value}")["at"] - since
@@ -185,6 +192,37 @@ def _keys(page, server, presses: int) -> dict:
     return {"moves": moves, "missed": missed, "server_ms": [ms for ms in server_ms if ms is not None]}
 
 
+def _taps(page, server, sectors: tuple[str, ...]) -> dict:
+    """Each of `sectors` added from the sector control's dropdown (the option's click) and removed
+    again (its tag's remove button), from all sectors: per tap, the pointerdown -> the map's fills
+    and legend re-coloured from its steps -> painted, and -> the server's layer for it."""
+    frame = open_atlas(page, server, "?metric=per_million")
+    page.wait_for_timeout(1000)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    box = sidebar.get_by_role("combobox", name="Sectors")
+    moves, server_ms, missed = [], [], 0
+    for sector in sectors:
+        for chosen in ((sector,), ()):
+            count = _count(frame)
+            if chosen:
+                box.click()
+                box.fill(sector)
+                page.get_by_role("option", name=sector, exact=True).click()
+            else:
+                page.keyboard.press("Escape")
+                sidebar.locator(f'button[aria-label="Remove {sector}"]:visible').first.click()
+            key = sector_key(chosen, SECTORS)
+            step = _step(page, frame, key, count)
+            if step is None:
+                missed += 1
+                continue
+            tapped = _last_input(page, "pointerdown")
+            server_ms.append(_server_layer(page, frame, key, tapped, "tap"))
+            page.wait_for_timeout(300)
+            moves.append(repaint(page.evaluate("window.__steps.read()"), step, tapped))
+    return {"moves": moves, "missed": missed, "server_ms": [ms for ms in server_ms if ms is not None]}
+
+
 def _playback(page, server) -> dict:
     frame = open_atlas(page, server)
     page.wait_for_timeout(1000)
@@ -229,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
                 "range_drag": _drag(page, server, "?metric=per_million", "years", (low, high),
                                     lambda year: f"{min(year, high)}-{high}"),
                 "keys": _keys(page, server, args.keys),
+                "taps": _taps(page, server, CANDIDATES),
             }  # fmt: skip
             if not args.no_playback:
                 result["playback"] = _playback(page, server)
@@ -246,7 +285,7 @@ def _report(result: dict) -> None:
         if s["n"]:
             print(f"  {name:<42} n={s['n']:<3} median {s['median']:7.1f}  p95 {s['p95']:7.1f}  max {s['max']:7.1f}")
 
-    for part in ("drag", "range_drag", "keys"):
+    for part in ("drag", "range_drag", "keys", "taps"):
         moves = result[part]["moves"]
         print(f"{part}: {len(moves)} repaints, {result[part]['missed']} missed")
         line("input -> map painted (ms)", [m["map_ms"] for m in moves])
@@ -257,6 +296,7 @@ def _report(result: dict) -> None:
         released = result[part]["server_after_release_ms"]
         print(f"  {part} released -> the server's layer: {'not seen' if released is None else f'{released:.0f} ms'}")
     line("key -> the server's layer (ms)", result["keys"]["server_ms"])
+    line("tap -> the server's layer (ms)", result["taps"]["server_ms"])
     if "playback" in result:
         steps = result["playback"]["steps"]
         print(f"playback: {len(steps)} steps drawn in the browser")
