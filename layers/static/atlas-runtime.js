@@ -261,7 +261,7 @@
   // re-coloured from them before the next frame, ahead of the server's run (which brings the
   // tooltips' numbers and repaints the same fills). The controls are in the page around this frame
   // (same origin, Streamlit's `st-key-<key>` class): one MutationObserver on the slider's thumbs
-  // (range inputs: their value and aria-valuetext attributes follow the drag) and on the
+  // (range inputs: their value and aria-valuetext attributes follow the drag), one on the
   // multiselect's tags (`[data-tag]`, named by the sector's words), and the last input's time and
   // control (a dropdown's option belongs to the combobox whose `aria-controls` names its listbox).
   // Until the server's run, one control's steps only: the other's are for the old filters.
@@ -284,6 +284,7 @@
       if (k.legendMoved) { redrawLegend(k.v.steps); k.legendMoved = false; }
     }
     var doc = pageDocument();
+    if (stepping && doc) { watchTaps(doc, k.v.steps.taps); }
     if (!stepping || watchSteps.observer || !doc) { return; }
     var input = function (e) {  // a drag keeps the element it started on
       if (e.type !== "pointermove") {
@@ -295,16 +296,23 @@
     ["pointerdown", "pointermove", "keydown"].forEach(function (type) { doc.addEventListener(type, input, true); });
     watchSteps.observer = new MutationObserver(function (mutations) {
       if (!stepping) { return; }
-      var steps = stepping.v.steps, slider = ".st-key-" + steps.slider, taps = steps.taps && ".st-key-" + steps.taps.control;
+      var selector = ".st-key-" + stepping.v.steps.slider;
       for (var i = 0; i < mutations.length; i++) {
-        var target = mutations[i].target, box = target.closest && target.closest(slider);
+        var box = mutations[i].target.closest && mutations[i].target.closest(selector);
         if (box) { stepTo(stepping, box); return; }
-        box = taps && mutations[i].type === "childList" && target.closest && target.closest(taps);
-        if (box) { tapTo(stepping, box); return; }
       }
     });
-    watchSteps.observer.observe(doc.body, {attributes: true, attributeFilter: ["value", "aria-valuetext"],
-                                           childList: true, subtree: true});
+    watchSteps.observer.observe(doc.body, {attributes: true, attributeFilter: ["value", "aria-valuetext"], subtree: true});
+  }
+  function watchTaps(doc, taps) {  // the sector control's own subtree only: the page's other changes are not read
+    var box = taps ? doc.querySelector(".st-key-" + taps.control) : null;
+    if (box === watchTaps.box) { return; }
+    watchTaps.observer = watchTaps.observer || new MutationObserver(function () {
+      if (stepping && stepping.v.steps.taps && watchTaps.box) { tapTo(stepping, watchTaps.box); }
+    });
+    watchTaps.observer.disconnect();
+    watchTaps.box = box;
+    if (box) { watchTaps.observer.observe(box, {childList: true, subtree: true}); }
   }
   function byUserOn(box) {
     return (stepInput.owner === box || box.contains(stepInput.target)) && performance.now() - stepInput.at < STEP_INPUT_MS;
