@@ -35,6 +35,7 @@ from layers.style import (
     NODATA_LABEL,
     NODATA_STYLE,
     OUTLINE_COLOR,
+    RANGE_DASH,
     SELECTED_STYLE,
     STATE_STYLE,
     Classes,
@@ -146,10 +147,13 @@ def step_fills(steps: Steps, classes: Classes, ids: Sequence[str], *, nodata_lab
     distinct look's fills in turn: one character per state of `ids`, its colour's position in
     `palette` (STEP_CODES) or STEP_NODATA; many values look alike, e.g. ranges differing only
     by years without records)}. Each value is in its own `steps.classes` when given, else in
-    `classes`; then also legends: {labels, nodata (the "no data" row's words), rows: per look [its
-    classes' colours as palette codes, their labels' positions in labels, whether it has the "no
-    data" row]}; with `steps.titles`, titles (per value); with `steps.taps`, taps: {control (its
-    key), current, values (the selections' keys), pick} into the same looks."""
+    `classes`; then also legends: {parts (the class bounds as written), dash (style.RANGE_DASH),
+    nodata (the "no data" row's words), rows: per look [its classes' colours as palette codes,
+    their labels (each a bound's position in parts, or two positions for "low" dash "high": bounds
+    repeat from class to class and look to look, and the dash is sent once, not escaped in every
+    label), whether it has the "no data" row]}; with `steps.titles`, titles (per value); with
+    `steps.taps`, taps: {control (its key), current, values (the selections' keys), pick} into
+    the same looks."""
     if steps.slider not in STEP_SLIDERS:
         raise ValueError(f"Unknown step slider {steps.slider!r}; use one of: {', '.join(STEP_SLIDERS)}.")
     if steps.taps is not None and steps.classes is None:
@@ -159,7 +163,7 @@ def step_fills(steps: Steps, classes: Classes, ids: Sequence[str], *, nodata_lab
         if missing:
             raise ValueError(f"The steps lack state(s) {', '.join(missing[:5])}; index them by state code.")
     palette: list[str] = []
-    labels: list[str] = []
+    parts: list[str] = []  # the legends' class bounds, as written
 
     def code(color: str) -> str:
         if color not in palette:
@@ -169,8 +173,16 @@ def step_fills(steps: Steps, classes: Classes, ids: Sequence[str], *, nodata_lab
     def legend(own: Classes) -> tuple | None:
         if steps.classes is None:
             return None
-        labels.extend(label for label in own.labels if label not in labels)
-        return "".join(map(code, own.colors)), tuple(labels.index(label) for label in own.labels), own.has_nodata
+        return "".join(map(code, own.colors)), tuple(map(label_parts, own.labels)), own.has_nodata
+
+    def part(text: str) -> int:
+        if text not in parts:
+            parts.append(text)
+        return parts.index(text)
+
+    def label_parts(label: str) -> int | tuple[int, ...]:
+        at = tuple(part(text) for text in label.split(RANGE_DASH))
+        return at[0] if len(at) == 1 else at
 
     looks: list[tuple[str, tuple | None]] = []  # (fills, legend row), each once
 
@@ -194,7 +206,8 @@ def step_fills(steps: Steps, classes: Classes, ids: Sequence[str], *, nodata_lab
         sent["taps"] = {"control": SECTOR_CONTROL, "current": steps.taps.current, "values": keys, "pick": tapped}
     sent["fills"] = "".join(codes for codes, _ in looks)
     if steps.classes is not None:
-        sent["legends"] = {"labels": labels, "nodata": nodata_label, "rows": [row for _, row in looks]}
+        legends = {"parts": parts, "dash": RANGE_DASH, "nodata": nodata_label, "rows": [row for _, row in looks]}
+        sent["legends"] = legends
     if steps.titles is not None:
         sent["titles"] = [steps.titles[value] for value in values]
     return sent

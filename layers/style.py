@@ -39,6 +39,7 @@ PALETTE = _YLGNBU[5]
 ZERO_COLOR = "#d4d4d4"
 ZERO_LABEL = "0 \u2014 none recorded in the sources"
 NODATA_LABEL = "No data"
+RANGE_DASH = "\u2013"  # between the two bounds in a class's label: "1.04–1.79"
 BORDER_COLOR = "#4d4d4d"
 OUTLINE_COLOR = "#1a1a1a"
 BACKGROUND_COLOR = "#f4f6f8"  # the map's background (layers/static/atlas-map.css has it too)
@@ -158,11 +159,11 @@ def _labels(bins: np.ndarray, lowest: float, integral: bool) -> tuple[str, ...]:
     for upper in bins:
         if integral:
             low, high = int(lower), int(upper)
-            labels.append(f"{low:,}" if low == high else f"{low:,}\u2013{high:,}")
+            labels.append(f"{low:,}" if low == high else f"{low:,}{RANGE_DASH}{high:,}")
             lower = upper + 1
         else:
             low, high = number_label(lower), number_label(upper)
-            labels.append(low if low == high else f"{low}\u2013{high}")
+            labels.append(low if low == high else f"{low}{RANGE_DASH}{high}")
             lower = upper
     return tuple(labels)
 

@@ -255,7 +255,9 @@ def legend_step_rows(steps: dict, value: str, *, taps: bool = False) -> list[tup
     """The class rows (and "no data") atlas-runtime.js stepLegend draws for a step: (colour, words)."""
     legends, control = steps["legends"], steps["taps"] if taps else steps
     colors, labels, nodata = legends["rows"][control["pick"][control["values"].index(value)]]
-    rows = [(steps["palette"][int(c, 36)], legends["labels"][j]) for c, j in zip(colors, labels, strict=True)]
+    words = [legends["parts"][at] if isinstance(at, int) else legends["dash"].join(legends["parts"][p] for p in at)
+             for at in labels]  # fmt: skip
+    rows = [(steps["palette"][int(c, 36)], text) for c, text in zip(colors, words, strict=True)]
     return rows + ([("#ffffff", legends["nodata"])] if nodata else [])
 
 

@@ -384,7 +384,11 @@
       li.replaceChildren(swatch, doc.createTextNode(label));
       list.appendChild(li);
     };
-    own[1].forEach(function (label, j) { row(steps.palette[parseInt(own[0].charAt(j), 36)], legends.labels[label], false); });
+    own[1].forEach(function (label, j) {  // a bound's place in parts, or two: "low–high"
+      var words = typeof label === "number" ? legends.parts[label]
+        : label.map(function (part) { return legends.parts[part]; }).join(legends.dash);
+      row(steps.palette[parseInt(own[0].charAt(j), 36)], words, false);
+    });
     if (own[2]) { row("#ffffff", legends.nodata, true); }
     atlas.stats.legend = {value: value, rows: list.children.length};
   }
