@@ -81,11 +81,14 @@ def test_the_map_carries_every_export_years_fills_as_the_server_paints_them(para
         assert decode_steps(layers(at)["states"]["steps"]) == steps  # the same breaks, so the same steps
 
 
-@pytest.mark.parametrize(
-    "params",
-    [{}, {"metric": "per_million", "known": "1"}, {"metric": "share", "sectors": "Automotive"},
-     {"metric": "lq", "sectors": "Aerospace,ICT", "years": "2008-2018"}, {"metric": "clusters", "years": "2012-2012"}],
-)  # fmt: skip
+# Views of the record metrics whose steps the browser repaints from (a year-range drag, a sector tap)
+RECORD_VIEWS = [
+    {}, {"metric": "per_million", "known": "1"}, {"metric": "share", "sectors": "Automotive"},
+    {"metric": "lq", "sectors": "Aerospace,ICT", "years": "2008-2018"}, {"metric": "clusters", "years": "2012-2012"},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("params", RECORD_VIEWS)
 def test_the_map_carries_the_fills_of_the_ranges_one_drag_reaches_as_the_server_paints_them(params):
     """Without playback, the records' year range: the fills of every range one handle reaches,
     each in its own class breaks, equal to what the server's run paints when the slider is there."""
@@ -108,11 +111,7 @@ def test_the_map_carries_the_fills_of_the_ranges_one_drag_reaches_as_the_server_
         assert legend_rows(fresh)[1:] == legend_step_rows(view["steps"], value)  # the legend the runtime drew
 
 
-@pytest.mark.parametrize(
-    "params",
-    [{}, {"metric": "per_million", "known": "1"}, {"metric": "share", "sectors": "Automotive"},
-     {"metric": "lq", "sectors": "Aerospace,ICT", "years": "2008-2018"}, {"metric": "clusters", "years": "2012-2012"}],
-)  # fmt: skip
+@pytest.mark.parametrize("params", RECORD_VIEWS)
 def test_the_map_carries_the_fills_of_the_sector_selections_one_tap_reaches_as_the_server_paints_them(params):
     """The sector control: the fills of every selection one tap reaches (each sector added or
     removed, "clear all"), each in its own class breaks, equal to the server's run after that tap."""
