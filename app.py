@@ -247,8 +247,10 @@ def metric_classes(key: str, sectors: tuple, years, known: bool, labels: tuple, 
     metric = metrics.METRICS[key]
     if metric.uses_export_year:  # INEGI's figures: the records' filters do not change them
         table = metrics.yearly_values(key, sectors=sectors)
-        steps = choropleth.Steps("year", table.rename(columns=str), str(export_year), playing is not None)
-        return style.classify(metrics.pooled(table), k=5), steps
+        classes = style.classify(metrics.pooled(table), k=5)
+        taps = None if playing else export_taps(key, sectors, export_year, classes)
+        steps = choropleth.Steps("year", table.rename(columns=str), str(export_year), playing is not None, taps=taps)
+        return classes, steps
     bounds = overview(data)[1]  # the records' year range
     steps = [years]
     if playing and bounds is not None:
@@ -282,6 +284,18 @@ def drag_steps(key: str, sectors: tuple, years, known: bool, labels: tuple, clas
 
     taps = choropleth.Taps(tapped, now, own(tapped, now))
     return choropleth.Steps("years", table, current, classes=own(table, current), taps=taps)
+
+
+def export_taps(key: str, sectors: tuple, export_year: int, classes: style.Classes) -> choropleth.Taps:
+    """The taps of an export metric: each selection one tap reaches from `sectors`, in `export_year`,
+    classed on its own 19 years pooled, as the server's run would class it (`classes`: this view's)."""
+    choices = {sector_key(each, SECTORS): each for each in tap_sectors(sectors, SECTORS)}
+    yearly = metrics.sector_yearly_values(key, choices)
+    now = sector_key(sectors, SECTORS)
+    breaks = {
+        name: classes if name == now else style.classify(metrics.pooled(table), k=5) for name, table in yearly.items()
+    }
+    return choropleth.Taps(pd.DataFrame({name: table[export_year] for name, table in yearly.items()}), now, breaks)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -300,6 +300,70 @@ def yearly_values(key: str, *, sectors: tuple[str, ...] = ()) -> pd.DataFrame:
     return pd.DataFrame(columns) / metric.scale
 
 
+def sector_yearly_values(key: str, choices: Mapping[str, tuple[str, ...]]) -> dict[str, pd.DataFrame]:
+    """An export metric for every export year for each sector selection of `choices` (by its key):
+    what yearly_values gives each, from one array of INEGI's table for them all (the browser
+    repaints from them when a sector is tapped: each selection's breaks pool its 19 years)."""
+    metric = _metric(key)
+    if not metric.uses_export_year:
+        raise MetricError(f"{key!r} reads the records; the export metrics are {', '.join(_EXPORT_METRICS)}")
+    chosen = {name: _check_sectors(sectors) for name, sectors in choices.items()}
+    exports, crosswalk = official.load_exports(), official.load_crosswalk()
+    table = _ExportArray.of(exports)
+    years = pd.Index(range(EXPORT_YEARS[0], EXPORT_YEARS[1] + 1))
+    values = {}
+    for name, sectors in chosen.items():
+        codes = _codes(sectors, crosswalk)
+        if codes == () or (key == "export_lq" and not sectors):
+            found = np.full((len(years), len(STATE_CODES)), np.nan)
+        else:
+            found = table.values(key, None if codes is None else [code in codes for code in table.codes])
+        values[name] = pd.DataFrame(found.T, index=pd.Index(STATE_CODES, name="state_code"), columns=years)
+    return {name: frame / metric.scale for name, frame in values.items()}
+
+
+@dataclass(frozen=True)
+class _ExportArray:
+    """INEGI's exports as arrays by export year, state and SCIAN code: the available US$ (0 where
+    none), whether any is, and how many rows have each status other than available. Its sums equal
+    `_by_state`'s: the figures are whole dollars, far below 2**53, so the order of adding is exact."""
+
+    codes: tuple[str, ...]
+    usd: np.ndarray
+    has: np.ndarray
+    missing: np.ndarray
+
+    @classmethod
+    def of(cls, exports: pd.DataFrame) -> "_ExportArray":
+        codes = tuple(sorted(exports["scian"].unique()))
+        year = exports["year"].to_numpy() - EXPORT_YEARS[0]
+        state = pd.Categorical(exports["state_code"], categories=STATE_CODES).codes
+        code = pd.Categorical(exports["scian"], categories=codes).codes
+        status = pd.Categorical(exports["status"], categories=official.STATUSES).codes
+        usd = exports["usd"].to_numpy(dtype=float, na_value=np.nan)
+        keep = (year >= 0) & (year <= EXPORT_YEARS[1] - EXPORT_YEARS[0]) & (state >= 0)
+        shape = (EXPORT_YEARS[1] - EXPORT_YEARS[0] + 1, len(STATE_CODES), len(codes))
+        where = (year[keep], state[keep], code[keep])
+        summed, has, missing = np.zeros(shape), np.zeros(shape, dtype=bool), np.zeros(shape, dtype=np.int64)
+        np.add.at(summed, where, np.nan_to_num(usd[keep]))
+        np.logical_or.at(has, where, ~np.isnan(usd[keep]))
+        np.add.at(missing, where, (status[keep] > 0).astype(np.int64))  # STATUSES[0] is "available"
+        return cls(codes, summed, has, missing)
+
+    def values(self, key: str, mask: list[bool] | None) -> np.ndarray:
+        """Per year and state, the metric over the codes `mask` picks (None: every code)."""
+        pick = np.ones(len(self.codes), dtype=bool) if mask is None else np.array(mask, dtype=bool)
+        usd = np.where(self.has[..., pick].any(axis=-1), self.usd[..., pick].sum(axis=-1), np.nan)
+        if key == "exports":
+            return usd
+        totals = self.usd.sum(axis=-1)
+        chosen = np.nansum(usd, axis=-1, keepdims=True)
+        national = chosen / totals.sum(axis=-1, keepdims=True)
+        usable = (self.missing[..., pick].sum(axis=-1) == 0) & (totals > 0) & (chosen > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(usable, (usd / totals) / national, np.nan)
+
+
 def export_series(
     state_codes: tuple[str, ...] | list[str],
     sectors: tuple[str, ...] = (),

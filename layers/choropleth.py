@@ -80,7 +80,7 @@ class Steps(NamedTuple):
     server's run would); otherwise every value is in the layer's. `titles`, when given, are each
     value's legend title (an export year's). With either, the runtime redraws the page's legend
     (style.legend_html) with the map, so colours and legend never disagree during a drag.
-    `taps`, when given (with `classes`), are the sector control's steps, in the same years."""
+    `taps`, when given, are the sector control's steps, in the same years (and export year)."""
 
     slider: str
     values: pd.DataFrame
@@ -147,7 +147,8 @@ def step_fills(steps: Steps, classes: Classes, ids: Sequence[str], *, nodata_lab
     distinct look's fills in turn: one character per state of `ids`, its colour's position in
     `palette` (STEP_CODES) or STEP_NODATA; many values look alike, e.g. ranges differing only
     by years without records)}. Each value is in its own `steps.classes` when given, else in
-    `classes`; then also legends: {parts (the class bounds as written), dash (style.RANGE_DASH),
+    `classes`; with either those or taps, also legends (a look in `classes` has no row: the page's
+    legend stays): {parts (the class bounds as written), dash (style.RANGE_DASH),
     nodata (the "no data" row's words), rows: per look [its classes' colours as palette codes,
     their labels (each a bound's position in parts, or two positions for "low" dash "high": bounds
     repeat from class to class and look to look, and the dash is sent once, not escaped in every
@@ -156,8 +157,6 @@ def step_fills(steps: Steps, classes: Classes, ids: Sequence[str], *, nodata_lab
     the same looks."""
     if steps.slider not in STEP_SLIDERS:
         raise ValueError(f"Unknown step slider {steps.slider!r}; use one of: {', '.join(STEP_SLIDERS)}.")
-    if steps.taps is not None and steps.classes is None:
-        raise ValueError("Sector taps need the slider's own classes (Steps.classes): each step redraws the legend.")
     for table in (steps.values, *([steps.taps.values] if steps.taps else [])):
         missing = sorted(set(ids) - set(table.index.astype(str)))
         if missing:
@@ -170,9 +169,7 @@ def step_fills(steps: Steps, classes: Classes, ids: Sequence[str], *, nodata_lab
             palette.append(color)
         return STEP_CODES[palette.index(color)]
 
-    def legend(own: Classes) -> tuple | None:
-        if steps.classes is None:
-            return None
+    def legend(own: Classes) -> tuple:
         return "".join(map(code, own.colors)), tuple(map(label_parts, own.labels)), own.has_nodata
 
     def part(text: str) -> int:
@@ -192,7 +189,8 @@ def step_fills(steps: Steps, classes: Classes, ids: Sequence[str], *, nodata_lab
         for value, column in zip(names, table.to_numpy(dtype=float, na_value=np.nan).T, strict=True):
             own = classes if own_classes is None else own_classes[value]
             colors = (own.color(_number(number)) for number in column.tolist())  # plain floats: fastest per state
-            look = ("".join(STEP_NODATA if color is None else code(color) for color in colors), legend(own))
+            row = None if own_classes is None else legend(own)  # None: the layer's legend, as it is
+            look = ("".join(STEP_NODATA if color is None else code(color) for color in colors), row)
             if look not in looks:
                 looks.append(look)
             pick.append(looks.index(look))
@@ -205,7 +203,7 @@ def step_fills(steps: Steps, classes: Classes, ids: Sequence[str], *, nodata_lab
         keys, tapped = picks(steps.taps.values, steps.taps.classes)
         sent["taps"] = {"control": SECTOR_CONTROL, "current": steps.taps.current, "values": keys, "pick": tapped}
     sent["fills"] = "".join(codes for codes, _ in looks)
-    if steps.classes is not None:
+    if steps.classes is not None or steps.taps is not None:
         legends = {"parts": parts, "dash": RANGE_DASH, "nodata": nodata_label, "rows": [row for _, row in looks]}
         sent["legends"] = legends
     if steps.titles is not None:

@@ -111,7 +111,11 @@ def test_the_map_carries_the_fills_of_the_ranges_one_drag_reaches_as_the_server_
         assert legend_rows(fresh)[1:] == legend_step_rows(view["steps"], value)  # the legend the runtime drew
 
 
-@pytest.mark.parametrize("params", RECORD_VIEWS)
+@pytest.mark.parametrize(
+    "params",
+    [*RECORD_VIEWS, {"metric": "exports", "sectors": "Automotive", "year": "2019"}, {"metric": "exports"},
+     {"metric": "export_lq", "sectors": "Aerospace,ICT", "year": "2010"}],
+)  # fmt: skip
 def test_the_map_carries_the_fills_of_the_sector_selections_one_tap_reaches_as_the_server_paints_them(params):
     """The sector control: the fills of every selection one tap reaches (each sector added or
     removed, "clear all"), each in its own class breaks, equal to the server's run after that tap."""

@@ -476,12 +476,23 @@ def test_sector_taps_share_the_slider_steps_looks_each_in_its_own_classes():
     }
 
 
-def test_sector_taps_need_the_slider_classes_and_every_sector(states):
+def test_sector_taps_beside_an_export_years_steps_redraw_the_legend_only_for_the_taps():
+    """The export years share the layer's breaks (no legend rows: the page's legend stays); each
+    tapped selection has its own (its rows are drawn)."""
+    years = pd.DataFrame({"2019": [1.0, 2.0, 3.0], "2020": [3.0, 2.0, 1.0]}, index=["01", "02", "03"])
+    classes, own = style.classify([1, 2, 3]), style.classify([10, 20])
+    taps = choropleth.Taps(pd.DataFrame({"": [1.0, 2.0, 3.0], "1": [10.0, 20.0, 0.0]}, index=["01", "02", "03"]),
+                           "", {"": classes, "1": own})  # fmt: skip
+    sent = choropleth.step_fills(choropleth.Steps("year", years, "2019", taps=taps), classes, ["01", "02", "03"])
+    assert [sent["legends"]["rows"][look] for look in sent["pick"]] == [None, None]
+    assert legend_step_rows(sent, "1", taps=True) == list(zip(own.colors, own.labels, strict=True))
+    assert decode_steps(sent, taps=True)["1"] == {"01": own.color(10), "02": own.color(20), "03": own.color(0)}
+
+
+def test_sector_taps_need_every_sector_and_every_state(states):
     values = pd.DataFrame({"2004-2020": [1.0, 2.0, 3.0]}, index=["01", "02", "03"])
     classes = style.classify([1, 2, 3])
     taps = choropleth.Taps(values.set_axis([""], axis=1), "", {"": classes})
-    with pytest.raises(ValueError, match=r"Sector taps need the slider's own classes \(Steps.classes\)"):
-        choropleth.step_fills(choropleth.Steps("years", values, "2004-2020", taps=taps), classes, ["01", "02", "03"])
     steps = choropleth.Steps("years", values, "2004-2020", classes={"2004-2020": classes}, taps=taps)
     with pytest.raises(ValueError, match="Sector taps need the layer's sectors to be geo.sectors.SECTORS"):
         choropleth.choropleth(states, metric="records", classes=classes, sectors=("Aerospace",),

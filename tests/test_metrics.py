@@ -500,6 +500,19 @@ def test_sector_values_are_the_metric_of_each_selection_one_tap_reaches(dated_re
         np.testing.assert_array_equal(table[name].to_numpy(), expected.to_numpy(), err_msg=name)
 
 
+@pytest.mark.parametrize("key", [key for key, metric in metrics.METRICS.items() if metric.uses_export_year])
+@pytest.mark.parametrize("chosen", [(), ("Automotive",), ("ICT", "Energy"), ("Tourism",)])
+def test_sector_yearly_values_are_each_selections_yearly_values(key, chosen):
+    """Exactly yearly_values' figures for every selection one tap reaches (Tourism has no goods)."""
+    choices = {sector_key(each, SECTORS): each for each in tap_sectors(chosen, SECTORS)}
+    tables = metrics.sector_yearly_values(key, choices)
+    assert list(tables) == list(choices)
+    for name, sectors in choices.items():
+        expected = metrics.yearly_values(key, sectors=sectors)
+        assert list(tables[name].columns) == list(expected.columns) and list(tables[name].index) == list(STATE_CODES)
+        np.testing.assert_array_equal(tables[name].to_numpy(), expected.to_numpy(), err_msg=name)
+
+
 def test_a_year_tally_counts_the_undated_in_every_range():
     frame = records_table(("01", "cluster", "ICT", 2), ("02", "project", "ICT", 1)).assign(year=[2001, None, 2003])
     frame["year"] = frame["year"].astype("Int64")
@@ -521,6 +534,8 @@ def test_a_year_tally_counts_the_undated_in_every_range():
         (lambda t: metrics.sector_values("records", t, (2001, 2004), {"": ()}), MetricError,
          "year ranges 2001-2004 are outside the tally's 2001-2003"),
         (lambda t: metrics.sector_values("share", t, (2001, 2002), {"x": ("Nope",)}), UnknownSectorError, "Nope"),
+        (lambda t: metrics.sector_yearly_values("records", {"": ()}), MetricError, "'records' reads the records"),
+        (lambda t: metrics.sector_yearly_values("exports", {"x": ("Nope",)}), UnknownSectorError, "Nope"),
         (lambda t: metrics.year_tally_of(RECORDS.assign(year=2001), (2002, 2003)), MetricError,
          "records have years outside 2002-2003"),
         (lambda t: metrics.year_tally_of(RECORDS, (2001, 2003)), MetricError, "records lacks column\\(s\\) year"),

@@ -147,11 +147,24 @@ def test_dragging_a_records_year_handle_repaints_the_map_in_that_ranges_own_clas
 STATES_JS = "() => atlas.stats.states || null"
 
 
-def test_tapping_a_sector_repaints_map_and_legend_before_the_servers_run(page, app_server):
+def tapped_view(metric: str, chosen: tuple[str, ...]) -> tuple[dict[str, str | None], style.Classes]:
+    """What the server's run paints for `chosen` with `metric` (the latest export year for the
+    export metrics, their breaks pooled over the years), from geo/: the fills and the classes."""
+    if metrics.METRICS[metric].uses_export_year:
+        yearly = metrics.yearly_values(metric, sectors=chosen)
+        values, classes = yearly[official.EXPORT_YEARS[1]], style.classify(metrics.pooled(yearly), k=5)
+    else:
+        values = metrics.state_metric(metric, seeds.load_records(), sectors=chosen).values
+        classes = style.classify(values, k=5)  # this selection alone, as the server's run will class it
+    return {code: classes.color(value) for code, value in values.items()}, classes
+
+
+@pytest.mark.parametrize("metric", ["per_million", "exports"])
+def test_tapping_a_sector_repaints_map_and_legend_before_the_servers_run(page, app_server, metric):
     """Adding a sector, then removing it: each time the map and the legend change from the steps
     the map holds (in that selection's own classes) before the server's run for it arrives, and
     the server's run then paints the same."""
-    frame = open_atlas(page, app_server, "?metric=per_million")
+    frame = open_atlas(page, app_server, f"?metric={metric}")
     sidebar = page.locator('[data-testid="stSidebar"]')
     box = sidebar.get_by_role("combobox", name="Sectors")
 
@@ -165,9 +178,7 @@ def test_tapping_a_sector_repaints_map_and_legend_before_the_servers_run(page, a
         sidebar.locator('button[aria-label="Remove Automotive"]:visible').first.click()
 
     for chosen, tap in ((("Automotive",), add), ((), remove)):
-        values = metrics.state_metric("per_million", seeds.load_records(), sectors=chosen).values
-        classes = style.classify(values, k=5)  # this selection alone, as the server's run will class it
-        expected = {code: classes.color(value) for code, value in values.items()}
+        expected, classes = tapped_view(metric, chosen)
         key = sector_key(chosen, SECTORS)
         tap()
         step = poll_until(page, lambda: (frame.evaluate(STEP_JS) or {}).get("value") == key  # noqa: B023
@@ -180,7 +191,8 @@ def test_tapping_a_sector_repaints_map_and_legend_before_the_servers_run(page, a
                             and frame.evaluate(STATES_JS), timeout=CHANGE_MS, message="the server's map")  # fmt: skip
         assert served["at"] > step["drawn"]  # the step was drawn before the server's map arrived
         expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=CHANGE_MS)
-        assert fills(frame) == sorted(expected.values())  # the server's run painted the same
+        painted = sorted(color or NODATA_STYLE["fillColor"] for color in expected.values())  # no data: white
+        assert fills(frame) == painted  # the server's run painted the same
         assert [row.strip() for row in page.locator(f"{LEGEND} li").all_inner_texts()[1:]] == rows
     assert page.locator(MAP_IFRAME).count() == 1
 
