@@ -81,6 +81,7 @@ LATEST_EXPORT_YEAR = official.EXPORT_YEARS[1]
 COUNT_METRICS = ("records", "clusters", "projects")  # the tooltip's counts line shows these already
 PLAY_SECONDS = float(os.environ.get("ATLAS_PLAY_SECONDS", "1.5") or 1.5)  # a step of playback (tests: shorter)
 SEARCH_RESULTS = 6
+STEP_KEYS = {"ArrowLeft": -1, "ArrowRight": 1}  # with Shift: the presenter's previous and next sector
 PRESENT_MODES = (PRESENT_OFF, "light", "dark")
 
 
@@ -275,7 +276,7 @@ def drag_steps(key: str, sectors: tuple, years, known: bool, labels: tuple, clas
     tally = year_tally(known, labels, data)
     table = metrics.range_values(key, tally, drag_ranges(years, bounds), sectors=sectors)
     current = f"{years[0]}-{years[1]}"
-    choices = {sector_key(each, SECTORS): each for each in tap_sectors(sectors, SECTORS)}
+    choices = sector_choices(sectors)
     tapped = metrics.sector_values(key, tally, years, choices)
     now = sector_key(sectors, SECTORS)
 
@@ -286,10 +287,17 @@ def drag_steps(key: str, sectors: tuple, years, known: bool, labels: tuple, clas
     return choropleth.Steps("years", table, current, classes=own(table, current), taps=taps)
 
 
+def sector_choices(sectors: tuple) -> dict[str, tuple[str, ...]]:
+    """The sector selections the map holds steps for, by key: one tap on the sector control from
+    `sectors` (itself first), and the presenter's previous and next sector (Shift+Left/Right)."""
+    reached = [*tap_sectors(sectors, SECTORS), *(step_sector(sectors, SECTORS, step) for step in STEP_KEYS.values())]
+    return {sector_key(each, SECTORS): each for each in reached}
+
+
 def export_taps(key: str, sectors: tuple, export_year: int, classes: style.Classes) -> choropleth.Taps:
     """The taps of an export metric: each selection one tap reaches from `sectors`, in `export_year`,
     classed on its own 19 years pooled, as the server's run would class it (`classes`: this view's)."""
-    choices = {sector_key(each, SECTORS): each for each in tap_sectors(sectors, SECTORS)}
+    choices = sector_choices(sectors)
     yearly = metrics.sector_yearly_values(key, choices)
     now = sector_key(sectors, SECTORS)
     breaks = {
@@ -704,8 +712,12 @@ def stepping_keys(view: View) -> None:
     """Below the map: sector and year keys (Shift+arrows), for stepping through them live."""
     t = tr().t
     bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
-    bar.button(t("step.sector_previous"), shortcut="Shift+Left", on_click=step_sector_filter, args=(-1,))
-    bar.button(t("step.sector_next"), shortcut="Shift+Right", on_click=step_sector_filter, args=(1,))
+    bar.button(
+        t("step.sector_previous"), shortcut="Shift+Left", on_click=step_sector_filter, args=(STEP_KEYS["ArrowLeft"],)
+    )
+    bar.button(
+        t("step.sector_next"), shortcut="Shift+Right", on_click=step_sector_filter, args=(STEP_KEYS["ArrowRight"],)
+    )
     known = view.years is not None
     bar.button(
         t("step.year_previous"), shortcut="Shift+Down", on_click=step_year_filter, args=(-1,), disabled=not known
@@ -960,7 +972,8 @@ def main() -> None:
     if chosen is not None:
         for problem in chosen.problems:
             st.warning(cards.md_text(problem), icon="⚠️")
-    if view.present or chosen is not None:
+    keys = bool(view.present or chosen is not None)  # the presenter's stepping keys, below the map
+    if keys:
         presenter_bar(view, chosen)
     if SYNTHETIC_POINTS:
         st.warning(t.t("benchmark.warning", count=t.number(SYNTHETIC_POINTS)))
@@ -975,12 +988,12 @@ def main() -> None:
     profile = profile_of(view.state, *key) if view.state else None
     chosen_metric = metrics.METRICS[view.metric]
     try:
-        values, classes, steps = metric_and_classes(view)
+        values, classes, steps = metric_and_classes(view, keys)
     except official.OfficialDataError as err:  # a damaged copy of INEGI's tables: say so, keep the map
         st.error(t.t("errors.official", error=err))
         view = replace(view, metric="records")
         chosen_metric = metrics.METRICS["records"]
-        values, classes, steps = metric_and_classes(view)
+        values, classes, steps = metric_and_classes(view, keys)
     shown = counts.assign(value=counts["state_code"].map(values.values / chosen_metric.scale))
     map_col, side_col = st.columns([2.2, 1], gap="medium")
     with map_col:
@@ -1024,7 +1037,7 @@ def main() -> None:
         legend(view, chosen_metric, classes, values)
         st.html(style.marker_legend_html(t, upload=st.session_state.get("upload") is not None))
         state_summary(profile)
-    if view.present or chosen is not None:
+    if keys:
         stepping_keys(view)
     ranking(view, values, counts)
     if len(view.compare) >= 2:
@@ -1042,9 +1055,10 @@ def main() -> None:
         next_play_step(view)
 
 
-def metric_and_classes(view: View) -> tuple[metrics.MetricValues, style.Classes, choropleth.Steps | None]:
+def metric_and_classes(view: View, keys: bool) -> tuple[metrics.MetricValues, style.Classes, choropleth.Steps | None]:
     """The view's metric for the 32 states, the map's class breaks and the steps the map repaints
-    from in the browser (all cached; see metric_classes)."""
+    from in the browser (all cached; see metric_classes); with `keys` (the presenter's stepping
+    keys are on the page), which taps the sector keys reach."""
     playing = (st.session_state.get("play_mode") or "in") if st.session_state.get("playing") else None
     values = metric_values(
         view.metric, view.sectors, view.years, view.known_years_only, view.labels, view.year, data_key(), tr().lang
@@ -1054,6 +1068,11 @@ def metric_and_classes(view: View) -> tuple[metrics.MetricValues, style.Classes,
     )
     if steps is not None and metrics.METRICS[view.metric].uses_export_year:  # the legend's title names the year
         steps = steps._replace(titles={year: metric_title_of(view.metric, int(year)) for year in steps.values})
+    if keys and steps is not None and steps.taps is not None:
+        reached = {
+            key: sector_key(step_sector(view.sectors, SECTORS, step), SECTORS) for key, step in STEP_KEYS.items()
+        }
+        steps = steps._replace(taps=steps.taps._replace(keys=reached))
     return values, classes, steps
 
 

@@ -62,11 +62,14 @@ class Taps(NamedTuple):
     """What the map repaints from in the browser when a sector is tapped on the page's sector
     control (SECTOR_CONTROL): `values` has one column per selection one tap reaches, named by
     geo.view.sector_key (geo.view.tap_sectors), rows indexed by state code, in the legend's unit,
-    each in its own `classes` (as the server's run would class it); `current` names this run's."""
+    each in its own `classes` (as the server's run would class it); `current` names this run's.
+    `keys`, when given, name the selection each of the page's Shift+<key> shortcuts steps to
+    (KeyboardEvent.key, e.g. "ArrowRight": a presenter's next sector)."""
 
     values: pd.DataFrame
     current: str
     classes: Mapping[str, Classes]
+    keys: Mapping[str, str] | None = None
 
 
 class Steps(NamedTuple):
@@ -153,8 +156,8 @@ def step_fills(steps: Steps, classes: Classes, ids: Sequence[str], *, nodata_lab
     their labels (each a bound's position in parts, or two positions for "low" dash "high": bounds
     repeat from class to class and look to look, and the dash is sent once, not escaped in every
     label), whether it has the "no data" row]}; with `steps.titles`, titles (per value); with
-    `steps.taps`, taps: {control (its key), current, values (the selections' keys), pick} into
-    the same looks."""
+    `steps.taps`, taps: {control (its key), current, values (the selections' keys), pick, keys
+    (Shift+<key> -> a selection's key, when given)} into the same looks."""
     if steps.slider not in STEP_SLIDERS:
         raise ValueError(f"Unknown step slider {steps.slider!r}; use one of: {', '.join(STEP_SLIDERS)}.")
     for table in (steps.values, *([steps.taps.values] if steps.taps else [])):
@@ -202,6 +205,8 @@ def step_fills(steps: Steps, classes: Classes, ids: Sequence[str], *, nodata_lab
     if steps.taps is not None:
         keys, tapped = picks(steps.taps.values, steps.taps.classes)
         sent["taps"] = {"control": SECTOR_CONTROL, "current": steps.taps.current, "values": keys, "pick": tapped}
+        if steps.taps.keys:
+            sent["taps"]["keys"] = dict(steps.taps.keys)
     sent["fills"] = "".join(codes for codes, _ in looks)
     if steps.classes is not None or steps.taps is not None:
         legends = {"parts": parts, "dash": RANGE_DASH, "nodata": nodata_label, "rows": [row for _, row in looks]}

@@ -18,7 +18,7 @@ import streamlit as st
 from geo import metrics, names, official, seeds
 from geo.join import Filters, filter_records, year_bounds
 from geo.sectors import SECTORS
-from geo.view import drag_ranges, sector_key, tap_sectors
+from geo.view import drag_ranges, sector_key, step_sector, tap_sectors
 from tests.helpers import decode_steps, layers, legend_step_rows, notices, run_app, shown
 
 
@@ -118,13 +118,15 @@ def test_the_map_carries_the_fills_of_the_ranges_one_drag_reaches_as_the_server_
 )  # fmt: skip
 def test_the_map_carries_the_fills_of_the_sector_selections_one_tap_reaches_as_the_server_paints_them(params):
     """The sector control: the fills of every selection one tap reaches (each sector added or
-    removed, "clear all"), each in its own class breaks, equal to the server's run after that tap."""
+    removed, "clear all"; and the presenter keys' previous and next sector), each in its own class
+    breaks, equal to the server's run after that tap."""
     at = run_app(params)
     view = layers(at)["states"]
     chosen = tuple(at.session_state["sectors"])
     taps = decode_steps(view["steps"], taps=True)
     reached = tap_sectors(chosen, SECTORS)
-    assert list(taps) == [sector_key(each, SECTORS) for each in reached]
+    stepped = [step_sector(chosen, SECTORS, step) for step in (-1, 1)]  # the presenter's keys reach these
+    assert list(taps) == list(dict.fromkeys(sector_key(each, SECTORS) for each in [*reached, *stepped]))
     assert (
         view["steps"]["taps"]["current"] == sector_key(chosen, SECTORS)
         and taps[sector_key(chosen, SECTORS)] == view["fills"]
@@ -136,6 +138,28 @@ def test_the_map_carries_the_fills_of_the_sector_selections_one_tap_reaches_as_t
         key = sector_key(tapped, SECTORS)
         assert layers(fresh)["states"]["fills"] == taps[key], tapped
         assert legend_rows(fresh)[1:] == legend_step_rows(view["steps"], key, taps=True), tapped
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"present": "1", "metric": "per_million"}, {"present": "1", "sectors": "ICT,Energy"},
+     {"present": "dark", "metric": "exports", "sectors": "Automotive"}],
+)  # fmt: skip
+def test_the_presenters_sector_keys_reach_taps_the_server_paints_alike(params):
+    """In presenter mode the taps also hold the previous and next sector (Shift+Left/Right), named
+    by their keys for the runtime; each equals what the server paints after that key's button."""
+    at = run_app(params)
+    taps = layers(at)["states"]["steps"]["taps"]
+    chosen = tuple(at.session_state["sectors"])
+    assert taps["keys"] == {"ArrowLeft": sector_key(step_sector(chosen, SECTORS, -1), SECTORS),
+                            "ArrowRight": sector_key(step_sector(chosen, SECTORS, 1), SECTORS)}  # fmt: skip
+    steps = layers(at)["states"]["steps"]
+    for key, label in (("ArrowRight", "Sector ▶"), ("ArrowLeft", "◀ Sector")):
+        fresh = run_app(params)
+        next(b for b in fresh.button if b.label == label).click().run()
+        assert layers(fresh)["states"]["fills"] == decode_steps(steps, taps=True)[taps["keys"][key]], key
+        assert legend_rows(fresh)[1:] == legend_step_rows(steps, taps["keys"][key], taps=True), key
+    assert "keys" not in layers(run_app({k: v for k, v in params.items() if k != "present"}))["states"]["steps"]["taps"]
 
 
 def legend_rows(at) -> list[tuple[str, str]]:

@@ -264,6 +264,7 @@
   // (range inputs: their value and aria-valuetext attributes follow the drag), one on the
   // multiselect's tags (`[data-tag]`, named by the sector's words), and the last input's time and
   // control (a dropdown's option belongs to the combobox whose `aria-controls` names its listbox).
+  // A presenter's Shift+arrow keys step through the sectors from the same taps (keyTo).
   // Until the server's run, one control's steps only: the other's are for the old filters.
   var STEP_INPUT_MS = 1000, stepping = null, stepInput = {at: -Infinity, target: null, owner: null};
   function pageDocument() {  // the page around this frame; null when embedded elsewhere (the server repaints)
@@ -294,6 +295,7 @@
       stepInput.at = performance.now();
     };
     ["pointerdown", "pointermove", "keydown"].forEach(function (type) { doc.addEventListener(type, input, true); });
+    doc.addEventListener("keydown", function (e) { if (stepping) { keyTo(stepping, e); } }, true);
     watchSteps.observer = new MutationObserver(function (mutations) {
       if (!stepping) { return; }
       var selector = ".st-key-" + stepping.v.steps.slider;
@@ -342,6 +344,18 @@
     k.tapValue = value;
     k.stepped = "taps";
     paintStep(k, taps.pick[at], null, {control: taps.control, value: value, byUser: true});
+  }
+  // A presenter's Shift+<key> shortcut (app.py's stepping keys, `taps.keys`: the selection each
+  // reaches). Streamlit's shortcuts fire for Shift with a named key wherever the focus is in the
+  // page (not inside this frame: its keys never reach the page), as this listener does.
+  function keyTo(k, e) {
+    var taps = k.v.steps.taps, value = taps && taps.keys && e.shiftKey && !(e.ctrlKey || e.metaKey || e.altKey)
+      && !e.repeat && taps.keys[e.key];
+    var at = typeof value === "string" ? taps.values.indexOf(value) : -1;
+    if (at < 0 || value === k.tapValue || k.stepped === "slider") { return; }
+    k.tapValue = value;
+    k.stepped = "taps";
+    paintStep(k, taps.pick[at], null, {control: taps.control, value: value, byUser: true, key: e.key});
   }
   function paintStep(k, look, title, stat) {
     var steps = k.v.steps, n = steps.ids.length, codes = steps.fills.substr(look * n, n), fills = {};

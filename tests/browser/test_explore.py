@@ -197,6 +197,27 @@ def test_tapping_a_sector_repaints_map_and_legend_before_the_servers_run(page, a
     assert page.locator(MAP_IFRAME).count() == 1
 
 
+def test_a_presenters_sector_key_repaints_the_map_before_the_servers_run(page, app_server):
+    """Presenter mode: Shift+Right steps to the next sector; the map and legend show it from the
+    taps it holds before the server's run for it arrives, and the server paints the same."""
+    frame = open_atlas(page, app_server, "?present=1&metric=per_million")
+    for chosen in ((SECTORS[0],), (SECTORS[1],)):  # from all sectors the first, then the next one
+        expected, classes = tapped_view("per_million", chosen)
+        key = sector_key(chosen, SECTORS)
+        page.keyboard.press("Shift+ArrowRight")
+        step = poll_until(page, lambda: (frame.evaluate(STEP_JS) or {}).get("value") == key  # noqa: B023
+                          and frame.evaluate(STEP_JS), timeout=CHANGE_MS, message=f"the map repainted for {chosen}")  # fmt: skip
+        assert step["control"] == "sectors" and step["key"] == "ArrowRight" and step["fills"] == expected
+        rows = [row.strip() for row in page.locator(f"{LEGEND} li").all_inner_texts()[1:]]
+        assert rows == list(classes.labels) + (["No data"] if classes.has_nodata else [])
+        served = poll_until(page, lambda: (frame.evaluate(STATES_JS) or {}).get("tap") == key  # noqa: B023
+                            and frame.evaluate(STATES_JS), timeout=CHANGE_MS, message="the server's map")  # fmt: skip
+        assert served["at"] > step["drawn"]
+        assert query(page).get("sectors") == [chosen[0]]  # the server's run took the same step
+        expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=CHANGE_MS)
+        assert fills(frame) == sorted(expected.values())
+
+
 def play_step_fills(first: int, last: int) -> dict[str, dict[str, str]]:
     """The records' playback ("in": one year at a time), coloured in the breaks pooled over every
     step, from geo/ (what app.metric_classes computes)."""
