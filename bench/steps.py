@@ -21,7 +21,8 @@ milliseconds in the browser (performance.timeOrigin + now), so Python's polling 
 3. **Taps**: each of the benchmark's candidate sectors (bench/adapters.py) added from the sector
    control's dropdown and removed again (metric=per_million: each selection classed alone, the
    legend redrawn too): per tap, the pointerdown -> the map re-coloured -> painted, and the time
-   until the server's run brings the layer for that selection.
+   until the server's run brings the layer for that selection. Then, in presenter mode, `--keys`
+   presses of Shift+Right (the next sector), the same figures.
 4. **Playback** (records, one year at a time): per step, the slider's new value (set by the
    server's run) -> the map repainted, and how much later the run's own layer arrived.
 
@@ -97,7 +98,9 @@ def repaint(probe: dict, step: dict, input_at: float) -> dict:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--keys", type=positive_int, default=10, help="arrow-key presses on the export year")
+    parser.add_argument(
+        "--keys", type=positive_int, default=10, help="arrow keys on the export year; Shift+Right in presenter mode"
+    )
     parser.add_argument("--no-playback", action="store_true", help="skip the records' playback")
     parser.add_argument("--json", type=Path, default=RESULTS_DIR / "steps.json", help="where to write the results")
     return parser
@@ -223,6 +226,27 @@ def _taps(page, server, sectors: tuple[str, ...]) -> dict:
     return {"moves": moves, "missed": missed, "server_ms": [ms for ms in server_ms if ms is not None]}
 
 
+def _sector_keys(page, server, presses: int) -> dict:
+    """Presenter mode: `presses` of Shift+Right, 600 ms apart (from all sectors: the first sector,
+    then each next one): per press the map's repaint from the taps, and the server's layer."""
+    frame = open_atlas(page, server, "?present=1&metric=per_million")
+    page.wait_for_timeout(1000)
+    moves, server_ms, missed = [], [], 0
+    for press in range(presses):
+        key = sector_key((SECTORS[press % len(SECTORS)],), SECTORS)
+        count = _count(frame)
+        page.keyboard.press("Shift+ArrowRight")
+        step = _step(page, frame, key, count)
+        if step is None:
+            missed += 1
+            continue
+        pressed = _last_input(page, "keydown")
+        server_ms.append(_server_layer(page, frame, key, pressed, "tap"))
+        page.wait_for_timeout(600)
+        moves.append(repaint(page.evaluate("window.__steps.read()"), step, pressed))
+    return {"moves": moves, "missed": missed, "server_ms": [ms for ms in server_ms if ms is not None]}
+
+
 def _playback(page, server) -> dict:
     frame = open_atlas(page, server)
     page.wait_for_timeout(1000)
@@ -268,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                                     lambda year: f"{min(year, high)}-{high}"),
                 "keys": _keys(page, server, args.keys),
                 "taps": _taps(page, server, CANDIDATES),
+                "sector_keys": _sector_keys(page, server, args.keys),
             }  # fmt: skip
             if not args.no_playback:
                 result["playback"] = _playback(page, server)
@@ -285,7 +310,7 @@ def _report(result: dict) -> None:
         if s["n"]:
             print(f"  {name:<42} n={s['n']:<3} median {s['median']:7.1f}  p95 {s['p95']:7.1f}  max {s['max']:7.1f}")
 
-    for part in ("drag", "range_drag", "keys", "taps"):
+    for part in ("drag", "range_drag", "keys", "taps", "sector_keys"):
         moves = result[part]["moves"]
         print(f"{part}: {len(moves)} repaints, {result[part]['missed']} missed")
         line("input -> map painted (ms)", [m["map_ms"] for m in moves])
@@ -297,6 +322,7 @@ def _report(result: dict) -> None:
         print(f"  {part} released -> the server's layer: {'not seen' if released is None else f'{released:.0f} ms'}")
     line("key -> the server's layer (ms)", result["keys"]["server_ms"])
     line("tap -> the server's layer (ms)", result["taps"]["server_ms"])
+    line("sector key -> the server's layer (ms)", result["sector_keys"]["server_ms"])
     if "playback" in result:
         steps = result["playback"]["steps"]
         print(f"playback: {len(steps)} steps drawn in the browser")
