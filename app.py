@@ -290,8 +290,13 @@ def drag_steps(key: str, sectors: tuple, years, known: bool, labels: tuple, clas
 def sector_choices(sectors: tuple) -> dict[str, tuple[str, ...]]:
     """The sector selections the map holds steps for, by key: one tap on the sector control from
     `sectors` (itself first), and the presenter's previous and next sector (Shift+Left/Right)."""
-    reached = [*tap_sectors(sectors, SECTORS), *(step_sector(sectors, SECTORS, step) for step in STEP_KEYS.values())]
+    reached = [*tap_sectors(sectors, SECTORS), *key_steps(sectors).values()]
     return {sector_key(each, SECTORS): each for each in reached}
+
+
+def key_steps(sectors: tuple) -> dict[str, tuple[str, ...]]:
+    """The selection each of the presenter's Shift+<key> sector keys (STEP_KEYS) steps to from `sectors`."""
+    return {key: step_sector(sectors, SECTORS, step) for key, step in STEP_KEYS.items()}
 
 
 def export_taps(key: str, sectors: tuple, export_year: int, classes: style.Classes) -> choropleth.Taps:
@@ -1069,9 +1074,7 @@ def metric_and_classes(view: View, keys: bool) -> tuple[metrics.MetricValues, st
     if steps is not None and metrics.METRICS[view.metric].uses_export_year:  # the legend's title names the year
         steps = steps._replace(titles={year: metric_title_of(view.metric, int(year)) for year in steps.values})
     if keys and steps is not None and steps.taps is not None:
-        reached = {
-            key: sector_key(step_sector(view.sectors, SECTORS, step), SECTORS) for key, step in STEP_KEYS.items()
-        }
+        reached = {key: sector_key(each, SECTORS) for key, each in key_steps(view.sectors).items()}
         steps = steps._replace(taps=steps.taps._replace(keys=reached))
     return values, classes, steps
 

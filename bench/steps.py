@@ -175,24 +175,31 @@ def _drag(page, server, query: str, key: str, bounds: tuple[int, int], value) ->
     }
 
 
-def _keys(page, server, presses: int) -> dict:
-    frame = open_atlas(page, server, f"?metric=exports&year={EXPORT_YEARS[0]}")
-    page.wait_for_timeout(1000)
-    page.locator(".st-key-year input[type=range]").first.focus()
+def _inputs(page, frame, actions, *, input_type: str, field: str, pause_ms: int) -> dict:
+    """Each of `actions` ((value, act): act() is one input that should show `value`) in turn: per
+    input, its repaint (`repaint`, from its last `input_type` event) and when the server's layer for
+    `value` (its `field`, _server_layer) came; an input whose repaint does not come is missed."""
     moves, server_ms, missed = [], [], 0
-    for press in range(presses):
-        value = str(EXPORT_YEARS[0] + press + 1)
+    for value, act in actions:
         count = _count(frame)
-        page.keyboard.press("ArrowRight")
+        act()
         step = _step(page, frame, value, count)
         if step is None:
             missed += 1
             continue
-        pressed = _last_input(page, "keydown")
-        server_ms.append(_server_layer(page, frame, value, pressed))
-        page.wait_for_timeout(400)
-        moves.append(repaint(page.evaluate("window.__steps.read()"), step, pressed))
+        at = _last_input(page, input_type)
+        server_ms.append(_server_layer(page, frame, value, at, field))
+        page.wait_for_timeout(pause_ms)
+        moves.append(repaint(page.evaluate("window.__steps.read()"), step, at))
     return {"moves": moves, "missed": missed, "server_ms": [ms for ms in server_ms if ms is not None]}
+
+
+def _keys(page, server, presses: int) -> dict:
+    frame = open_atlas(page, server, f"?metric=exports&year={EXPORT_YEARS[0]}")
+    page.wait_for_timeout(1000)
+    page.locator(".st-key-year input[type=range]").first.focus()
+    press = [(str(EXPORT_YEARS[0] + n + 1), lambda: page.keyboard.press("ArrowRight")) for n in range(presses)]
+    return _inputs(page, frame, press, input_type="keydown", field="step", pause_ms=400)
 
 
 def _taps(page, server, sectors: tuple[str, ...]) -> dict:
@@ -203,27 +210,19 @@ def _taps(page, server, sectors: tuple[str, ...]) -> dict:
     page.wait_for_timeout(1000)
     sidebar = page.locator('[data-testid="stSidebar"]')
     box = sidebar.get_by_role("combobox", name="Sectors")
-    moves, server_ms, missed = [], [], 0
-    for sector in sectors:
-        for chosen in ((sector,), ()):
-            count = _count(frame)
-            if chosen:
-                box.click()
-                box.fill(sector)
-                page.get_by_role("option", name=sector, exact=True).click()
-            else:
-                page.keyboard.press("Escape")
-                sidebar.locator(f'button[aria-label="Remove {sector}"]:visible').first.click()
-            key = sector_key(chosen, SECTORS)
-            step = _step(page, frame, key, count)
-            if step is None:
-                missed += 1
-                continue
-            tapped = _last_input(page, "pointerdown")
-            server_ms.append(_server_layer(page, frame, key, tapped, "tap"))
-            page.wait_for_timeout(300)
-            moves.append(repaint(page.evaluate("window.__steps.read()"), step, tapped))
-    return {"moves": moves, "missed": missed, "server_ms": [ms for ms in server_ms if ms is not None]}
+
+    def add(sector: str) -> None:
+        box.click()
+        box.fill(sector)
+        page.get_by_role("option", name=sector, exact=True).click()
+
+    def remove(sector: str) -> None:
+        page.keyboard.press("Escape")
+        sidebar.locator(f'button[aria-label="Remove {sector}"]:visible').first.click()
+
+    taps = [(sector_key(chosen, SECTORS), lambda tap=tap, sector=sector: tap(sector))
+            for sector in sectors for chosen, tap in (((sector,), add), ((), remove))]  # fmt: skip
+    return _inputs(page, frame, taps, input_type="pointerdown", field="tap", pause_ms=300)
 
 
 def _sector_keys(page, server, presses: int) -> dict:
@@ -231,20 +230,9 @@ def _sector_keys(page, server, presses: int) -> dict:
     then each next one): per press the map's repaint from the taps, and the server's layer."""
     frame = open_atlas(page, server, "?present=1&metric=per_million")
     page.wait_for_timeout(1000)
-    moves, server_ms, missed = [], [], 0
-    for press in range(presses):
-        key = sector_key((SECTORS[press % len(SECTORS)],), SECTORS)
-        count = _count(frame)
-        page.keyboard.press("Shift+ArrowRight")
-        step = _step(page, frame, key, count)
-        if step is None:
-            missed += 1
-            continue
-        pressed = _last_input(page, "keydown")
-        server_ms.append(_server_layer(page, frame, key, pressed, "tap"))
-        page.wait_for_timeout(600)
-        moves.append(repaint(page.evaluate("window.__steps.read()"), step, pressed))
-    return {"moves": moves, "missed": missed, "server_ms": [ms for ms in server_ms if ms is not None]}
+    press = [(sector_key((SECTORS[n % len(SECTORS)],), SECTORS), lambda: page.keyboard.press("Shift+ArrowRight"))
+             for n in range(presses)]  # fmt: skip
+    return _inputs(page, frame, press, input_type="keydown", field="tap", pause_ms=600)
 
 
 def _playback(page, server) -> dict:

@@ -234,11 +234,12 @@ def sector_values(
     repaints from them when a sector is tapped)."""
     metric = _record_metric(key)
     _check_ranges(tally, [years])
-    in_years = _in_ranges(tally, tally.counts.reshape(len(tally.counts), -1), [years])[0]
-    counts = in_years.reshape(tally.counts.shape[1:])[:, [kind == _KIND_OF.get(key, kind) for kind in KINDS]].sum(1)
+    flat = _in_ranges(tally, tally.counts.reshape(len(tally.counts), -1), [years])[0]
+    in_years = flat.reshape(tally.counts.shape[1:])  # (32 states, kinds, sectors)
+    counts = in_years[:, [kind == _KIND_OF.get(key, kind) for kind in KINDS]].sum(axis=1)
     chosen = [_check_sectors(sectors) for sectors in choices.values()]
     masks = np.array([[not each or sector in each for sector in SECTORS] for each in chosen], dtype=float)
-    everything = in_years.reshape(tally.counts.shape[1:]).sum(axis=(1, 2))
+    everything = in_years.sum(axis=(1, 2))
     values = _record_values(key, masks @ counts.T, everything, _people(key, population))  # (choices, 32)
     if key == "lq":  # all sectors: every quotient is 1, so none is shown
         values[[not each for each in chosen]] = np.nan
@@ -318,8 +319,10 @@ def sector_yearly_values(key: str, choices: Mapping[str, tuple[str, ...]]) -> di
             found = np.full((len(years), len(STATE_CODES)), np.nan)
         else:
             found = table.values(key, None if codes is None else [code in codes for code in table.codes])
-        values[name] = pd.DataFrame(found.T, index=pd.Index(STATE_CODES, name="state_code"), columns=years)
-    return {name: frame / metric.scale for name, frame in values.items()}
+        values[name] = pd.DataFrame(
+            found.T / metric.scale, index=pd.Index(STATE_CODES, name="state_code"), columns=years
+        )
+    return values
 
 
 @dataclass(frozen=True)

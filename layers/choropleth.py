@@ -209,8 +209,8 @@ def step_fills(steps: Steps, classes: Classes, ids: Sequence[str], *, nodata_lab
             sent["taps"]["keys"] = dict(steps.taps.keys)
     sent["fills"] = "".join(codes for codes, _ in looks)
     if steps.classes is not None or steps.taps is not None:
-        legends = {"parts": parts, "dash": RANGE_DASH, "nodata": nodata_label, "rows": [row for _, row in looks]}
-        sent["legends"] = legends
+        sent["legends"] = {"parts": parts, "dash": RANGE_DASH, "nodata": nodata_label,
+                           "rows": [row for _, row in looks]}  # fmt: skip
     if steps.titles is not None:
         sent["titles"] = [steps.titles[value] for value in values]
     return sent

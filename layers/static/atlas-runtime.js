@@ -31,7 +31,8 @@
  * atlas.fillWords(html, words).
  * atlas.stats[kind] says what the last markers call drew (the bench and tests read it), and
  * atlas.stats.step what the last step (a year slider's move or a sector tap) repainted ({control,
- * value, at, drawn, byUser, count, fills}: watchSteps), atlas.stats.legend the page legend it last redrew ({value, rows}: stepLegend),
+ * value, at, drawn, byUser, count, fills}: watchSteps), atlas.stats.legend the page legend it last
+ * redrew ({value, rows}: stepLegend),
  * atlas.stats.states when the last states call arrived (and its step and tap values);
  * atlas.pointsBusy() whether a large layer still waits for its worker.
  * Every map created after this file loads focuses without scrolling the page (keepScroll),
